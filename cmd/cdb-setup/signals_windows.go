@@ -1,0 +1,5 @@
+package main
+
+import "os"
+
+var interruptSignals = []os.Signal{os.Interrupt}

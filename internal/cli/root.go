@@ -1,0 +1,108 @@
+// Package cli holds the cobra commands: one file per command, each with an
+// Options struct, NewCmdX(f, runF) that only wires flags, and a run function
+// that does the work (the GitHub CLI's layout).
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
+)
+
+// NewRootCmd builds the whole command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cdb-setup",
+		Short: "Set up the Claire de Binare stack: secrets, SECRETS_PATH, hook, healthy containers",
+		Long: `cdb-setup takes you from a fresh clone of the Claire de Binare repository to a
+healthy Docker Compose stack: it creates the secrets folder and files, makes
+SECRETS_PATH visible to new shells, installs the gitleaks pre-commit hook and
+starts the stack, waiting until every service is healthy — or it tells you
+exactly what is wrong and the command that fixes it.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			flags := cmd.Flags()
+			f.Global.applyEnvDefaults(f.Env, func(name string) bool {
+				fl := flags.Lookup(name)
+				return fl != nil && fl.Changed
+			})
+			return nil
+		},
+	}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.ErrOut)
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return exitcode.New(exitcode.Usage, err)
+	})
+
+	pf := root.PersistentFlags()
+	g := f.Global
+	pf.StringVar(&g.Repo, "repo", "", "the CDB repository (default: git top-level of the working directory) [CDB_SETUP_REPO]")
+	pf.StringVar(&g.SecretsPath, "secrets-path", "", "the secrets folder (default: <Documents>/.secrets/.cdb) [CDB_SETUP_SECRETS_PATH]")
+	pf.BoolVar(&g.NoInput, "no-input", false, "never prompt; fail listing every missing answer [CDB_SETUP_NO_INPUT]")
+	pf.BoolVar(&g.NoInput, "yes", false, "same as --no-input: accept defaults, never prompt [CDB_SETUP_YES]")
+	pf.BoolVar(&g.DryRun, "dry-run", false, "print the plan and change nothing [CDB_SETUP_DRY_RUN]")
+	pf.BoolVar(&g.JSON, "json", false, "machine-readable result on stdout; human text on stderr [CDB_SETUP_JSON]")
+	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "more detail [CDB_SETUP_VERBOSE]")
+
+	root.AddCommand(NewCmdVersion(f, nil))
+	addCommands(root, f)
+	return root
+}
+
+// addCommands registers every command group. Kept apart from NewRootCmd so
+// each group is one line here.
+func addCommands(root *cobra.Command, f *Factory) {
+}
+
+// Main runs the command line and returns the process exit code.
+func Main(ctx context.Context, args []string, io *IOStreams, env platform.Environment) int {
+	f := &Factory{IO: io, Global: &GlobalOptions{}, Env: env, Context: ctx}
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitcode.OK
+	}
+	code := exitcode.From(err)
+	if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
+		code = exitcode.Interrupted
+	}
+	if code == exitcode.OK {
+		return code
+	}
+	// Cobra's own usage errors ("unknown command", "accepts 1 arg") carry no code.
+	if code == exitcode.Failed && isCobraUsageError(err) {
+		code = exitcode.Usage
+	}
+	if !errors.Is(err, errSilent) {
+		fmt.Fprintf(io.ErrOut, "✗ %s\n", err)
+	}
+	return code
+}
+
+// errSilent marks a failure whose explanation has already been printed.
+var errSilent = errors.New("failed")
+
+// SilentError returns an error carrying code that Main does not print again.
+func SilentError(code int) error {
+	return exitcode.New(code, errSilent)
+}
+
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
