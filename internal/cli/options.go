@@ -75,4 +75,3 @@ func (g *GlobalOptions) applyEnvDefaults(env platform.Environment, changed func(
 		g.Verbose = true
 	}
 }
-
