@@ -27,6 +27,8 @@ type Factory struct {
 	Global  *GlobalOptions
 	Env     platform.Environment
 	Context context.Context
+
+	facts *platform.Facts
 }
 
 // CanPrompt is true when a question may be asked: a terminal on both ends,
