@@ -55,6 +55,8 @@ exactly what is wrong and the command that fixes it.`,
 
 	root.AddCommand(NewCmdVersion(f, nil))
 	addCommands(root, f)
+	// Without a subcommand, cdb-setup is the wizard (wizard.go).
+	bindWizard(root, f, nil)
 	return root
 }
 

@@ -42,6 +42,9 @@ type Builders struct {
 	Hook            Builder
 	Preflight       Builder
 	Up              Builder
+	// NoKeychain, when set, says why the keychain areas cannot run on this
+	// machine although this version has them ("no OS keychain answers").
+	NoKeychain string
 }
 
 // Area is one part of the plan as the wizard explains it.
@@ -59,10 +62,14 @@ func Areas(a wizard.Answers, b Builders) []Area {
 	start := a.Start != nil && *a.Start
 	keychain := a.Keychain != nil && *a.Keychain
 	hook := a.Hook != nil && *a.Hook
+	keychainWhy := "you chose no keychain mirror"
+	if b.NoKeychain != "" {
+		keychain, keychainWhy = false, b.NoKeychain
+	}
 	return []Area{
-		{ID: "keychain.restore", Title: "restore missing secret files from the OS keychain", Wanted: keychain, Why: "you chose no keychain mirror", Build: b.KeychainRestore},
+		{ID: "keychain.restore", Title: "restore missing secret files from the OS keychain", Wanted: keychain, Why: keychainWhy, Build: b.KeychainRestore},
 		{ID: "secrets", Title: "secrets folder and files", Wanted: true, Build: b.Secrets},
-		{ID: "keychain.push", Title: "mirror the secrets into the OS keychain", Wanted: keychain, Why: "you chose no keychain mirror", Build: b.KeychainPush},
+		{ID: "keychain.push", Title: "mirror the secrets into the OS keychain", Wanted: keychain, Why: keychainWhy, Build: b.KeychainPush},
 		{ID: "env", Title: "SECRETS_PATH for new shells", Wanted: len(a.Persist) > 0, Why: "you chose not to persist SECRETS_PATH", Build: b.Persist},
 		{ID: "hook", Title: "gitleaks pre-commit hook", Wanted: hook, Why: "you chose no hook", Build: b.Hook},
 		{ID: "stack.preflight", Title: "check volumes, ports and Docker before starting", Wanted: start, Why: "you chose not to start the stack", Build: b.Preflight},
@@ -72,15 +79,16 @@ func Areas(a wizard.Answers, b Builders) []Area {
 
 // Plan returns every step of the setup, in order: first remembering the
 // answers (so a re-run offers the same), then each area's steps, or one
-// step that says why the area is skipped.
+// step that says why the area is skipped. An area this version cannot do is
+// "not available" whatever the answer (the question was not asked).
 func Plan(ctx context.Context, in Input, b Builders) ([]step.Step, error) {
 	steps := []step.Step{&SaveAnswers{Dir: in.StateDir, Answers: in.Answers}}
 	for _, ar := range Areas(in.Answers, b) {
 		switch {
-		case !ar.Wanted:
-			steps = append(steps, Declined{Area: ar.ID, Title: ar.Title, Why: ar.Why})
 		case ar.Build == nil:
 			steps = append(steps, Unavailable{Area: ar.ID, Title: ar.Title})
+		case !ar.Wanted:
+			steps = append(steps, Declined{Area: ar.ID, Title: ar.Title, Why: ar.Why})
 		default:
 			s, err := ar.Build(ctx, in)
 			if err != nil {

@@ -57,6 +57,7 @@ func TestPlanOrderAndPlaceholders(t *testing.T) {
 		{"everything", yes, all, "wizard.answers kr s1 s2 kp env hook pre up"},
 		{"declined", no, all, "wizard.answers keychain.restore s1 s2 keychain.push env hook stack.preflight stack.up"},
 		{"nothing built yet", yes, Builders{}, "wizard.answers keychain.restore secrets keychain.push env hook stack.preflight stack.up"},
+		{"no keychain answers", yes, func() Builders { b := all; b.NoKeychain = "no OS keychain answers"; return b }(), "wizard.answers keychain.restore s1 s2 keychain.push env hook pre up"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			steps, err := Plan(context.Background(), Input{Answers: tc.a, StateDir: t.TempDir()}, tc.b)
@@ -72,7 +73,10 @@ func TestPlanOrderAndPlaceholders(t *testing.T) {
 
 func TestPlanPlaceholdersSayWhy(t *testing.T) {
 	a := wizard.Answers{Keychain: wizard.Bool(false), Persist: []string{"shells"}, Hook: wizard.Bool(true), Start: wizard.Bool(false)}
-	steps, err := Plan(context.Background(), Input{Answers: a, StateDir: t.TempDir()}, Builders{})
+	var steps []step.Step
+	var err error
+	b := Builders{KeychainPush: build("kp"), Up: build("up")}
+	steps, err = Plan(context.Background(), Input{Answers: a, StateDir: t.TempDir()}, b)
 	if err != nil {
 		t.Fatal(err)
 	}

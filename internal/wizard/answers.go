@@ -185,19 +185,29 @@ func (a Answers) Missing(o Offer) []MissingAnswer {
 // Defaults are the answers --yes accepts, for this machine: the default
 // secrets folder, the manifest's default profile, no overlays, the keychain
 // mirror when one answers, persistence for shells (and WSL on Windows), the
-// hook, and starting the stack.
+// hook, and starting the stack. A question that is not offered gets no
+// default: saving "no" for an area this version cannot do would decline it
+// for good once a later version can.
 func Defaults(f platform.Facts, defaultProfile string, o Offer) Answers {
 	a := Answers{
 		SecretsPath: f.DefaultSecretsPath(),
 		Profile:     defaultProfile,
 		Overlays:    []string{},
-		Keychain:    Bool(o.Keychain),
-		Persist:     []string{PersistShells},
-		Hook:        Bool(o.Hook),
-		Start:       Bool(o.Start),
 	}
-	if f.OS == "windows" {
-		a.Persist = append(a.Persist, PersistWSL)
+	if o.Keychain {
+		a.Keychain = Bool(true)
+	}
+	if o.Persist {
+		a.Persist = []string{PersistShells}
+		if f.OS == "windows" {
+			a.Persist = append(a.Persist, PersistWSL)
+		}
+	}
+	if o.Hook {
+		a.Hook = Bool(true)
+	}
+	if o.Start {
+		a.Start = Bool(true)
 	}
 	return a
 }

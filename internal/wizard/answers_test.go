@@ -115,11 +115,11 @@ func TestSaveYAMLDropsSecrets(t *testing.T) {
 
 func TestDefaults(t *testing.T) {
 	f := platform.Facts{OS: "windows", Documents: `C:\Users\u\Documents`}
-	d := Defaults(f, "dev", Offer{Keychain: true, Hook: true, Start: false})
-	if !d.Wants(PersistShells) || !d.Wants(PersistWSL) || !*d.Keychain || !*d.Hook || *d.Start || d.Profile != "dev" {
+	d := Defaults(f, "dev", Offer{Keychain: true, Persist: true, Hook: true, Start: false})
+	if !d.Wants(PersistShells) || !d.Wants(PersistWSL) || !*d.Keychain || !*d.Hook || d.Start != nil || d.Profile != "dev" {
 		t.Errorf("%+v", d)
 	}
-	if m := d.Missing(Offer{Keychain: true, Persist: true, Hook: true, Start: true, Profiles: []string{"dev"}}); len(m) != 0 {
+	if m := Defaults(f, "dev", Offer{Keychain: true, Persist: true, Hook: true, Start: true}).Missing(Offer{Keychain: true, Persist: true, Hook: true, Start: true, Profiles: []string{"dev"}}); len(m) != 0 {
 		t.Errorf("defaults leave %v missing", m)
 	}
 }
