@@ -110,4 +110,3 @@ func FuzzParseUserDirs(f *testing.F) {
 		}
 	})
 }
-
