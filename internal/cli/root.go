@@ -17,6 +17,11 @@ import (
 
 // NewRootCmd builds the whole command tree.
 func NewRootCmd(f *Factory) *cobra.Command {
+	return newRootCmd(f, nil)
+}
+
+// newRootCmd takes the wizard's run function (tests replace it, gh style).
+func newRootCmd(f *Factory, wizardF func(*WizardOptions) error) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "cdb-setup",
 		Short: "Set up the Claire de Binare stack: secrets, SECRETS_PATH, hook, healthy containers",
@@ -56,7 +61,7 @@ exactly what is wrong and the command that fixes it.`,
 	root.AddCommand(NewCmdVersion(f, nil))
 	addCommands(root, f)
 	// Without a subcommand, cdb-setup is the wizard (wizard.go).
-	bindWizard(root, f, nil)
+	bindWizard(root, f, wizardF)
 	return root
 }
 

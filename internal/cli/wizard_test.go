@@ -1,0 +1,344 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/setup"
+	"github.com/claire-de-binare/cdb-setup/internal/step"
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+	"github.com/claire-de-binare/cdb-setup/internal/wizard"
+)
+
+// A value that must never appear in any output or saved file.
+const testSecret = "Sup3rS3cretSmtpValue"
+
+type wizardHarness struct {
+	home, repo string
+	env        platform.MapEnvironment
+	out, err   bytes.Buffer
+	ctx        context.Context
+	cancel     context.CancelFunc
+}
+
+func newWizardHarness(t *testing.T) *wizardHarness {
+	t.Helper()
+	home := testenv.TempDir(t)
+	repo := filepath.Join(testenv.TempDir(t), "repo")
+	copyTree(t, "testdata/cdbrepo", repo)
+	h := &wizardHarness{home: home, repo: repo, env: platform.MapEnvironment{"HOME": home, "PATH": ""}}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	t.Cleanup(h.cancel)
+	return h
+}
+
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (h *wizardHarness) factory(args ...string) *Factory {
+	g := &GlobalOptions{}
+	return &Factory{IO: &IOStreams{In: strings.NewReader(""), Out: &h.out, ErrOut: &h.err}, Global: g, Env: h.env, Context: h.ctx}
+}
+
+// run runs the real command line with the wizard's collaborators replaced.
+func (h *wizardHarness) run(t *testing.T, configure func(*WizardOptions), args ...string) int {
+	t.Helper()
+	h.out.Reset()
+	h.err.Reset()
+	f := h.factory()
+	root := newRootCmd(f, func(o *WizardOptions) error {
+		if configure != nil {
+			configure(o)
+		}
+		return wizardRun(o)
+	})
+	root.SetArgs(append([]string{"--repo", h.repo}, args...))
+	err := root.ExecuteContext(h.ctx)
+	code := exitcode.From(err)
+	if err != nil && !strings.Contains(err.Error(), "failed") {
+		fmt.Fprintf(&h.err, "✗ %s\n", err)
+	}
+	return code
+}
+
+// fileStep writes one file under HOME: a stand-in for the other packages'
+// steps, real enough to prove what ran and what did not.
+type fileStep struct {
+	id, path string
+	onApply  func()
+}
+
+func (s fileStep) ID() string { return s.id }
+func (s fileStep) Plan(context.Context) (step.Change, error) {
+	if _, err := os.Stat(s.path); err == nil {
+		return step.Change{Step: s.id, None: true, Summary: s.id + " already done"}, nil
+	}
+	return step.Change{Step: s.id, Summary: "write " + s.path, Targets: []string{s.path}}, nil
+}
+func (s fileStep) Apply(context.Context) (step.Result, error) {
+	if _, err := os.Stat(s.path); err == nil {
+		return step.Result{Step: s.id, Status: step.StatusDone, Detail: s.id + " already done"}, nil
+	}
+	if s.onApply != nil {
+		s.onApply()
+	}
+	if err := os.WriteFile(s.path, []byte(s.id), 0o600); err != nil {
+		return step.Result{}, err
+	}
+	return step.Result{Step: s.id, Status: step.StatusChanged, Detail: s.id + " written"}, nil
+}
+
+func (h *wizardHarness) builders(seen *setup.Input) *setup.Builders {
+	mk := func(id string) setup.Builder {
+		return func(_ context.Context, in setup.Input) ([]step.Step, error) {
+			if seen != nil {
+				*seen = in
+			}
+			return []step.Step{fileStep{id: id, path: filepath.Join(h.home, id)}}, nil
+		}
+	}
+	return &setup.Builders{KeychainRestore: mk("keychain.restore"), Secrets: mk("secrets.init"), KeychainPush: mk("keychain.push"),
+		Persist: mk("env.set"), Hook: mk("hook.install"), Preflight: mk("stack.preflight"), Up: mk("stack.up")}
+}
+
+func (h *wizardHarness) allAreas(seen *setup.Input) func(*WizardOptions) {
+	return func(o *WizardOptions) {
+		o.Builders = h.builders(seen)
+		o.KeychainAnswers = func(context.Context) bool { return true }
+	}
+}
+
+func TestWizardWithoutTTYListsEveryMissingAnswer(t *testing.T) {
+	h := newWizardHarness(t)
+	code := h.run(t, h.allAreas(nil))
+	if code != exitcode.Environment {
+		t.Fatalf("exit %d, want 3\n%s", code, h.err.String())
+	}
+	got := h.err.String()
+	for _, want := range []string{"(no terminal) and 6 answer(s) are missing", "--secrets-path DIR", "--profile NAME", "--keychain=true|false",
+		"--persist LIST", "--hook=true|false", "--start=true|false", "--yes"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	if entries, _ := os.ReadDir(h.home); len(entries) != 0 {
+		t.Errorf("a failed run changed HOME: %v", entries)
+	}
+}
+
+func TestWizardMissingWithCIAndJSON(t *testing.T) {
+	h := newWizardHarness(t)
+	h.env["CI"] = "true"
+	h.env["CDB_SETUP_PROFILE"] = "dev"
+	code := h.run(t, h.allAreas(nil), "--json", "--secrets-path", filepath.Join(h.home, "s"))
+	if code != exitcode.Environment {
+		t.Fatalf("exit %d", code)
+	}
+	var out struct{ Missing []wizard.MissingAnswer }
+	if err := json.Unmarshal(h.out.Bytes(), &out); err != nil {
+		t.Fatalf("%v\n%s", err, h.out.String())
+	}
+	if len(out.Missing) != 4 {
+		t.Errorf("want keychain, persist, hook, start missing; got %+v", out.Missing)
+	}
+}
+
+func TestWizardAnswersFile(t *testing.T) {
+	h := newWizardHarness(t)
+	ans := filepath.Join(h.home, "answers.yaml")
+	secretsDir := filepath.Join(h.home, "secrets")
+	os.WriteFile(ans, []byte(fmt.Sprintf("secrets_path: %s\nprofile: dev\noverlays: [logging]\nkeychain: false\npersist: [shells, compose-env]\nhook: true\nstart: true\nexternal:\n  SMTP_PASSWORD: %s\n", secretsDir, testSecret)), 0o600)
+	var seen setup.Input
+	code := h.run(t, h.allAreas(&seen), "--answers", ans, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	a := seen.Answers
+	if a.SecretsPath != secretsDir || a.Profile != "dev" || len(a.Overlays) != 1 || *a.Keychain || !a.Wants("compose-env") || !*a.Hook || !*a.Start {
+		t.Errorf("answers: %+v", a)
+	}
+	if a.External["SMTP_PASSWORD"] != testSecret {
+		t.Error("the external secret did not reach the steps")
+	}
+	for _, id := range []string{"secrets.init", "env.set", "hook.install", "stack.preflight", "stack.up"} {
+		if _, err := os.Stat(filepath.Join(h.home, id)); err != nil {
+			t.Errorf("step %s did not run", id)
+		}
+	}
+	for _, id := range []string{"keychain.restore", "keychain.push"} {
+		if _, err := os.Stat(filepath.Join(h.home, id)); err == nil {
+			t.Errorf("declined step %s ran", id)
+		}
+	}
+	stderr := h.err.String()
+	for _, want := range []string{"The plan:", "mirror the secrets into the OS keychain: skipped (you chose no keychain mirror)", "env.set written", "Done in",
+		"cdb_grafana: http://127.0.0.1:3000 (user admin, password in " + filepath.Join(secretsDir, "GRAFANA_PASSWORD") + ")", "Restart: open a new terminal"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("missing %q in:\n%s", want, stderr)
+		}
+	}
+	saved, _ := os.ReadFile(filepath.Join(h.home, ".local/state/cdb-setup", setup.AnswersFileName))
+	for what, b := range map[string]string{"stderr": stderr, "stdout": h.out.String(), "saved answers": string(saved)} {
+		if strings.Contains(b, testSecret) {
+			t.Errorf("%s contains the secret value", what)
+		}
+	}
+	var rep wizardJSON
+	if err := json.Unmarshal(h.out.Bytes(), &rep); err != nil || len(rep.Results) != 8 {
+		t.Errorf("json: %v %+v", err, rep)
+	}
+
+	// A re-run takes the saved answers: no flags, no questions, nothing to do.
+	code = h.run(t, h.allAreas(nil), "--no-input")
+	if code != 0 || !strings.Contains(h.err.String(), "Everything already done ✓") {
+		t.Errorf("re-run exit %d:\n%s", code, h.err.String())
+	}
+}
+
+func TestWizardAnswersFileErrors(t *testing.T) {
+	h := newWizardHarness(t)
+	ans := filepath.Join(h.home, "answers.yaml")
+	os.WriteFile(ans, []byte("persits: [shells]\n"), 0o600)
+	if code := h.run(t, nil, "--answers", ans); code != exitcode.Usage || !strings.Contains(h.err.String(), "persits") {
+		t.Errorf("exit %d:\n%s", code, h.err.String())
+	}
+	if code := h.run(t, h.allAreas(nil), "--yes", "--persist", "wsl"); code != exitcode.Usage || !strings.Contains(h.err.String(), `persist "wsl" does not apply`) {
+		t.Errorf("exit %d:\n%s", code, h.err.String())
+	}
+	if code := h.run(t, nil, "--yes", "--profile", "staging"); code != exitcode.Usage || !strings.Contains(h.err.String(), `unknown profile "staging"`) {
+		t.Errorf("exit %d:\n%s", code, h.err.String())
+	}
+}
+
+// snapshot records every path, mode and content hash under dirs.
+func snapshot(t *testing.T, dirs ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, d := range dirs {
+		filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			fi, _ := os.Lstat(p)
+			v := fi.Mode().String()
+			if e.Type().IsRegular() {
+				b, _ := os.ReadFile(p)
+				v += fmt.Sprintf(" %x", sha256.Sum256(b))
+			}
+			out[p] = v
+			return nil
+		})
+	}
+	return out
+}
+
+func TestWizardDryRunChangesNothing(t *testing.T) {
+	h := newWizardHarness(t)
+	before := snapshot(t, h.home, h.repo)
+	code := h.run(t, h.allAreas(nil), "--yes", "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	after := snapshot(t, h.home, h.repo)
+	if fmt.Sprint(before) != fmt.Sprint(after) {
+		t.Errorf("dry run changed the file system:\nbefore %v\nafter  %v", before, after)
+	}
+	for _, want := range []string{"write " + filepath.Join(h.home, "secrets.init"), "Dry run: nothing was changed."} {
+		if !strings.Contains(h.err.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, h.err.String())
+		}
+	}
+}
+
+func TestWizardNotAvailableIsNeverFaked(t *testing.T) {
+	h := newWizardHarness(t)
+	code := h.run(t, func(o *WizardOptions) { o.Builders = &setup.Builders{} }, "--yes")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	if !strings.Contains(h.err.String(), "- secrets folder and files: not available in this version") {
+		t.Errorf("%s", h.err.String())
+	}
+	if _, err := os.Stat(filepath.Join(h.home, "Documents")); err == nil {
+		t.Error("an unavailable step created something")
+	}
+}
+
+func TestWizardInterruptedBetweenSteps(t *testing.T) {
+	h := newWizardHarness(t)
+	code := h.run(t, func(o *WizardOptions) {
+		b := h.builders(nil)
+		b.Persist = func(context.Context, setup.Input) ([]step.Step, error) {
+			// Ctrl-C arrives while this step works: it finishes, nothing after it starts.
+			return []step.Step{fileStep{id: "env.set", path: filepath.Join(h.home, "env.set"), onApply: h.cancel}}, nil
+		}
+		o.Builders = b
+		o.KeychainAnswers = func(context.Context) bool { return true }
+	}, "--yes")
+	if code != exitcode.Interrupted {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	if _, err := os.Stat(filepath.Join(h.home, "env.set")); err != nil {
+		t.Error("the step that was running did not finish")
+	}
+	if _, err := os.Stat(filepath.Join(h.home, "hook.install")); err == nil {
+		t.Error("a step after the interruption ran")
+	}
+	if !strings.Contains(h.err.String(), "Interrupted. Every step listed above is complete") || !strings.Contains(h.err.String(), "✓ env.set written") {
+		t.Errorf("%s", h.err.String())
+	}
+	if _, err := platform.LoadState(filepath.Join(h.home, ".local/state/cdb-setup")); err != nil {
+		t.Errorf("state file inconsistent: %v", err)
+	}
+}
+
+func TestWizardCancelledQuestionsChangeNothing(t *testing.T) {
+	h := newWizardHarness(t)
+	code := h.run(t, func(o *WizardOptions) {
+		o.F.IO.InTTY, o.F.IO.ErrTTY = true, true
+		o.Ask = func(context.Context, wizard.FormOptions) (wizard.Answers, error) { return wizard.Answers{}, wizard.ErrAborted }
+	})
+	if code != exitcode.Interrupted || !strings.Contains(h.err.String(), "Nothing was changed") {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	if entries, _ := os.ReadDir(h.home); len(entries) != 0 {
+		t.Errorf("HOME changed: %v", entries)
+	}
+}
+
+func TestSensitiveName(t *testing.T) {
+	for name, want := range map[string]bool{"SMTP_USER": false, "SMTP_FROM": false, "ALERT_EMAIL_TO": false, "SMTP_PASSWORD": true, "MEXC_API_KEY.txt": true, "MEXC_API_SECRET.txt": true, "TOKEN": true} {
+		if got := sensitiveName(name); got != want {
+			t.Errorf("%s: %v", name, got)
+		}
+	}
+}
