@@ -325,7 +325,9 @@ func TestWizardCancelledQuestionsChangeNothing(t *testing.T) {
 	h := newWizardHarness(t)
 	code := h.run(t, func(o *WizardOptions) {
 		o.F.IO.InTTY, o.F.IO.ErrTTY = true, true
-		o.Ask = func(context.Context, wizard.FormOptions) (wizard.Answers, error) { return wizard.Answers{}, wizard.ErrAborted }
+		o.Ask = func(context.Context, wizard.FormOptions) (wizard.Answers, error) {
+			return wizard.Answers{}, wizard.ErrAborted
+		}
 	})
 	if code != exitcode.Interrupted || !strings.Contains(h.err.String(), "Nothing was changed") {
 		t.Fatalf("exit %d\n%s", code, h.err.String())

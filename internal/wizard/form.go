@@ -34,9 +34,9 @@ type FormOptions struct {
 }
 
 // Ask asks every question that applies and returns the answers. Questions
-// run as a few small forms in sequence rather than one form with hidden
-// groups: huh's accessible mode ignores hidden groups, so a question that
-// does not apply must not be in a form at all.
+// run as a few forms in sequence rather than one form with hidden groups:
+// huh's accessible mode ignores hidden groups, so a question that does not
+// apply must not be in a form at all.
 func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 	a := o.Defaults
 	if a.External == nil {
@@ -89,7 +89,7 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 			Affirmative("Yes").Negative("Skip").
 			Value(&enterExternal))
 	}
-	if err := o.run(ctx, huh.NewGroup(g...)); err != nil {
+	if err := o.run(ctx, pages(g)...); err != nil {
 		return Answers{}, err
 	}
 
@@ -115,7 +115,7 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 			}
 			fields = append(fields, in)
 		}
-		if err := o.run(ctx, huh.NewGroup(fields...)); err != nil {
+		if err := o.run(ctx, pages(fields)...); err != nil {
 			return Answers{}, err
 		}
 		for i, e := range o.Offer.External {
@@ -165,7 +165,7 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 			Value(a.Start))
 	}
 	if len(g3) > 0 {
-		if err := o.run(ctx, huh.NewGroup(g3...)); err != nil {
+		if err := o.run(ctx, pages(g3)...); err != nil {
 			return Answers{}, err
 		}
 	}
@@ -184,8 +184,19 @@ func Confirm(ctx context.Context, o FormOptions, title, description string, def 
 	return v, err
 }
 
-func (o FormOptions) run(ctx context.Context, g *huh.Group) error {
-	f := huh.NewForm(g).WithInput(o.In).WithOutput(o.Out).WithShowHelp(true)
+// pages puts each question on its own page: its one-line why gets the
+// room, narrow terminals only wrap one question, and a screen shows one
+// title at a time (what the terminal tests wait for).
+func pages(fields []huh.Field) []*huh.Group {
+	out := make([]*huh.Group, len(fields))
+	for i, f := range fields {
+		out[i] = huh.NewGroup(f)
+	}
+	return out
+}
+
+func (o FormOptions) run(ctx context.Context, groups ...*huh.Group) error {
+	f := huh.NewForm(groups...).WithInput(o.In).WithOutput(o.Out).WithShowHelp(true)
 	if o.NoColor {
 		f = f.WithTheme(huh.ThemeBase())
 	}

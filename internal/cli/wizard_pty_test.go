@@ -1,0 +1,232 @@
+//go:build !windows
+
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/claire-de-binare/cdb-setup/internal/setup"
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+)
+
+// ptyTerm drives cdb-setup through a real pseudo-terminal: it answers the
+// terminal queries Bubble Tea sends (background colour, cursor position;
+// unanswered, the first prompt waits ~5 s), records everything written, and
+// waits for text to appear rather than sleeping.
+type ptyTerm struct {
+	t    *testing.T
+	pty  *os.File
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	raw  bytes.Buffer
+	mark int // WaitFor looks only after this offset of the plain text
+	done chan struct{}
+	err  error
+}
+
+var ansiRe = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][A-Z0-9]|\x1b[=>78]`)
+
+func startTerm(t *testing.T, env []string, args ...string) *ptyTerm {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(env, "CDB_SETUP_TEST_BE_MAIN=1")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 100})
+	testenv.Need(t, err == nil, "a pseudo-terminal (/dev/ptmx)")
+	tm := &ptyTerm{t: t, pty: f, cmd: cmd, done: make(chan struct{})}
+	readDone := make(chan struct{})
+	go func() { tm.read(); close(readDone) }()
+	// done closes once the process has exited and everything it wrote has
+	// been read (the reader stops at EIO when the terminal's last user
+	// closes it).
+	go func() { tm.err = cmd.Wait(); <-readDone; close(tm.done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-tm.done
+		f.Close()
+	})
+	return tm
+}
+
+func (tm *ptyTerm) read() {
+	buf := make([]byte, 4096)
+	answered := map[string]int{}
+	for {
+		n, err := tm.pty.Read(buf)
+		if n > 0 {
+			tm.mu.Lock()
+			tm.raw.Write(buf[:n])
+			raw := tm.raw.String()
+			tm.mu.Unlock()
+			// Answer each query once per time it was asked.
+			for q, reply := range map[string]string{"\x1b]11;?": "\x1b]11;rgb:0000/0000/0000\x1b\\", "\x1b[6n": "\x1b[1;1R"} {
+				for c := strings.Count(raw, q); answered[q] < c; answered[q]++ {
+					tm.pty.WriteString(reply)
+				}
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (tm *ptyTerm) plain() string {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return ansiRe.ReplaceAllString(tm.raw.String(), "")
+}
+
+func (tm *ptyTerm) rawText() string {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return tm.raw.String()
+}
+
+// WaitFor waits until text appears after the last mark, then moves the mark
+// past it. The deadline only turns a hang into a failure with the screen.
+func (tm *ptyTerm) WaitFor(text string) {
+	tm.t.Helper()
+	deadline := time.After(60 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		p := tm.plain()
+		if i := strings.Index(p[min(tm.mark, len(p)):], text); i >= 0 {
+			tm.mark += i + len(text)
+			return
+		}
+		select {
+		case <-deadline:
+			tm.t.Fatalf("waited for %q; the terminal shows:\n%s", text, p[min(tm.mark, len(p)):])
+		case <-tm.done:
+			p := tm.plain()
+			if strings.Contains(p[min(tm.mark, len(p)):], text) {
+				continue
+			}
+			tm.t.Fatalf("cdb-setup exited (%v) before showing %q:\n%s", tm.err, text, p)
+		case <-tick.C:
+		}
+	}
+}
+
+func (tm *ptyTerm) Send(keys string) {
+	tm.t.Helper()
+	if _, err := tm.pty.WriteString(keys); err != nil {
+		tm.t.Fatal(err)
+	}
+}
+
+func (tm *ptyTerm) Exit() int {
+	tm.t.Helper()
+	select {
+	case <-tm.done:
+	case <-time.After(60 * time.Second):
+		tm.t.Fatalf("cdb-setup did not exit; the terminal shows:\n%s", tm.plain())
+	}
+	var ee *exec.ExitError
+	if errors.As(tm.err, &ee) {
+		return ee.ExitCode()
+	}
+	if tm.err != nil {
+		tm.t.Fatal(tm.err)
+	}
+	return 0
+}
+
+func ptyEnv(home string) []string {
+	return []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "NO_COLOR=1", "LANG=C.UTF-8"}
+}
+
+func TestWizardInTerminal(t *testing.T) {
+	home := testenv.TempDir(t)
+	repo := filepath.Join(testenv.TempDir(t), "repo")
+	copyTree(t, "testdata/cdbrepo", repo)
+	secretsDir := filepath.Join(home, "my-secrets")
+
+	tm := startTerm(t, ptyEnv(home), "--repo", repo)
+	tm.WaitFor("System")
+	tm.WaitFor("Repo       " + repo)
+	tm.WaitFor("Secrets folder")
+	tm.WaitFor(filepath.Join(home, "Documents", ".secrets", ".cdb")) // the default, pre-filled
+	tm.Send("\x15" + secretsDir + "\r")                              // Ctrl-U clears the default
+	tm.WaitFor("Compose profile")
+	tm.Send("\r")
+	tm.WaitFor("Overlays (optional)")
+	tm.Send("\r")
+	tm.WaitFor("Enter external credentials now?")
+	tm.Send("y")
+	// Each credential is its own page; wait for its description (the names
+	// also appear in the previous page's text).
+	for _, prompt := range []string{"Where alert and report mails go", "MEXC API key (leave", "MEXC API secret (leave", "Sender address for alert"} {
+		tm.WaitFor(prompt)
+		tm.Send("\r")
+	}
+	tm.WaitFor("SMTP password (for smtp.gmail.com")
+	tm.Send(testSecret + "\r")
+	tm.WaitFor("SMTP user for Grafana")
+	tm.Send("me@example.org\r")
+	tm.WaitFor("The plan:")
+	tm.WaitFor("secrets folder and files: not available in this version")
+	tm.WaitFor("Apply these 1 change(s)?")
+	tm.Send("y")
+	tm.WaitFor("answers remembered in")
+	tm.WaitFor("Secrets folder: " + secretsDir)
+	if code := tm.Exit(); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, tm.plain())
+	}
+	if strings.Contains(tm.rawText(), testSecret) {
+		t.Fatal("the password was echoed to the terminal")
+	}
+	saved, err := os.ReadFile(filepath.Join(home, ".local/state/cdb-setup", setup.AnswersFileName))
+	if err != nil || !strings.Contains(string(saved), "secrets_path: "+secretsDir) || strings.Contains(string(saved), testSecret) {
+		t.Fatalf("saved answers (%v):\n%s", err, saved)
+	}
+
+	// Again on the set-up machine: same answers offered, nothing to do.
+	tm = startTerm(t, ptyEnv(home), "--repo", repo)
+	tm.WaitFor("Secrets folder")
+	tm.WaitFor(secretsDir)
+	tm.Send("\r")
+	tm.WaitFor("Compose profile")
+	tm.Send("\r")
+	tm.WaitFor("Overlays (optional)")
+	tm.Send("\r")
+	tm.WaitFor("Enter external credentials now?")
+	tm.Send("n")
+	tm.WaitFor("Everything is already done ✓")
+	tm.WaitFor("Everything already done ✓")
+	if code := tm.Exit(); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, tm.plain())
+	}
+}
+
+func TestWizardCtrlCInTerminal(t *testing.T) {
+	home := testenv.TempDir(t)
+	repo := filepath.Join(testenv.TempDir(t), "repo")
+	copyTree(t, "testdata/cdbrepo", repo)
+	tm := startTerm(t, ptyEnv(home), "--repo", repo)
+	tm.WaitFor("Secrets folder")
+	tm.Send("\x03")
+	tm.WaitFor("Cancelled. Nothing was changed.")
+	if code := tm.Exit(); code != 130 {
+		t.Fatalf("exit %d, want 130", code)
+	}
+	if entries, _ := os.ReadDir(home); len(entries) != 0 {
+		t.Errorf("HOME changed: %v", entries)
+	}
+}
