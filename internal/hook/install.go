@@ -222,6 +222,10 @@ const (
 
 func (s *nativeHookStep) decide() (nativeAction, hookFile, error) {
 	p := s.loc.HookPath
+	if st, err := os.Stat(s.loc.HooksDir); err == nil && !st.IsDir() {
+		return 0, hookFile{}, step.WithFix(fmt.Errorf("cannot write the hook into %s: it is a file, not a folder (nothing was changed)", s.loc.HooksDir),
+			"move "+s.loc.HooksDir+" aside (or fix core.hooksPath), then run `cdb-setup hook install` again")
+	}
 	h, err := readHook(p)
 	if err != nil {
 		return 0, h, err
