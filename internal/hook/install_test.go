@@ -2,9 +2,9 @@ package hook
 
 import (
 	"bytes"
-	"maps"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"

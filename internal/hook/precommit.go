@@ -173,12 +173,15 @@ func AddPreCommitHook(content []byte, configFile string) (out []byte, inserted s
 		indent, after = 0, key.Line
 	case val.Kind == yaml.SequenceNode && val.Style&yaml.FlowStyle == 0 && len(val.Content) > 0:
 		indent = val.Column - 1
-		// After the last line of the list that is not blank or a comment
-		// (trailing comments usually introduce what follows).
+		// After the last line of the list that is neither blank nor a
+		// comment at or left of the dashes (such comments introduce what
+		// follows). Deeper lines may be block-scalar text: they stay above.
 		after = val.Line
 		for n := end - 1; n > val.Line; n-- {
-			t := strings.TrimSpace(string(lines[n-1]))
-			if t != "" && !strings.HasPrefix(t, "#") {
+			line := string(lines[n-1])
+			t := strings.TrimSpace(line)
+			lead := len(line) - len(strings.TrimLeft(line, " "))
+			if t != "" && (!strings.HasPrefix(t, "#") || lead > indent) {
 				after = n
 				break
 			}
