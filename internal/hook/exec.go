@@ -56,6 +56,10 @@ func run(ctx context.Context, env platform.Environment, dir string, timeout time
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Dir = dir
 	cmd.Env = env.Environ()
+	if name == "git" {
+		// Error texts are matched below; a translated git would hide them.
+		cmd.Env = append(cmd.Env, "LC_ALL=C")
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
