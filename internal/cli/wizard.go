@@ -236,6 +236,13 @@ func wizardRun(o *WizardOptions) error {
 		}
 	}
 	todo := printPlan(w, planRep, placeholders)
+	if planRep.Failed() {
+		fmt.Fprintln(w, "Nothing was changed. Fix the problem above and run cdb-setup again.")
+		if f.Global.JSON {
+			_ = writeJSON(f.IO.Out, wizardJSON{Answers: ans.WithoutSecrets(), Plan: planRep.Plans, Results: planRep.Results})
+		}
+		return SilentError(exitcode.Failed)
+	}
 	if f.Global.DryRun {
 		fmt.Fprintln(w, "Dry run: nothing was changed.")
 		if f.Global.JSON {

@@ -156,6 +156,7 @@ func TestWizardInTerminal(t *testing.T) {
 	home := testenv.TempDir(t)
 	repo := filepath.Join(testenv.TempDir(t), "repo")
 	copyTree(t, "testdata/cdbrepo", repo)
+	gitInit(t, repo)
 	secretsDir := filepath.Join(home, "my-secrets")
 
 	tm := startTerm(t, ptyEnv(home), "--repo", repo)
@@ -180,8 +181,11 @@ func TestWizardInTerminal(t *testing.T) {
 	tm.Send(testSecret + "\r")
 	tm.WaitFor("SMTP user for Grafana")
 	tm.Send("me@example.org\r")
+	tm.WaitFor("Install the gitleaks pre-commit hook?")
+	tm.Send("n")
 	tm.WaitFor("The plan:")
 	tm.WaitFor("secrets folder and files: not available in this version")
+	tm.WaitFor("gitleaks pre-commit hook: skipped (you chose no hook)")
 	tm.WaitFor("Apply these 1 change(s)?")
 	tm.Send("y")
 	tm.WaitFor("answers remembered in")
@@ -208,10 +212,21 @@ func TestWizardInTerminal(t *testing.T) {
 	tm.Send("\r")
 	tm.WaitFor("Enter external credentials now?")
 	tm.Send("n")
+	tm.WaitFor("Install the gitleaks pre-commit hook?")
+	tm.Send("\r") // the last answer (no) is the default now
 	tm.WaitFor("Everything is already done ✓")
 	tm.WaitFor("Everything already done ✓")
 	if code := tm.Exit(); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, tm.plain())
+	}
+}
+
+func gitInit(t *testing.T, dir string) {
+	t.Helper()
+	git := testenv.NeedCommand(t, "git")
+	out, err := exec.Command(git, "-C", dir, "init", "-q").CombinedOutput()
+	if err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
 	}
 }
 

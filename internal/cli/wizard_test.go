@@ -344,3 +344,29 @@ func TestSensitiveName(t *testing.T) {
 		}
 	}
 }
+
+// The hook area wired to the real hook package, real git and gitleaks.
+func TestWizardInstallsHookWithRealGitleaks(t *testing.T) {
+	gl := testenv.NeedCommand(t, "gitleaks")
+	git := testenv.NeedCommand(t, "git")
+	h := newWizardHarness(t)
+	h.env["PATH"] = filepath.Dir(gl) + string(os.PathListSeparator) + filepath.Dir(git)
+	gitInit(t, h.repo)
+	code := h.run(t, func(o *WizardOptions) {
+		b := setupBuilders(o.F)
+		o.Builders = &b
+	}, "--yes")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	if _, err := os.Stat(filepath.Join(h.repo, ".git", "hooks", "pre-commit")); err != nil {
+		t.Fatalf("no hook installed: %v\n%s", err, h.err.String())
+	}
+	code = h.run(t, func(o *WizardOptions) {
+		b := setupBuilders(o.F)
+		o.Builders = &b
+	}, "--no-input")
+	if code != 0 || !strings.Contains(h.err.String(), "Everything already done ✓") {
+		t.Errorf("re-run exit %d:\n%s", code, h.err.String())
+	}
+}
