@@ -1,0 +1,34 @@
+package doctor
+
+import (
+	"context"
+
+	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+)
+
+// NotAvailable lists what doctor will check once the packages that know
+// about it are in this version (shown, not faked).
+var NotAvailable = []string{
+	"secret file lint (CRLF, BOM, trailing newline)",
+	"DSN consistency",
+	"SECRETS_PATH as seen by new shells",
+	"keychain sync",
+	"Docker context and engine",
+	"Compose version",
+	"port conflicts",
+	"volumes vs secrets",
+}
+
+// Checks returns every check for e, in the order they are shown.
+func Checks(ctx context.Context, e Env) []Check {
+	cs := []Check{systemCheck(e), documentsCheck(e), cloudSyncCheck(e), macOSFilesAndFoldersCheck(e), repoCheck(e)}
+	cs = append(cs, secretsFolderCheck(e))
+	cs = append(cs, secretFileChecks(ctx, e)...)
+	cs = append(cs, secretsPathEnvCheck(e), stateCheck(e))
+	cs = append(cs, hookChecks(e)...)
+	return cs
+}
+
+func manifestDefault(e Env) manifest.Selection {
+	return manifest.Selection{Profile: e.Manifest.DefaultProfile}
+}

@@ -1,0 +1,111 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
+)
+
+// secretsFolderCheck: the folder exists, is a real folder of this user and
+// is private (platform.CheckPrivateDir, the rule `secrets init` enforces).
+func secretsFolderCheck(e Env) Check {
+	return check("secrets-folder", "Secrets folder", func(context.Context) Result {
+		p := e.SecretsPath
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fail(fmt.Sprintf("%s (%s) does not exist", p, e.SecretsPathFrom), "cdb-setup secrets init --secrets-path "+quote(p))
+		}
+		err = platform.CheckPrivateDir(p, true)
+		switch {
+		case err == nil:
+			return ok(fmt.Sprintf("%s (%s), private to you", p, e.SecretsPathFrom))
+		case errors.Is(err, platform.ErrSymlink):
+			target, _ := os.Readlink(p)
+			return fail(fmt.Sprintf("%s is a symbolic link to %s: cdb-setup and compose must use the real folder", p, target),
+				"cdb-setup env set --secrets-path "+quote(target))
+		case errors.Is(err, platform.ErrNotDir):
+			return fail(p+" is a file, not a folder", "move "+quote(p)+" away, then cdb-setup secrets init")
+		case errors.Is(err, platform.ErrForeignOwner):
+			return fail(firstClause(err), "use a folder of your own: cdb-setup secrets init --secrets-path DIR (or have its owner run: sudo chown -R $(id -un) "+quote(p)+")")
+		case fi != nil && fi.IsDir():
+			return fail(firstClause(err), "cdb-setup secrets fix (or: chmod 700 "+quote(p)+")")
+		}
+		return fail(err.Error(), "cdb-setup secrets fix")
+	})
+}
+
+// firstClause drops the advice platform appends after ':' (doctor gives its
+// own, more exact fix line).
+func firstClause(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i > 0 && strings.Contains(s[i:], " ") {
+		return s[:i]
+	}
+	return s
+}
+
+// secretFileChecks: one check per file the compose files mount. A missing
+// file fails container creation ("bind source path does not exist"); a
+// directory in its place is what older Docker Desktop made of a missing one.
+func secretFileChecks(ctx context.Context, e Env) []Check {
+	if e.Manifest == nil || e.Repo == "" {
+		return []Check{check("secret-files", "Secret files", func(context.Context) Result {
+			return skip("no repository: run doctor inside your clone or pass --repo")
+		})}
+	}
+	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: e.Repo, Manifest: e.Manifest, Dir: e.SecretsPath, Env: e.Env})
+	if err != nil {
+		return []Check{check("secret-files", "Secret files", func(context.Context) Result {
+			return fail("cannot list the secrets from the compose files: "+err.Error(), "fix the compose files or cdb-setup.yaml named above, then run cdb-setup doctor again")
+		})}
+	}
+	if _, err := os.Stat(e.SecretsPath); err != nil {
+		// One line, not one per file: the folder line above says why.
+		return []Check{check("secret-files", "Secret files", func(context.Context) Result {
+			return fail(fmt.Sprintf("all %d are missing (%s): the secrets folder does not exist", len(cat.Secrets), strings.Join(cat.Names(), ", ")),
+				"cdb-setup secrets init --secrets-path "+quote(e.SecretsPath))
+		})}
+	}
+	var out []Check
+	for _, s := range cat.Secrets {
+		s := s
+		out = append(out, check("secret-file:"+s.Name, "Secret "+s.Name, func(context.Context) Result {
+			return secretFile(s, e)
+		}))
+	}
+	return out
+}
+
+func secretFile(s secrets.Secret, e Env) Result {
+	fi, err := os.Lstat(s.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fail("missing: containers that mount it cannot be created", "cdb-setup secrets init (creates only what is missing)")
+	case err != nil:
+		return fail(err.Error(), "check the permissions of "+quote(e.SecretsPath))
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fail("is a symbolic link: compose would mount whatever it points to", "replace it with the file: cdb-setup secrets fix")
+	case fi.IsDir():
+		return fail("is a folder, not a file (Docker created it when the file was missing)", "remove the empty folder: rmdir "+quote(s.Path)+", then cdb-setup secrets init")
+	case !fi.Mode().IsRegular():
+		return fail("is not a regular file", "move "+quote(s.Path)+" away, then cdb-setup secrets init")
+	}
+	kind := s.Policy.Kind
+	if fi.Size() == 0 {
+		if kind == manifest.KindExternal && s.Policy.Optional {
+			return ok("empty (optional; the services run without it)")
+		}
+		if kind == manifest.KindExternal {
+			return fail("empty, but required", "put the value in "+quote(s.Path)+" (no trailing newline), or set it with cdb-setup secrets from-env")
+		}
+		return fail("empty: the service would start with an empty password", "cdb-setup secrets fix")
+	}
+	return ok(fmt.Sprintf("%s, %d bytes", kind, fi.Size()))
+}
