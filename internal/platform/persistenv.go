@@ -85,9 +85,12 @@ func LookPathIn(env Environment, name string) (string, error) {
 	return "", fmt.Errorf("%s: %w", name, exec.ErrNotFound)
 }
 
-// ShellBlock is the block for POSIX shells (sh, bash, zsh).
+// ShellBlock is the block for POSIX shells (sh, bash, zsh). The trailing
+// comment matters: in a CRLF rc file (edited on Windows, kept CRLF by the
+// editor) shells do not strip the \r, and the comment swallows it instead of
+// the value.
 func ShellBlock(value string) Block {
-	return Block{Begin: BlockBegin, End: BlockEnd, Body: []string{blockNote, "export " + EnvVar + "=" + ShellQuote(value)}}
+	return Block{Begin: BlockBegin, End: BlockEnd, Body: []string{blockNote, "export " + EnvVar + "=" + ShellQuote(value) + " # managed by cdb-setup"}}
 }
 
 // rcFile is a shell startup file and whether to create it when missing.
