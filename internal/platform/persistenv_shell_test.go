@@ -61,20 +61,6 @@ func (h *shellHome) opts(value string) PersistOptions {
 		}}
 }
 
-func runAll(t *testing.T, steps []step.Step) step.Report {
-	t.Helper()
-	rep, err := step.Run(context.Background(), steps, step.Options{KeepGoing: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rep.Results {
-		if r.Status == step.StatusFailed {
-			t.Fatalf("step %s failed: %s (fix: %s)", r.Step, r.Detail, r.Fix)
-		}
-	}
-	return rep
-}
-
 // snapshot reads every regular file under dir (through symlinks) and every
 // link target, so "byte-identical" covers both.
 func snapshot(t *testing.T, dir string) map[string]string {
