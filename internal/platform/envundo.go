@@ -82,10 +82,11 @@ func UndoBlockFile(ctx context.Context, uc UndoContext, r Record) step.Result {
 		if err := os.Remove(uf.resolved); err != nil {
 			return failed(r, fmt.Errorf("remove %s: %w", r.Target, err))
 		}
+		removeCreatedDirs(r)
 		res.Status, res.Detail = step.StatusChanged, "removed "+r.Target+" (cdb-setup had created it)"
 		return res
 	}
-	if err := uf.write(out, 0o644); err != nil {
+	if _, err := uf.write(out, 0o644); err != nil {
 		return failed(r, err)
 	}
 	res.Status, res.Detail = step.StatusChanged, "removed the cdb-setup block from "+r.Target
@@ -111,6 +112,7 @@ func UndoOwnedFile(ctx context.Context, uc UndoContext, r Record) step.Result {
 	if err := os.Remove(r.Target); err != nil {
 		return failed(r, fmt.Errorf("remove %s: %w", r.Target, err))
 	}
+	removeCreatedDirs(r)
 	res.Status, res.Detail = step.StatusChanged, "removed "+r.Target
 	return res
 }

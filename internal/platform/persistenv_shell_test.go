@@ -34,7 +34,10 @@ func newShellHome(t *testing.T, loginShell string) *shellHome {
 	t.Helper()
 	home := t.TempDir()
 	sdir := filepath.Join(t.TempDir(), "state")
-	env := MapEnvironment{"HOME": home, "PATH": os.Getenv("PATH"), "USER": "tester", "LOGNAME": "tester", "SHELL": loginShell}
+	// fish creates its data folder when it starts; keep that out of the home
+	// whose folders the tests compare.
+	env := MapEnvironment{"HOME": home, "PATH": os.Getenv("PATH"), "USER": "tester", "LOGNAME": "tester", "SHELL": loginShell,
+		"XDG_DATA_HOME": t.TempDir()}
 	st, err := LoadState(sdir)
 	if err != nil {
 		t.Fatal(err)
@@ -61,8 +64,8 @@ func (h *shellHome) opts(value string) PersistOptions {
 		}}
 }
 
-// snapshot reads every regular file under dir (through symlinks) and every
-// link target, so "byte-identical" covers both.
+// snapshot reads every regular file under dir (through symlinks), every
+// link target and every folder, so "byte-identical" covers all three.
 func snapshot(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -72,6 +75,8 @@ func snapshot(t *testing.T, dir string) map[string]string {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		switch {
+		case d.IsDir():
+			out[rel] = "dir"
 		case d.Type()&fs.ModeSymlink != 0:
 			l, _ := os.Readlink(p)
 			out[rel] = "symlink -> " + l

@@ -76,22 +76,57 @@ func readUserFile(path string) (userFile, error) {
 }
 
 // write replaces the file atomically through any symlink, keeping its mode
-// and owner; a new file gets mode perm.
-func (uf userFile) write(data []byte, perm os.FileMode) error {
+// and owner; a new file gets mode perm. It returns the folders it had to
+// create (deepest first), so undo can remove them again when empty.
+func (uf userFile) write(data []byte, perm os.FileMode) ([]string, error) {
+	var created []string
 	if uf.exists {
 		perm = uf.info.Mode().Perm()
-	} else if err := os.MkdirAll(filepath.Dir(uf.resolved), 0o755); err != nil {
-		return fmt.Errorf("create folder for %s: %w", uf.path, err)
+	} else {
+		for d := filepath.Dir(uf.resolved); ; d = filepath.Dir(d) {
+			if _, err := os.Lstat(d); err == nil || filepath.Dir(d) == d {
+				break
+			}
+			created = append(created, d)
+		}
+		if err := os.MkdirAll(filepath.Dir(uf.resolved), 0o755); err != nil {
+			return nil, fmt.Errorf("create folder for %s: %w", uf.path, err)
+		}
 	}
 	if err := WriteFileAtomic(uf.resolved, data, perm); err != nil {
-		return err
+		return created, err
 	}
 	if uf.exists {
 		if err := keepOwner(uf.resolved, uf.info); err != nil {
-			return fmt.Errorf("keep owner of %s: %w", uf.path, err)
+			return nil, fmt.Errorf("keep owner of %s: %w", uf.path, err)
 		}
 	}
-	return nil
+	return created, nil
+}
+
+// createdDirsData stores created folders in a record.
+func createdDirsData(data map[string]string, dirs []string) map[string]string {
+	if len(dirs) > 0 {
+		if data == nil {
+			data = map[string]string{}
+		}
+		data["created_dirs"] = strings.Join(dirs, string(os.PathListSeparator))
+	}
+	return data
+}
+
+// removeCreatedDirs removes the folders a record says cdb-setup created,
+// deepest first, stopping at the first that is not empty (it holds
+// something of the user's now).
+func removeCreatedDirs(r Record) {
+	if r.Data["created_dirs"] == "" {
+		return
+	}
+	for _, d := range filepath.SplitList(r.Data["created_dirs"]) {
+		if os.Remove(d) != nil {
+			return
+		}
+	}
 }
 
 // backupOnce copies the file's original bytes into the state folder the
@@ -229,17 +264,18 @@ func (s *blockFileStep) Apply(ctx context.Context) (step.Result, error) {
 	if err != nil {
 		return step.Failed(s.id, err, ""), err
 	}
-	if err := uf.write(out, 0o644); err != nil {
+	dirs, err := uf.write(out, 0o644)
+	if err != nil {
 		return step.Failed(s.id, err, ""), err
 	}
-	data := map[string]string{"resolved": uf.resolved}
+	data := createdDirsData(map[string]string{"resolved": uf.resolved}, dirs)
 	if backup != "" {
 		data["backup"] = backup
 	}
 	if !uf.exists {
 		data["created"] = "true"
 	}
-	if err := remember(s.state, Record{Step: s.id, Kind: s.kind, Target: s.path, Data: data}, "backup", "created"); err != nil {
+	if err := remember(s.state, Record{Step: s.id, Kind: s.kind, Target: s.path, Data: data}, "backup", "created", "created_dirs"); err != nil {
 		return step.Failed(s.id, err, ""), err
 	}
 	verb := "updated"
@@ -317,10 +353,11 @@ func (s *ownedFileStep) Apply(ctx context.Context) (step.Result, error) {
 	if uf.exists && string(uf.content) == string(s.content) {
 		return step.Result{Step: s.id, Status: step.StatusDone, Detail: fmt.Sprintf("%s already sets SECRETS_PATH", s.path), Fields: fields}, nil
 	}
-	if err := uf.write(s.content, 0o644); err != nil {
+	dirs, err := uf.write(s.content, 0o644)
+	if err != nil {
 		return step.Failed(s.id, err, ""), err
 	}
-	if err := remember(s.state, Record{Step: s.id, Kind: s.kind, Target: s.path}); err != nil {
+	if err := remember(s.state, Record{Step: s.id, Kind: s.kind, Target: s.path, Data: createdDirsData(nil, dirs)}, "created_dirs"); err != nil {
 		return step.Failed(s.id, err, ""), err
 	}
 	return step.Result{Step: s.id, Status: step.StatusChanged, Detail: fmt.Sprintf("wrote %s: %s", s.path, s.what), Fields: fields}, nil
