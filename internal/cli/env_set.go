@@ -10,6 +10,7 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
 
 // EnvSetOptions are the inputs of `cdb-setup env set`.
@@ -125,16 +126,22 @@ func envSetRun(opts *EnvSetOptions) error {
 		return exitcode.Usagef("nothing to do: pass --shells, --gui, --wslenv or --compose-env")
 	}
 	fmt.Fprintf(w, "SECRETS_PATH=%s\n", value)
-	_, err = runSteps(f, steps, false)
+	rep, err := runSteps(f, steps, false)
 	if err != nil {
 		return err
 	}
-	if !f.Global.DryRun {
+	changed := false
+	for _, r := range rep.Results {
+		changed = changed || r.Status == step.StatusChanged
+	}
+	if changed {
 		fmt.Fprintln(w, "What to restart:")
 		for _, n := range platform.RestartNotes(po) {
 			fmt.Fprintf(w, "  • %s\n", n)
 		}
 		fmt.Fprintln(w, "Check with `cdb-setup env status`; undo with `cdb-setup env unset`.")
+	} else if !f.Global.DryRun {
+		fmt.Fprintln(w, "Nothing changed: SECRETS_PATH was already set everywhere; nothing needs a restart.")
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -108,6 +109,8 @@ func envStatusRun(opts *EnvStatusOptions) error {
 				why = "sets " + p.Value
 			}
 			fmt.Fprintf(w, "  ✗ %s  %s\n    stale: %s, not %s; remove or update this line (it is outside cdb-setup's block)\n", loc, text, why, st.Expected)
+		case p.Managed && strings.Contains(text, "cdb-setup"):
+			fmt.Fprintf(w, "  ✓ %s  %s\n", loc, text)
 		case p.Managed:
 			fmt.Fprintf(w, "  ✓ %s  %s (cdb-setup)\n", loc, text)
 		default:

@@ -260,7 +260,7 @@ func RestartNotes(o PersistOptions) []string {
 			"Programs already running keep their old environment: close VS Code completely (every window) and start it again; the same for other IDEs.",
 		)
 		if o.WSLENV {
-			n = append(n, "WSL shells see it after `wsl --shutdown` (or from the next Windows sign-in).")
+			n = append(n, "WSL shells opened from a new terminal tab see it, translated to its /mnt/... path (WSLENV).")
 		}
 	default:
 		n = append(n, "Open a new terminal (or run `. ~/.profile`): shells that are already open keep their old environment.")
