@@ -180,3 +180,36 @@ func TestUninstallReportsUnknownKinds(t *testing.T) {
 		t.Errorf("records = %+v", st.Records)
 	}
 }
+
+// TestEnvSetWSLWindowsFolder: inside WSL, --wsl-secrets windows asks Windows
+// for its Documents folder through interop. There is no WSL here, so
+// powershell.exe and wslpath are a fake runner that answers as they would.
+func TestEnvSetWSLWindowsFolder(t *testing.T) {
+	r := newEnvRig(t)
+	r.env["WSL_DISTRO_NAME"] = "Ubuntu"
+	var errb bytes.Buffer
+	f := &Factory{IO: &IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &errb},
+		Global: &GlobalOptions{NoInput: true}, Env: r.env, Context: context.Background()}
+	var calls []string
+	opts := &EnvSetOptions{F: f, Shells: true, WSLSecrets: "windows",
+		Run: func(_ context.Context, name string, args ...string) ([]byte, error) {
+			calls = append(calls, name)
+			switch name {
+			case "powershell.exe":
+				return []byte("C:\\Users\\me\\OneDrive\\Documents\r\n"), nil
+			case "wslpath":
+				return []byte("/mnt/c/Users/me/OneDrive/Documents\n"), nil
+			}
+			return nil, exec.ErrNotFound
+		}}
+	if err := envSetRun(opts); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	b, _ := os.ReadFile(filepath.Join(r.home, ".profile"))
+	if !strings.Contains(string(b), "'/mnt/c/Users/me/OneDrive/Documents/.secrets/.cdb'") {
+		t.Errorf(".profile = %q (calls %v)", b, calls)
+	}
+	if !strings.Contains(errb.String(), "permissions") {
+		t.Errorf("no warning about /mnt permissions:\n%s", errb.String())
+	}
+}

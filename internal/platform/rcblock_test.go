@@ -152,3 +152,19 @@ func FuzzBlockEditor(f *testing.F) {
 		}
 	})
 }
+
+// FuzzQuoting: whatever the path, the quoted form reads back as exactly that
+// path (sh's rules for ShellQuote, fish's for FishQuote), so a folder name
+// with quotes, spaces or $ can never run code or change in a new shell.
+func FuzzQuoting(f *testing.F) {
+	f.Add(`/home/u/it's a "$HOME" folder`)
+	f.Add(`\'\\''`)
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, ok := shellWord(ShellQuote(v), "/h"); !ok || got != v {
+			t.Fatalf("sh: %q -> %q -> %q (%v)", v, ShellQuote(v), got, ok)
+		}
+		if got, ok := fishWord(FishQuote(v), "/h"); !ok || got != v {
+			t.Fatalf("fish: %q -> %q -> %q (%v)", v, FishQuote(v), got, ok)
+		}
+	})
+}
