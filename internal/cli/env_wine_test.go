@@ -36,11 +36,22 @@ func newWineRig(t *testing.T) *wineRig {
 	_, err = os.Stat(filepath.Join(src, "drive_c", "windows", "system32", "bcryptprimitives.dll"))
 	testenv.Need(t, src != "" && err == nil, "a Wine prefix with the ProcessPrng shim in WINEPREFIX (scripts/test.sh creates it)")
 
-	r := &wineRig{wine: wine, wineserver: server, prefix: filepath.Join(t.TempDir(), "prefix")}
-	// A hard-linked clone is instant; the registry files, which wineserver
-	// rewrites, are real copies so the shared prefix is never changed.
-	if out, err := exec.Command("cp", "-al", src, r.prefix).CombinedOutput(); err != nil {
-		t.Fatalf("clone prefix: %v\n%s", err, out)
+	// A hard-linked clone (next to the shared prefix, so on the same file
+	// system) is instant; the registry files, which wineserver rewrites, are
+	// real copies so the shared prefix is never changed. A full copy is the
+	// fallback where links are impossible.
+	parent, err := os.MkdirTemp(filepath.Dir(filepath.Clean(src)), "cdbtest-prefix-")
+	if err != nil {
+		parent = t.TempDir()
+	} else {
+		t.Cleanup(func() { os.RemoveAll(parent) })
+	}
+	r := &wineRig{wine: wine, wineserver: server, prefix: filepath.Join(parent, "prefix")}
+	if _, err := exec.Command("cp", "-al", src, r.prefix).CombinedOutput(); err != nil {
+		os.RemoveAll(r.prefix)
+		if out, err := exec.Command("cp", "-a", src, r.prefix).CombinedOutput(); err != nil {
+			t.Fatalf("clone prefix: %v\n%s", err, out)
+		}
 	}
 	for _, n := range []string{"user.reg", "system.reg", "userdef.reg"} {
 		p := filepath.Join(r.prefix, n)
