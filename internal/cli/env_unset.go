@@ -39,7 +39,7 @@ func envUnsetRun(opts *EnvUnsetOptions) error {
 	f := opts.F
 	table := envUndoers()
 	var recs []platform.Record
-	steps, st, release, err := undoPlan(f, opts.Run, false, func(r platform.Record) bool {
+	steps, st, release, err := undoPlan(f, "cdb-setup env unset", opts.Run, false, func(r platform.Record) bool {
 		_, ok := table[r.Kind]
 		return ok
 	}, table, &recs)
@@ -66,7 +66,7 @@ func envUnsetRun(opts *EnvUnsetOptions) error {
 
 // undoPlan loads the state and builds undo steps for the records keep
 // selects, plus the rustup-style cleanup of unrecorded places.
-func undoPlan(f *Factory, run platform.Runner, purge bool, keep func(platform.Record) bool, table map[string]platform.Undoer, recs *[]platform.Record) ([]step.Step, *platform.State, func(), error) {
+func undoPlan(f *Factory, who string, run platform.Runner, purge bool, keep func(platform.Record) bool, table map[string]platform.Undoer, recs *[]platform.Record) ([]step.Step, *platform.State, func(), error) {
 	noop := func() {}
 	facts, err := f.Facts()
 	if err != nil {
@@ -78,7 +78,7 @@ func undoPlan(f *Factory, run platform.Runner, purge bool, keep func(platform.Re
 	}
 	release := noop
 	if !f.Global.DryRun {
-		lock, err := f.Lock("cdb-setup uninstall")
+		lock, err := f.Lock(who)
 		if err != nil {
 			return nil, nil, noop, err
 		}

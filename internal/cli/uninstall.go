@@ -59,7 +59,7 @@ func uninstallRun(opts *UninstallOptions) error {
 	w := f.IO.ErrOut
 	var recs []platform.Record
 	var kept []platform.Record
-	steps, st, release, err := undoPlan(f, opts.Run, opts.Purge, func(r platform.Record) bool {
+	steps, st, release, err := undoPlan(f, "cdb-setup uninstall", opts.Run, opts.Purge, func(r platform.Record) bool {
 		// Without --purge the secrets stay, and so does their record.
 		if r.Kind == secretsKind && !opts.Purge {
 			kept = append(kept, r)

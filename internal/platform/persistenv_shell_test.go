@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -158,13 +159,30 @@ func TestEnvSetRealShells(t *testing.T) {
 	if err := os.Symlink(filepath.Join("dotfiles", "zsh", ".zshenv"), filepath.Join(h.home, ".zshenv")); err != nil {
 		t.Fatal(err)
 	}
+	// As root (sudo cdb-setup, CI), a user's file must stay the user's.
+	if os.Geteuid() == 0 {
+		if err := os.Chown(filepath.Join(h.home, ".bashrc"), 1234, 1234); err != nil {
+			t.Fatal(err)
+		}
+	}
 	before := snapshot(t, h.home)
+	bashrcOrig, _ := os.ReadFile(filepath.Join(h.home, ".bashrc"))
 
 	steps, err := PersistEnvSteps(h.opts(value))
 	if err != nil {
 		t.Fatal(err)
 	}
 	runAll(t, steps)
+	if os.Geteuid() == 0 {
+		fi, _ := os.Stat(filepath.Join(h.home, ".bashrc"))
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != 1234 || st.Gid != 1234 {
+			t.Errorf(".bashrc owner changed to %d:%d", st.Uid, st.Gid)
+		}
+	}
+	rec, ok := findRecord(h.state, KindRCBlock, filepath.Join(h.home, ".bashrc"))
+	if b, err := os.ReadFile(rec.Data["backup"]); !ok || err != nil || !bytes.Equal(b, bashrcOrig) {
+		t.Errorf("backup of .bashrc = %q, %v (record %+v)", b, err, rec)
+	}
 
 	for _, c := range []struct {
 		shell string

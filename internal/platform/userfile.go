@@ -140,10 +140,9 @@ func backupOnce(stateDir string, uf userFile, prev Record, found bool) (string, 
 	}
 	sum := sha256.Sum256([]byte(uf.path))
 	name := filepath.Base(uf.path) + "." + hex.EncodeToString(sum[:4]) + ".bak"
+	// No record means this is the first change since install (or since the
+	// last unset): back up the file as it is now, replacing an older backup.
 	p := filepath.Join(stateDir, "backups", name)
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
-	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return "", fmt.Errorf("backup %s: %w", uf.path, err)
 	}
