@@ -11,7 +11,8 @@ import (
 // undoKinds maps every kind of recorded change to the function that undoes
 // it. Adding a kind (hook, keychain, secrets-folder) is one entry here;
 // records of a kind missing from this table are reported and kept, never
-// silently dropped.
+// silently dropped. A package with a plain Undo(ctx, Record) error plugs in
+// through platform.UndoerFunc, e.g. hook.Kind: platform.UndoerFunc(hook.Undo).
 var undoKinds = map[string]platform.Undoer{
 	platform.KindRCBlock:      platform.UndoBlockFile,
 	platform.KindComposeEnv:   platform.UndoBlockFile,

@@ -295,3 +295,14 @@ func EnvCandidateSteps(uc UndoContext, recorded map[string]bool) []step.Step {
 	}
 	return out
 }
+
+// UndoerFunc adapts a package's plain `Undo(ctx, Record) error` (hook.Undo,
+// for one) to an Undoer, so wiring it into uninstall's table is one line.
+func UndoerFunc(undo func(context.Context, Record) error) Undoer {
+	return func(ctx context.Context, uc UndoContext, r Record) step.Result {
+		if err := undo(ctx, r); err != nil {
+			return failed(r, err)
+		}
+		return step.Result{Step: r.Step, Status: step.StatusChanged, Detail: fmt.Sprintf("undid %s: %s", r.Kind, r.Target)}
+	}
+}
