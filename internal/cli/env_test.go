@@ -166,13 +166,13 @@ func TestEnvSetComposeEnvNeedsGitIgnore(t *testing.T) {
 func TestUninstallReportsUnknownKinds(t *testing.T) {
 	r := newEnvRig(t)
 	st, _ := platform.LoadState(r.state)
-	st.Put(platform.Record{Step: "hook.install", Kind: "hook", Target: "/repo/.git/hooks/pre-commit"})
+	st.Put(platform.Record{Step: "future.step", Kind: "frobnicator", Target: "/repo/.frob"})
 	st.Put(platform.Record{Step: "secrets.folder", Kind: "secrets-folder", Target: "/home/u/Documents/.secrets/.cdb"})
 	if err := st.Save(); err != nil {
 		t.Fatal(err)
 	}
 	code, _, stderr := r.run(t, "uninstall")
-	if code != 1 || !strings.Contains(stderr, `"hook"`) || !strings.Contains(stderr, "secrets kept in /home/u/Documents/.secrets/.cdb") {
+	if code != 1 || !strings.Contains(stderr, `"frobnicator"`) || !strings.Contains(stderr, "secrets kept in /home/u/Documents/.secrets/.cdb") {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 	st, _ = platform.LoadState(r.state)
