@@ -651,7 +651,10 @@ func (o *WizardOptions) printSummary(w io.Writer, s *wizardSession, a wizard.Ans
 			took.Round(100*time.Millisecond), n[step.StatusChanged], n[step.StatusDone], n[step.StatusSkipped])
 	}
 	if changedArea(rep, "env.") {
-		fmt.Fprintln(w, "Restart: open a new terminal (and restart your IDE) so it sees SECRETS_PATH.")
+		fmt.Fprintln(w, "What to restart:")
+		for _, n := range platform.RestartNotes(persistOptions(setup.Input{Answers: a, Facts: s.facts})) {
+			fmt.Fprintf(w, "  • %s\n", n)
+		}
 	}
 	if ranArea(rep, "stack.up") {
 		for _, c := range s.man.Checks {

@@ -181,20 +181,34 @@ func TestWizardInTerminal(t *testing.T) {
 	tm.Send(testSecret + "\r")
 	tm.WaitFor("SMTP user for Grafana")
 	tm.Send("me@example.org\r")
+	tm.WaitFor("Make SECRETS_PATH permanent for")
+	tm.WaitFor("[•] shells") // the default
+	tm.Send("\r")
 	tm.WaitFor("Install the gitleaks pre-commit hook?")
 	tm.Send("n")
 	tm.WaitFor("The plan:")
 	tm.WaitFor("secrets folder and files: not available in this version")
 	tm.WaitFor("gitleaks pre-commit hook: skipped (you chose no hook)")
-	tm.WaitFor("Apply these 1 change(s)?")
+	tm.WaitFor("Apply these")
 	tm.Send("y")
 	tm.WaitFor("answers remembered in")
+	tm.WaitFor("What to restart:")
 	tm.WaitFor("Secrets folder: " + secretsDir)
+	tm.WaitFor("Undo: cdb-setup uninstall")
 	if code := tm.Exit(); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, tm.plain())
 	}
 	if strings.Contains(tm.rawText(), testSecret) {
 		t.Fatal("the password was echoed to the terminal")
+	}
+	// A new login shell sees the folder the user typed.
+	if bash, err := exec.LookPath("bash"); err == nil {
+		cmd := exec.Command(bash, "-lc", `printf %s "$SECRETS_PATH"`)
+		cmd.Env = ptyEnv(home)
+		out, err := cmd.Output()
+		if err != nil || string(out) != secretsDir {
+			t.Errorf("bash -lc sees SECRETS_PATH=%q (%v), want %q", out, err, secretsDir)
+		}
 	}
 	saved, err := os.ReadFile(filepath.Join(home, ".local/state/cdb-setup", setup.AnswersFileName))
 	if err != nil || !strings.Contains(string(saved), "secrets_path: "+secretsDir) || strings.Contains(string(saved), testSecret) {
@@ -212,6 +226,8 @@ func TestWizardInTerminal(t *testing.T) {
 	tm.Send("\r")
 	tm.WaitFor("Enter external credentials now?")
 	tm.Send("n")
+	tm.WaitFor("Make SECRETS_PATH permanent for")
+	tm.Send("\r")
 	tm.WaitFor("Install the gitleaks pre-commit hook?")
 	tm.Send("\r") // the last answer (no) is the default now
 	tm.WaitFor("Everything is already done ✓")

@@ -201,7 +201,7 @@ func TestWizardAnswersFile(t *testing.T) {
 	}
 	stderr := h.err.String()
 	for _, want := range []string{"The plan:", "mirror the secrets into the OS keychain: skipped (you chose no keychain mirror)", "env.set written", "Done in",
-		"cdb_grafana: http://127.0.0.1:3000 (user admin, password in " + filepath.Join(secretsDir, "GRAFANA_PASSWORD") + ")", "Restart: open a new terminal"} {
+		"cdb_grafana: http://127.0.0.1:3000 (user admin, password in " + filepath.Join(secretsDir, "GRAFANA_PASSWORD") + ")", "What to restart:", "Open a new terminal"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("missing %q in:\n%s", want, stderr)
 		}
