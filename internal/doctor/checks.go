@@ -11,7 +11,6 @@ import (
 var NotAvailable = []string{
 	"secret file lint (CRLF, BOM, trailing newline)",
 	"DSN consistency",
-	"SECRETS_PATH as seen by new shells",
 	"keychain sync",
 	"Docker context and engine",
 	"Compose version",
@@ -24,7 +23,7 @@ func Checks(ctx context.Context, e Env) []Check {
 	cs := []Check{systemCheck(e), documentsCheck(e), cloudSyncCheck(e), macOSFilesAndFoldersCheck(e), repoCheck(e)}
 	cs = append(cs, secretsFolderCheck(e))
 	cs = append(cs, secretFileChecks(ctx, e)...)
-	cs = append(cs, secretsPathEnvCheck(e), stateCheck(e))
+	cs = append(cs, secretsPathEnvCheck(e), newShellsCheck(e), stateCheck(e))
 	cs = append(cs, hookChecks(e)...)
 	return cs
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
 // secretsPathEnvCheck: compose interpolates ${SECRETS_PATH} on the client,
@@ -31,4 +33,42 @@ func samePath(a, b string) bool {
 		return strings.EqualFold(a, b)
 	}
 	return a == b
+}
+
+// newShellsCheck: what a terminal opened now would see, by running every
+// installed shell for real (platform.ProbeShells, the same probe as
+// `cdb-setup env status`): rc files can do anything, so reading them is not
+// enough.
+func newShellsCheck(e Env) Check {
+	return check("secrets-path-new-shells", "SECRETS_PATH in new shells", func(ctx context.Context) Result {
+		if e.Facts.OS == "windows" {
+			return skip("on Windows new programs read the user environment: see cdb-setup env status")
+		}
+		views := platform.ProbeShells(ctx, platform.StatusOptions{Facts: e.Facts, Env: e.Env, Expected: e.SecretsPath})
+		if len(views) == 0 {
+			return skip("no shell found on PATH")
+		}
+		var right, unset, wrong []string
+		for _, v := range views {
+			name := v.Shell + " (" + v.Mode + ")"
+			switch {
+			case v.Error != "" || !v.Set:
+				unset = append(unset, name)
+			case !samePath(v.Value, e.SecretsPath):
+				wrong = append(wrong, name+" = "+v.Value)
+			default:
+				right = append(right, name)
+			}
+		}
+		fix := "cdb-setup env set --secrets-path " + quote(e.SecretsPath)
+		switch {
+		case len(wrong) > 0:
+			return fail("a different folder in "+strings.Join(wrong, ", "), fix+" --force; cdb-setup env status shows where each value comes from")
+		case len(right) == 0:
+			return warn("not set in any new shell ("+strings.Join(unset, ", ")+")", fix)
+		case len(unset) > 0:
+			return warn("set in "+strings.Join(right, ", ")+"; not in "+strings.Join(unset, ", "), fix+" (adds it where it is missing)")
+		}
+		return ok("every new shell sees " + e.SecretsPath + " (" + strings.Join(right, ", ") + ")")
+	})
 }
