@@ -237,15 +237,6 @@ func TestWizardInTerminal(t *testing.T) {
 	}
 }
 
-func gitInit(t *testing.T, dir string) {
-	t.Helper()
-	git := testenv.NeedCommand(t, "git")
-	out, err := exec.Command(git, "-C", dir, "init", "-q").CombinedOutput()
-	if err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
-}
-
 func TestWizardCtrlCInTerminal(t *testing.T) {
 	home := testenv.TempDir(t)
 	repo := filepath.Join(testenv.TempDir(t), "repo")

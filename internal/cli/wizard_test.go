@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,6 +135,15 @@ func (h *wizardHarness) allAreas(seen *setup.Input) func(*WizardOptions) {
 	return func(o *WizardOptions) {
 		o.Builders = h.builders(seen)
 		o.KeychainAnswers = func(context.Context) bool { return true }
+	}
+}
+
+func gitInit(t *testing.T, dir string) {
+	t.Helper()
+	git := testenv.NeedCommand(t, "git")
+	out, err := exec.Command(git, "-C", dir, "init", "-q").CombinedOutput()
+	if err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
 	}
 }
 

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+)
+
+func TestDoctorExitAndJSON(t *testing.T) {
+	h := newWizardHarness(t)
+	// Fresh machine: no secrets folder → ✗ and exit 1, every line with a fix.
+	code := h.run(t, nil, "doctor", "--json")
+	if code != exitcode.Failed {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	var out struct {
+		Checks []struct {
+			ID, Status, Detail, Fix string
+		}
+		Failures     int
+		NotAvailable []string `json:"not_available"`
+	}
+	if err := json.Unmarshal(h.out.Bytes(), &out); err != nil {
+		t.Fatalf("%v\n%s", err, h.out.String())
+	}
+	if out.Failures == 0 || len(out.NotAvailable) == 0 {
+		t.Errorf("%+v", out)
+	}
+	for _, c := range out.Checks {
+		if (c.Status == "fail" || c.Status == "warn") && c.Fix == "" {
+			t.Errorf("%s is %s without a fix", c.ID, c.Status)
+		}
+	}
+	if !strings.Contains(h.err.String(), "✗ Secrets folder:") || !strings.Contains(h.err.String(), "fix: cdb-setup secrets init --secrets-path") {
+		t.Errorf("%s", h.err.String())
+	}
+
+	// Everything in place: warnings only (no hook, SECRETS_PATH not in new shells) → exit 0.
+	dir := filepath.Join(h.home, "Documents", ".secrets", ".cdb")
+	os.MkdirAll(dir, 0o700)
+	for _, n := range []string{"REDIS_PASSWORD", "POSTGRES_PASSWORD", "GRAFANA_PASSWORD", "POSTGRES_PASSWORD_DSN"} {
+		os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644)
+	}
+	for _, n := range []string{"SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "ALERT_EMAIL_TO", "MEXC_API_KEY.txt", "MEXC_API_SECRET.txt"} {
+		os.WriteFile(filepath.Join(dir, n), nil, 0o644)
+	}
+	h.env["SECRETS_PATH"] = dir
+	git := testenv.NeedCommand(t, "git")
+	h.env["PATH"] = filepath.Dir(git)
+	gitInit(t, h.repo)
+	if code := h.run(t, nil, "doctor"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	if !strings.Contains(h.err.String(), "No problems;") {
+		t.Errorf("%s", h.err.String())
+	}
+}
