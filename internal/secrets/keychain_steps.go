@@ -73,7 +73,7 @@ func (r *kcRun) reachStep(what string) step.Step {
 				return kcFailed(id, err), nil
 			}
 			return step.Result{Status: step.StatusDone,
-				Detail: fmt.Sprintf("keychain reachable: service %s, %d secrets mirrored so far; %s", r.m.Service, len(idx.SHA256), what),
+				Detail: fmt.Sprintf("keychain reachable (service %s, %d secrets mirrored); %s", r.m.Service, len(idx.SHA256), what),
 				Fields: map[string]any{"service": r.m.Service, "mirrored": len(idx.SHA256)}}, nil
 		},
 	}
@@ -295,7 +295,7 @@ func (r *kcRun) pullStep(name string, force bool, ensureDir func() error) step.S
 				return step.Result{Status: step.StatusDone, Detail: fmt.Sprintf("%s already matches the keychain (%d bytes)", name, len(f.data))}, nil
 			case "keep":
 				return step.Result{Status: step.StatusSkipped,
-					Detail: name + " differs from the keychain copy; kept the file",
+					Detail: name + " differs from the keychain copy; kept the file (--force restores the copy after backing the file up)",
 					Fix:    "cdb-setup keychain pull --force (backs the file up first), or `cdb-setup keychain push` to mirror the file instead"}, nil
 			}
 			value, err := m.fetch(ctx, name)
