@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -294,7 +295,8 @@ func classifyKeyringError(op, name string, err error) error {
 		// The last one: gnome-keyring started without --unlock has no
 		// login collection yet, and creating it needs a prompt.
 		kind = KeychainLocked
-	case strings.Contains(lower, "access denied"), strings.Contains(lower, "accessdenied"),
+	case errors.Is(err, fs.ErrPermission),
+		strings.Contains(lower, "access denied"), strings.Contains(lower, "access is denied"), strings.Contains(lower, "accessdenied"),
 		strings.Contains(lower, "user interaction is not allowed"),
 		strings.Contains(lower, "not allowed"), strings.Contains(lower, "authorization"):
 		kind = KeychainAccessDenied
