@@ -49,6 +49,7 @@ func TestNewCmdKeychainFlags(t *testing.T) {
 	cmd := NewCmdKeychain(f, func(*KeychainOptions) error { return nil })
 	cmd.SetArgs([]string{"push", "--force"})
 	cmd.SetErr(&bytes.Buffer{})
+	cmd.SetOut(&bytes.Buffer{})
 	if err := cmd.Execute(); err == nil {
 		t.Fatal("push --force was accepted")
 	}

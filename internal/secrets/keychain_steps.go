@@ -308,6 +308,12 @@ func (r *kcRun) pullStep(name string, force bool, ensureDir func() error) step.S
 			fields := map[string]any{"name": name, "bytes": len(value)}
 			mode := kcNewFileMode()
 			detail := fmt.Sprintf("%s restored from the keychain (%d bytes)", name, len(value))
+			if idx, _ := r.index(ctx); idx != nil && idx.SHA256[name] != kcSum(value) {
+				// The entry was changed outside cdb-setup after the last push.
+				// The entry holds the real bytes; the index only describes them.
+				detail += " (the keychain entry changed since the last push)"
+				fields["index_stale"] = true
+			}
 			if f.exists {
 				mode = f.mode
 				if len(f.data) > 0 {
