@@ -110,6 +110,11 @@ func (e *KeychainError) Error() string {
 	}
 	switch e.Kind {
 	case KeychainNoSession:
+		if e.Err != nil && strings.Contains(strings.ToLower(e.Err.Error()), "logon session") {
+			// Windows: a service account or a non-interactive logon has no
+			// Credential Manager.
+			return fmt.Sprintf("no keychain on this machine: this Windows logon session has no Credential Manager%s; your secrets stay only in %s", cause, e.dirOr())
+		}
 		return fmt.Sprintf("no keychain on this machine: there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset or its socket is gone), so no Secret Service can be reached%s; your secrets stay only in %s", cause, e.dirOr())
 	case KeychainNoProvider:
 		return fmt.Sprintf("no keychain on this machine: the D-Bus session has no Secret Service (nothing provides org.freedesktop.secrets)%s; your secrets stay only in %s", cause, e.dirOr())
@@ -281,7 +286,8 @@ func classifyKeyringError(op, name string, err error) error {
 		strings.Contains(lower, "dial unix"),
 		strings.Contains(lower, "connection refused") && strings.Contains(lower, "bus"),
 		strings.Contains(lower, "no such file or directory") && strings.Contains(lower, "bus"),
-		strings.Contains(lower, "dbus: authentication failed"):
+		strings.Contains(lower, "dbus: authentication failed"),
+		strings.Contains(lower, "logon session does not exist"):
 		kind = KeychainNoSession
 	case strings.Contains(msg, "was not provided by any .service files"),
 		strings.Contains(msg, "org.freedesktop.DBus.Error.ServiceUnknown"),
@@ -291,13 +297,15 @@ func classifyKeyringError(op, name string, err error) error {
 		strings.Contains(msg, "org.freedesktop.Secret.Error.IsLocked"),
 		strings.Contains(lower, "is locked"),
 		strings.Contains(lower, "prompt") && strings.Contains(lower, "dismiss"),
+		// macOS errSecInteractionNotAllowed: the keychain is locked and
+		// there is no GUI to ask (an SSH session).
+		strings.Contains(lower, "user interaction is not allowed"),
 		strings.Contains(msg, "Object does not exist at path") && strings.Contains(msg, "/collection/"):
 		// The last one: gnome-keyring started without --unlock has no
 		// login collection yet, and creating it needs a prompt.
 		kind = KeychainLocked
 	case errors.Is(err, fs.ErrPermission),
 		strings.Contains(lower, "access denied"), strings.Contains(lower, "access is denied"), strings.Contains(lower, "accessdenied"),
-		strings.Contains(lower, "user interaction is not allowed"),
 		strings.Contains(lower, "not allowed"), strings.Contains(lower, "authorization"):
 		kind = KeychainAccessDenied
 	}

@@ -166,7 +166,8 @@ func TestKeychainClassify(t *testing.T) {
 		{errors.New("org.freedesktop.DBus.Error.ServiceUnknown"), KeychainNoProvider},
 		{errors.New("failed to unlock correct collection '/org/freedesktop/secrets/collection/login'"), KeychainLocked},
 		{errors.New("Object does not exist at path “/org/freedesktop/secrets/collection/login”"), KeychainLocked},
-		{errors.New("User interaction is not allowed."), KeychainAccessDenied},
+		{errors.New("User interaction is not allowed."), KeychainLocked},
+		{errors.New("A specified logon session does not exist. It may already have been terminated."), KeychainNoSession},
 		{errors.New("Access is denied."), KeychainAccessDenied},
 		{errors.New("something else"), KeychainOther},
 	}
