@@ -151,14 +151,14 @@ func TestKeychainCommands(t *testing.T) {
 	}
 }
 
-// brokenBackend fails like go-keyring does without a session bus.
-type brokenBackend struct{}
+// kcBrokenBackend fails like go-keyring does without a session bus.
+type kcBrokenBackend struct{}
 
-var errNoBus = errors.New("dial unix /run/user/1000/bus: connect: no such file or directory")
+var kcErrNoBus = errors.New("dial unix /run/user/1000/bus: connect: no such file or directory")
 
-func (brokenBackend) Get(string, string) (string, error) { return "", errNoBus }
-func (brokenBackend) Set(string, string, string) error   { return errNoBus }
-func (brokenBackend) Delete(string, string) error        { return errNoBus }
+func (kcBrokenBackend) Get(string, string) (string, error) { return "", kcErrNoBus }
+func (kcBrokenBackend) Set(string, string, string) error   { return kcErrNoBus }
+func (kcBrokenBackend) Delete(string, string) error        { return kcErrNoBus }
 
 // TestKeychainNoKeychainExitCode: no keychain is "environment missing" (3),
 // explained once with where the secrets stay.
@@ -172,7 +172,7 @@ func TestKeychainNoKeychainExitCode(t *testing.T) {
 			Global:  &GlobalOptions{Repo: repo, SecretsPath: dir},
 			Env:     platform.MapEnvironment{"HOME": base, "CDB_SETUP_STATE_DIR": filepath.Join(base, "state"), "LOCALAPPDATA": base, "USERPROFILE": base},
 			Context: context.Background()}
-		err := keychainRun(&KeychainOptions{F: f, Action: action, Keychain: &secrets.Keychain{Backend: brokenBackend{}}})
+		err := keychainRun(&KeychainOptions{F: f, Action: action, Keychain: &secrets.Keychain{Backend: kcBrokenBackend{}}})
 		if exitcode.From(err) != exitcode.Environment {
 			t.Fatalf("%s: exit %d (%v)\n%s", action, exitcode.From(err), err, errOut.String())
 		}
