@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
@@ -202,17 +203,22 @@ func KeychainPullSteps(m *KeychainMirror, force bool) []step.Step {
 			if len(extra) == 0 {
 				return step.Result{Status: step.StatusDone, Detail: "no other secrets in the keychain"}, nil
 			}
-			var last step.Result
-			worst := step.StatusDone
+			// Secrets the compose files no longer list but the index has
+			// (a renamed or dropped secret): restored too, so nothing the
+			// user mirrored is lost; reported as one result.
+			status, fix := step.StatusDone, ""
 			var details []string
 			for _, n := range extra {
-				last, _ = r.pullStep(n, force, ensureDir).Apply(ctx)
-				details = append(details, last.Detail)
-				if last.Status == step.StatusFailed || worst == step.StatusDone {
-					worst = last.Status
+				res, _ := r.pullStep(n, force, ensureDir).Apply(ctx)
+				details = append(details, res.Detail)
+				switch {
+				case res.Status == step.StatusFailed:
+					status, fix = step.StatusFailed, res.Fix
+				case res.Status == step.StatusChanged && status != step.StatusFailed:
+					status = step.StatusChanged
 				}
 			}
-			return step.Result{Status: worst, Detail: fmt.Sprintf("%d more: %v", len(extra), details), Fix: last.Fix}, nil
+			return step.Result{Status: status, Detail: strings.Join(details, "; "), Fix: fix}, nil
 		},
 	})
 	return steps
