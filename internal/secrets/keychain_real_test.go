@@ -434,3 +434,29 @@ func TestKeychainMirrorUpdate(t *testing.T) {
 		t.Fatalf("the keychain copy was not updated (err %v)", err)
 	}
 }
+
+// A secret the compose files no longer list but the index has (renamed or
+// dropped) still shows in status and is restored by pull: nothing mirrored
+// is lost.
+func TestKeychainIndexOnlyNames(t *testing.T) {
+	k := kcRealKeychain(t)
+	dir := filepath.Join(testenv.TempDir(t), "secrets")
+	values := map[string][]byte{"REDIS_PASSWORD": kcPassword(t), "OLD_REDIS_PASSWORD": kcPassword(t)}
+	kcWriteFiles(t, dir, values)
+	kcRunSteps(t, KeychainPushSteps(kcMirror(t, k, dir, []string{"REDIS_PASSWORD", "OLD_REDIS_PASSWORD"})), values)
+
+	m := kcMirror(t, k, dir, []string{"REDIS_PASSWORD"})
+	kcRemoveDir(t, dir)
+	st, err := m.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Secrets) != 2 || st.Secrets[1].Name != "OLD_REDIS_PASSWORD" || st.Secrets[1].State != KeychainOnlyInKeychain {
+		t.Fatalf("status: %+v", st.Secrets)
+	}
+	rep := kcRunSteps(t, KeychainPullSteps(m, false), values)
+	if s := kcStatuses(rep)["keychain.pull.others"]; s != step.StatusChanged {
+		t.Fatalf("others: %s %+v", s, rep.Results)
+	}
+	kcAssertFiles(t, dir, values)
+}
