@@ -62,6 +62,8 @@ exactly what is wrong and the command that fixes it.`,
 // each group is one line here.
 func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdHook(f))
+	root.AddCommand(NewCmdEnv(f))
+	root.AddCommand(NewCmdUninstall(f, nil))
 	root.AddCommand(NewCmdKeychain(f, nil))
 }
 
