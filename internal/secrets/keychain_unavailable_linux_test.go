@@ -42,7 +42,8 @@ type kcChildResult struct {
 // its own it does nothing.
 func TestKeychainChild(t *testing.T) {
 	if os.Getenv(kcChildCase) == "" {
-		t.Skip("helper process of TestKeychainUnavailable")
+		// Not a skip: nothing is missing, this is only the child's entry point.
+		return
 	}
 	timeout, err := time.ParseDuration(os.Getenv(kcChildTimeout))
 	if err != nil {
