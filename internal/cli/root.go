@@ -72,6 +72,7 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdEnv(f))
 	root.AddCommand(NewCmdUninstall(f, nil))
 	root.AddCommand(NewCmdDoctor(f, nil))
+	root.AddCommand(NewCmdKeychain(f, nil))
 }
 
 // Main runs the command line and returns the process exit code.
