@@ -120,7 +120,7 @@ func (o *WizardOptions) defaults() {
 		o.Now = time.Now
 	}
 	if o.KeychainAnswers == nil {
-		o.KeychainAnswers = func(context.Context) bool { return false }
+		o.KeychainAnswers = keychainAnswers(o.F)
 	}
 	if o.Builders == nil {
 		b := setupBuilders(o.F)

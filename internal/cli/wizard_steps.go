@@ -3,6 +3,10 @@ package cli
 import (
 	"context"
 	"runtime"
+	"time"
+
+	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 
 	"github.com/claire-de-binare/cdb-setup/internal/hook"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
@@ -16,8 +20,10 @@ import (
 // when a package lands, its builder goes here (one line each).
 func setupBuilders(f *Factory) setup.Builders {
 	return setup.Builders{
-		Persist: persistBuilder(f),
-		Hook:    hookBuilder,
+		KeychainRestore: keychainRestoreBuilder,
+		KeychainPush:    keychainPushBuilder,
+		Persist:         persistBuilder(f),
+		Hook:            hookBuilder,
 	}
 }
 
@@ -55,4 +61,67 @@ func hookBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
 		Repo: in.Repo, Env: in.Env, GOOS: runtime.GOOS, State: in.State,
 		SecretsPath: in.Answers.SecretsPath, InstallGitleaks: goErr == nil,
 	})
+}
+
+// keychainTimeout bounds each keychain call of the wizard: a locked
+// collection with no prompter can otherwise hang forever (TESTING.md).
+const keychainTimeout = 10 * time.Second
+
+// keychainMirrorFor is the mirror of the chosen secrets folder.
+func keychainMirrorFor(ctx context.Context, in setup.Input) (*secrets.KeychainMirror, error) {
+	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: in.Repo, Manifest: in.Manifest, Dir: in.Answers.SecretsPath, Env: in.Env})
+	if err != nil {
+		return nil, err
+	}
+	m := secrets.NewKeychainMirror(&secrets.Keychain{Timeout: keychainTimeout}, in.Manifest.Project, cat)
+	m.StateDir = in.StateDir
+	return m, nil
+}
+
+// keychainRestoreBuilder: the reinstall path. When the folder lacks files
+// the keychain has copies of, restore them (never overwrite) before init
+// would generate new passwords the existing volumes refuse.
+func keychainRestoreBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
+	m, err := keychainMirrorFor(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	names, err := m.Restorable(ctx)
+	if err != nil || len(names) == 0 {
+		// Nothing to restore (or no mirror): one quiet line, not one per secret.
+		return []step.Step{setup.Declined{Area: "keychain.restore", Title: "restore missing secret files from the OS keychain", Why: "nothing to restore"}}, nil
+	}
+	return secrets.KeychainPullSteps(m, false), nil
+}
+
+// keychainPushBuilder: the same steps as `cdb-setup keychain push`.
+func keychainPushBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
+	m, err := keychainMirrorFor(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return secrets.KeychainPushSteps(m), nil
+}
+
+// keychainAnswers asks the OS keychain once (one read, bounded): the mirror
+// question is only offered when a keychain answers.
+func keychainAnswers(f *Factory) func(ctx context.Context) bool {
+	return func(ctx context.Context) bool {
+		repo, err := f.RepoDir()
+		if err != nil {
+			return false
+		}
+		facts, err := f.Facts()
+		if err != nil {
+			return false
+		}
+		m, _, err := manifest.Load(repo)
+		if err != nil {
+			return false
+		}
+		dir := facts.DefaultSecretsPath()
+		mirror := &secrets.KeychainMirror{Keychain: &secrets.Keychain{Timeout: keychainTimeout}, Service: secrets.KeychainService(m.Project, dir), Project: m.Project, Dir: dir}
+		_, err = mirror.Status(ctx)
+		return err == nil
+	}
 }

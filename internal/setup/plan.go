@@ -63,11 +63,15 @@ func Areas(a wizard.Answers, b Builders) []Area {
 	keychain := a.Keychain != nil && *a.Keychain
 	hook := a.Hook != nil && *a.Hook
 	keychainWhy := "you chose no keychain mirror"
+	// Restoring only reads the keychain and only fills missing files: it
+	// runs whenever a keychain answers, even when the user declines the
+	// mirror now, because new passwords would lock out existing volumes.
+	restore := true
 	if b.NoKeychain != "" {
-		keychain, keychainWhy = false, b.NoKeychain
+		keychain, restore, keychainWhy = false, false, b.NoKeychain
 	}
 	return []Area{
-		{ID: "keychain.restore", Title: "restore missing secret files from the OS keychain", Wanted: keychain, Why: keychainWhy, Build: b.KeychainRestore},
+		{ID: "keychain.restore", Title: "restore missing secret files from the OS keychain", Wanted: restore, Why: keychainWhy, Build: b.KeychainRestore},
 		{ID: "secrets", Title: "secrets folder and files", Wanted: true, Build: b.Secrets},
 		{ID: "keychain.push", Title: "mirror the secrets into the OS keychain", Wanted: keychain, Why: keychainWhy, Build: b.KeychainPush},
 		{ID: "env", Title: "SECRETS_PATH for new shells", Wanted: len(a.Persist) > 0, Why: "you chose not to persist SECRETS_PATH", Build: b.Persist},

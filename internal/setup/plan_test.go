@@ -55,7 +55,7 @@ func TestPlanOrderAndPlaceholders(t *testing.T) {
 		want string
 	}{
 		{"everything", yes, all, "wizard.answers kr s1 s2 kp env hook pre up"},
-		{"declined", no, all, "wizard.answers keychain.restore s1 s2 keychain.push env hook stack.preflight stack.up"},
+		{"declined", no, all, "wizard.answers kr s1 s2 keychain.push env hook stack.preflight stack.up"},
 		{"nothing built yet", yes, Builders{}, "wizard.answers keychain.restore secrets keychain.push env hook stack.preflight stack.up"},
 		{"no keychain answers", yes, func() Builders { b := all; b.NoKeychain = "no OS keychain answers"; return b }(), "wizard.answers keychain.restore s1 s2 keychain.push env hook pre up"},
 	} {
