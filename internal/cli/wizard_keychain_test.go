@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+)
+
+// The reinstall path on the real Secret Service: set up with the keychain
+// mirror, lose the secrets folder, run the wizard again — the files come
+// back byte for byte from the keychain instead of new passwords that the
+// volumes would refuse.
+func TestWizardReinstallRestoresFromRealKeychain(t *testing.T) {
+	if runtime.GOOS == "linux" {
+		testenv.Need(t, os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "",
+			"a D-Bus session with an unlocked Secret Service (scripts/test.sh runs the tests under dbus-run-session with gnome-keyring-daemon --unlock)")
+	}
+	h := newWizardHarness(t)
+	for _, k := range []string{"DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"} {
+		h.env[k] = os.Getenv(k)
+	}
+	dir := filepath.Join(h.home, "Documents", ".secrets", ".cdb")
+	if !keychainAnswers(h.factory())(context.Background()) {
+		testenv.Need(t, false, "a usable OS keychain")
+	}
+	svc := secrets.KeychainService(manifest.Default().Project, dir)
+	t.Cleanup(func() {
+		if st, err := exec.LookPath("secret-tool"); err == nil {
+			exec.Command(st, "clear", "service", svc).Run()
+		}
+	})
+	// The files an earlier `secrets init` made (not in this version yet).
+	os.MkdirAll(dir, 0o700)
+	want := map[string][]byte{"REDIS_PASSWORD": []byte("r3dis" + strings.Repeat("x", 27)), "POSTGRES_PASSWORD": []byte("p0stgres" + strings.Repeat("y", 24))}
+	for n, v := range want {
+		os.WriteFile(filepath.Join(dir, n), v, 0o644)
+	}
+	real := func(o *WizardOptions) {
+		b := setupBuilders(o.F)
+		o.Builders = &b
+	}
+	if code := h.run(t, real, "--yes", "--hook=false", "--persist", "none"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	if !strings.Contains(h.err.String(), "REDIS_PASSWORD mirrored into the keychain") {
+		t.Fatalf("not mirrored:\n%s", h.err.String())
+	}
+
+	os.RemoveAll(dir) // the wipe
+	if code := h.run(t, real, "--yes", "--hook=false", "--persist", "none"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	for n, v := range want {
+		got, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil || !bytes.Equal(got, v) {
+			t.Errorf("%s not restored (%v)", n, err)
+		}
+	}
+	for _, v := range want {
+		if strings.Contains(h.err.String()+h.out.String(), string(v)) {
+			t.Fatal("a secret value was printed")
+		}
+	}
+}
