@@ -7,6 +7,7 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/hook"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 )
 
 // undoKinds maps every kind of recorded change to the function that undoes
@@ -17,6 +18,7 @@ import (
 var undoKinds = func() map[string]platform.Undoer {
 	m := platform.EnvUndoers()
 	m[hook.Kind] = platform.UndoerFunc(hook.Undo)
+	m[secrets.KeychainRecordKind] = platform.UndoerFunc((&secrets.Keychain{}).Purge)
 	return m
 }()
 
@@ -58,8 +60,9 @@ func uninstallRun(opts *UninstallOptions) error {
 	var recs []platform.Record
 	var kept []platform.Record
 	steps, st, release, err := undoPlan(f, "cdb-setup uninstall", opts.Run, opts.Purge, func(r platform.Record) bool {
-		// Without --purge the secrets stay, and so does their record.
-		if r.Kind == secretsKind && !opts.Purge {
+		// Without --purge the secrets stay, and so do their keychain
+		// mirror and the records of both.
+		if (r.Kind == secretsKind || r.Kind == secrets.KeychainRecordKind) && !opts.Purge {
 			kept = append(kept, r)
 			return false
 		}
@@ -70,9 +73,13 @@ func uninstallRun(opts *UninstallOptions) error {
 	}
 	defer release()
 	for _, r := range kept {
+		if r.Kind == secrets.KeychainRecordKind {
+			fmt.Fprintf(w, "- keychain mirror %s kept (pass --purge to delete it)\n", r.Target)
+			continue
+		}
 		fmt.Fprintf(w, "- secrets kept in %s (pass --purge to delete them)\n", r.Target)
 	}
-	if len(kept) == 0 && !opts.Purge {
+	if !keptKind(kept, secretsKind) && !opts.Purge {
 		if facts, err := f.Facts(); err == nil {
 			p := f.Global.SecretsPath
 			if p == "" {
@@ -96,4 +103,13 @@ func uninstallRun(opts *UninstallOptions) error {
 	}
 	_, err = runSteps(f, steps, true)
 	return err
+}
+
+func keptKind(recs []platform.Record, kind string) bool {
+	for _, r := range recs {
+		if r.Kind == kind {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,8 @@
 package composefile
 
 import (
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+
 	"context"
 	"os"
 	"path/filepath"
@@ -10,7 +12,7 @@ import (
 
 func writeFiles(t *testing.T, files map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -113,7 +115,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add(overlay)
 	f.Add("services: {a: {image: x, secrets: [s]}}\nsecrets: {s: {file: ${SECRETS_PATH}/../x}}\n")
 	f.Fuzz(func(t *testing.T, content string) {
-		dir := t.TempDir()
+		dir := testenv.TempDir(t)
 		if err := os.WriteFile(filepath.Join(dir, "base.yml"), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}

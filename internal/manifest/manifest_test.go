@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+
 	"os"
 	"path/filepath"
 	"reflect"
@@ -68,7 +70,7 @@ func TestComposeFilesUnknownNamesSayWhatExists(t *testing.T) {
 }
 
 func TestLoadFallsBackToDefault(t *testing.T) {
-	m, src, err := Load(t.TempDir())
+	m, src, err := Load(testenv.TempDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +80,7 @@ func TestLoadFallsBackToDefault(t *testing.T) {
 }
 
 func TestLoadRoundTripsMarshal(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	b, err := Default().Marshal()
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package secrets
 
 import (
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+
 	"context"
 	"os"
 	"path/filepath"
@@ -14,7 +16,7 @@ import (
 
 func discoverRepo(t *testing.T, files map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -61,7 +63,7 @@ func TestDiscoverFromComposeNotFromTheManifest(t *testing.T) {
 		"c/base.yml":  discoverBase,
 		"c/extra.yml": "services:\n  mail:\n    image: m\n    secrets: [smtp]\nsecrets:\n  smtp:\n    file: ${SECRETS_PATH}/SMTP_PASSWORD\n",
 	})
-	dir := filepath.Join(t.TempDir(), "s")
+	dir := filepath.Join(testenv.TempDir(t), "s")
 	c, err := Discover(context.Background(), DiscoverOptions{Repo: repo, Manifest: smallManifest(), Dir: dir, Env: platform.MapEnvironment{}})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +87,7 @@ func TestDiscoverFromComposeNotFromTheManifest(t *testing.T) {
 
 func TestDiscoverOnlySelectedFiles(t *testing.T) {
 	repo := discoverRepo(t, map[string]string{"c/base.yml": discoverBase})
-	c, err := Discover(context.Background(), DiscoverOptions{Repo: repo, Manifest: smallManifest(), Files: []string{"c/base.yml"}, Dir: "/s", Env: platform.MapEnvironment{}})
+	c, err := Discover(context.Background(), DiscoverOptions{Repo: repo, Manifest: smallManifest(), Files: []string{"c/base.yml"}, Dir: filepath.Join(testenv.TempDir(t), "s"), Env: platform.MapEnvironment{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,10 +97,11 @@ func TestDiscoverOnlySelectedFiles(t *testing.T) {
 }
 
 func TestDiscoverRefusesFilesOutsideSecretsPath(t *testing.T) {
-	for _, file := range []string{"${SECRETS_PATH}/../evil", "/etc/passwd", "${SECRETS_PATH}/sub/X", "./local/X", "${SECRETS_PATH}"} {
-		t.Run(file, func(t *testing.T) {
+	elsewhere := filepath.ToSlash(filepath.Join(testenv.TempDir(t), "passwd"))
+	for _, file := range []string{"${SECRETS_PATH}/../evil", elsewhere, "${SECRETS_PATH}/sub/X", "./local/X", "${SECRETS_PATH}"} {
+		t.Run(filepath.Base(file), func(t *testing.T) {
 			repo := discoverRepo(t, map[string]string{"c/base.yml": "name: demo\nservices:\n  a:\n    image: a\n    secrets: [x]\nsecrets:\n  x:\n    file: " + file + "\n"})
-			_, err := Discover(context.Background(), DiscoverOptions{Repo: repo, Manifest: smallManifest(), Files: []string{"c/base.yml"}, Dir: "/home/u/s", Env: platform.MapEnvironment{}})
+			_, err := Discover(context.Background(), DiscoverOptions{Repo: repo, Manifest: smallManifest(), Files: []string{"c/base.yml"}, Dir: filepath.Join(testenv.TempDir(t), "s"), Env: platform.MapEnvironment{}})
 			if err == nil || !strings.Contains(err.Error(), "will not manage") || !strings.Contains(err.Error(), `secret "x"`) {
 				t.Errorf("error = %v", err)
 			}
@@ -107,7 +110,7 @@ func TestDiscoverRefusesFilesOutsideSecretsPath(t *testing.T) {
 }
 
 func TestDiscoverNeedsAbsoluteDir(t *testing.T) {
-	_, err := Discover(context.Background(), DiscoverOptions{Repo: t.TempDir(), Manifest: smallManifest(), Files: []string{"c/base.yml"}, Dir: "rel/s"})
+	_, err := Discover(context.Background(), DiscoverOptions{Repo: testenv.TempDir(t), Manifest: smallManifest(), Files: []string{"c/base.yml"}, Dir: "rel/s"})
 	if err == nil || !strings.Contains(err.Error(), "absolute") {
 		t.Errorf("error = %v", err)
 	}
