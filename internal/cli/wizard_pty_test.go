@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 
 	"github.com/claire-de-binare/cdb-setup/internal/setup"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
@@ -250,5 +251,75 @@ func TestWizardCtrlCInTerminal(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(home); len(entries) != 0 {
 		t.Errorf("HOME changed: %v", entries)
+	}
+}
+
+// WaitNoEcho waits until the program has turned terminal echo off (a
+// password prompt): typing before that would let the terminal itself echo
+// the secret. The master shares the slave's termios on Linux.
+func (tm *ptyTerm) WaitNoEcho() {
+	tm.t.Helper()
+	deadline := time.After(60 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		tio, err := unix.IoctlGetTermios(int(tm.pty.Fd()), ioctlGetTermios)
+		if err != nil {
+			testenv.Need(tm.t, false, "reading terminal modes from the pty master ("+err.Error()+")")
+		}
+		if tio.Lflag&unix.ECHO == 0 {
+			return
+		}
+		select {
+		case <-deadline:
+			tm.t.Fatalf("echo was never turned off; the terminal shows:\n%s", tm.plain())
+		case <-tick.C:
+		}
+	}
+}
+
+// Accessible mode (ACCESSIBLE=1): line by line, each question's why printed
+// before it, the password read with echo off.
+func TestWizardAccessibleInTerminal(t *testing.T) {
+	home := testenv.TempDir(t)
+	repo := filepath.Join(testenv.TempDir(t), "repo")
+	copyTree(t, "testdata/cdbrepo", repo)
+	gitInit(t, repo)
+	tm := startTerm(t, append(ptyEnv(home), "ACCESSIBLE=1"), "--repo", repo)
+	tm.WaitFor("Compose mounts every secret from this folder")
+	tm.WaitFor("Secrets folder")
+	tm.Send("\r")
+	tm.WaitFor("Which compose files start")
+	tm.WaitFor("Enter a number between 1 and 2")
+	tm.Send("\r")
+	tm.WaitFor("Extra compose files")
+	tm.WaitFor("Enter a number between 0 and 4")
+	tm.Send("0\r")
+	tm.WaitFor("Enter external credentials now?")
+	tm.Send("y\r")
+	for _, prompt := range []string{"Where alert and report mails go", "MEXC API key (leave", "MEXC API secret (leave", "Sender address for alert"} {
+		tm.WaitFor(prompt)
+		tm.Send("\r")
+	}
+	tm.WaitFor("SMTP password (for smtp.gmail.com")
+	tm.WaitFor("SMTP_PASSWORD")
+	tm.WaitNoEcho()
+	tm.Send(testSecret + "\r")
+	tm.WaitFor("SMTP user for Grafana")
+	tm.Send("me@example.org\r")
+	tm.WaitFor("Compose needs SECRETS_PATH in every shell")
+	tm.WaitFor("Enter a number between 0 and")
+	tm.Send("0\r") // keep the pre-selected "shells"
+	tm.WaitFor("Install the gitleaks pre-commit hook?")
+	tm.Send("n\r")
+	tm.WaitFor("The plan:")
+	tm.WaitFor("Apply these")
+	tm.Send("y\r")
+	tm.WaitFor("Secrets folder: " + filepath.Join(home, "Documents", ".secrets", ".cdb"))
+	if code := tm.Exit(); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, tm.plain())
+	}
+	if strings.Contains(tm.rawText(), testSecret) {
+		t.Fatal("the password was echoed to the terminal")
 	}
 }

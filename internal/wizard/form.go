@@ -39,18 +39,33 @@ type FormOptions struct {
 // apply must not be in a form at all.
 func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 	a := o.Defaults
+	// whys collects each question's one-line why in the order the fields
+	// are built, for accessible mode (which does not print descriptions).
+	var whys []string
+	why := func(s string) string { whys = append(whys, s); return s }
 	if a.External == nil {
 		a.External = map[string]string{}
 	}
 
 	// 1. Where, and which stack.
 	var g []huh.Field
+	folderWhy := secretsPathWhy(o.Facts)
+	defFolder := a.SecretsPath
+	if o.Accessible && defFolder != "" {
+		// huh's line mode does not show the pre-filled value.
+		folderWhy += "\nPress Enter to keep " + defFolder
+	}
 	g = append(g, huh.NewInput().
 		Title("Secrets folder").
-		Description(secretsPathWhy(o.Facts)).
+		Description(why(folderWhy)).
 		Value(&a.SecretsPath).
 		Validate(func(s string) error {
 			s = strings.TrimSpace(s)
+			if s == "" && o.Accessible && defFolder != "" {
+				// huh's line mode validates the raw line, then falls back
+				// to the pre-filled value for an empty one.
+				return nil
+			}
 			if s == "" || !(filepath.IsAbs(s) || strings.HasPrefix(s, "~")) {
 				return errors.New("enter an absolute folder path (or one starting with ~)")
 			}
@@ -63,7 +78,7 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 		}
 		g = append(g, huh.NewSelect[string]().
 			Title("Compose profile").
-			Description("Which compose files start: dev publishes every service on 127.0.0.1 for local work.").
+			Description(why("Which compose files start: dev publishes every service on 127.0.0.1 for local work.")).
 			Options(opts...).Value(&a.Profile))
 	} else if len(o.Offer.Profiles) == 1 {
 		a.Profile = o.Offer.Profiles[0]
@@ -78,20 +93,22 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 		}
 		g = append(g, huh.NewMultiSelect[string]().
 			Title("Overlays (optional)").
-			Description("Extra compose files on top of the profile; none is fine for a first start. Space toggles, Enter confirms.").
+			Description(why("Extra compose files on top of the profile; none is fine for a first start. Space toggles, Enter confirms.")).
 			Options(opts...).Value(&a.Overlays))
 	}
 	enterExternal := false
 	if len(o.Offer.External) > 0 {
 		g = append(g, huh.NewConfirm().
 			Title("Enter external credentials now?").
-			Description(externalWhy(o.Offer.External)).
+			Description(why(externalWhy(o.Offer.External))).
 			Affirmative("Yes").Negative("Skip").
 			Value(&enterExternal))
 	}
-	if err := o.run(ctx, pages(g)...); err != nil {
+	if err := o.run(ctx, whys, pages(g)...); err != nil {
 		return Answers{}, err
 	}
+
+	whys = nil
 
 	// 2. External credentials, only when wanted. Each is masked unless it
 	// is an address or a user name; empty keeps the file empty (the stack
@@ -101,7 +118,7 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 		vals := make([]string, len(o.Offer.External))
 		for i, e := range o.Offer.External {
 			vals[i] = a.External[e.Name]
-			in := huh.NewInput().Title(e.Name).Description(externalDescription(e)).Value(&vals[i])
+			in := huh.NewInput().Title(e.Name).Description(why(externalDescription(e))).Value(&vals[i])
 			if e.Sensitive {
 				in = in.EchoMode(huh.EchoModePassword)
 			}
@@ -115,7 +132,7 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 			}
 			fields = append(fields, in)
 		}
-		if err := o.run(ctx, pages(fields)...); err != nil {
+		if err := o.run(ctx, whys, pages(fields)...); err != nil {
 			return Answers{}, err
 		}
 		for i, e := range o.Offer.External {
@@ -125,6 +142,8 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 		}
 	}
 
+	whys = nil
+
 	// 3. What to change on this machine.
 	var g3 []huh.Field
 	if o.Offer.Keychain {
@@ -132,7 +151,7 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 		a.Keychain = &v
 		g3 = append(g3, huh.NewConfirm().
 			Title("Mirror the secrets into the OS keychain?").
-			Description("After a wipe or on reinstall, cdb-setup restores the files from there instead of making new passwords your volumes would refuse.").
+			Description(why("After a wipe or on reinstall, cdb-setup restores the files from there instead of making new passwords your volumes would refuse.")).
 			Value(a.Keychain))
 	}
 	if o.Offer.Persist {
@@ -145,7 +164,7 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 		}
 		g3 = append(g3, huh.NewMultiSelect[string]().
 			Title("Make SECRETS_PATH permanent for").
-			Description("Compose needs SECRETS_PATH in every shell that runs it; unset, every secret resolves to /REDIS_PASSWORD and the stack fails.").
+			Description(why("Compose needs SECRETS_PATH in every shell that runs it; unset, every secret resolves to /REDIS_PASSWORD and the stack fails.")).
 			Options(opts...).Value(&a.Persist))
 	}
 	if o.Offer.Hook {
@@ -153,7 +172,7 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 		a.Hook = &v
 		g3 = append(g3, huh.NewConfirm().
 			Title("Install the gitleaks pre-commit hook?").
-			Description("Secrets were committed to this repository before; the hook stops a commit that contains one.").
+			Description(why("Secrets were committed to this repository before; the hook stops a commit that contains one.")).
 			Value(a.Hook))
 	}
 	if o.Offer.Start {
@@ -161,11 +180,11 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 		a.Start = &v
 		g3 = append(g3, huh.NewConfirm().
 			Title("Start the stack now?").
-			Description("Runs docker compose up and waits until every service is healthy (about a minute with built images).").
+			Description(why("Runs docker compose up and waits until every service is healthy (about a minute with built images).")).
 			Value(a.Start))
 	}
 	if len(g3) > 0 {
-		if err := o.run(ctx, pages(g3)...); err != nil {
+		if err := o.run(ctx, whys, pages(g3)...); err != nil {
 			return Answers{}, err
 		}
 	}
@@ -180,7 +199,7 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 // Confirm asks one yes/no question (the plan's "Apply these changes?").
 func Confirm(ctx context.Context, o FormOptions, title, description string, def bool) (bool, error) {
 	v := def
-	err := o.run(ctx, huh.NewGroup(huh.NewConfirm().Title(title).Description(description).Affirmative("Yes").Negative("No").Value(&v)))
+	err := o.run(ctx, []string{description}, huh.NewGroup(huh.NewConfirm().Title(title).Description(description).Affirmative("Yes").Negative("No").Value(&v)))
 	return v, err
 }
 
@@ -195,13 +214,28 @@ func pages(fields []huh.Field) []*huh.Group {
 	return out
 }
 
-func (o FormOptions) run(ctx context.Context, groups ...*huh.Group) error {
-	f := huh.NewForm(groups...).WithInput(o.In).WithOutput(o.Out).WithShowHelp(true)
+// run asks one page per group. In accessible mode each page is its own
+// form, preceded by its why: huh's line-by-line mode prints only titles, and
+// a screen-reader user deserves the same explanation.
+func (o FormOptions) run(ctx context.Context, whys []string, groups ...*huh.Group) error {
+	if !o.Accessible {
+		return o.runForm(ctx, huh.NewForm(groups...))
+	}
+	for i, g := range groups {
+		if i < len(whys) && whys[i] != "" {
+			fmt.Fprintln(o.Out, whys[i])
+		}
+		if err := o.runForm(ctx, huh.NewForm(g).WithAccessible(true)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o FormOptions) runForm(ctx context.Context, f *huh.Form) error {
+	f = f.WithInput(o.In).WithOutput(o.Out).WithShowHelp(true)
 	if o.NoColor {
 		f = f.WithTheme(huh.ThemeBase())
-	}
-	if o.Accessible {
-		f = f.WithAccessible(true)
 	}
 	err := f.RunWithContext(ctx)
 	if errors.Is(err, huh.ErrUserAborted) || ctx.Err() != nil {
