@@ -65,7 +65,11 @@ func startTerm(t *testing.T, env []string, args ...string) *ptyTerm {
 
 func (tm *ptyTerm) read() {
 	buf := make([]byte, 4096)
-	answered := map[string]int{}
+	scanned := 0 // raw offset up to which queries have been answered
+	queries := []struct{ q, reply string }{
+		{"\x1b]11;?", "\x1b]11;rgb:0000/0000/0000\x1b\\"},
+		{"\x1b[6n", "\x1b[1;1R"},
+	}
 	for {
 		n, err := tm.pty.Read(buf)
 		if n > 0 {
@@ -73,11 +77,25 @@ func (tm *ptyTerm) read() {
 			tm.raw.Write(buf[:n])
 			raw := tm.raw.String()
 			tm.mu.Unlock()
-			// Answer each query once per time it was asked.
-			for q, reply := range map[string]string{"\x1b]11;?": "\x1b]11;rgb:0000/0000/0000\x1b\\", "\x1b[6n": "\x1b[1;1R"} {
-				for c := strings.Count(raw, q); answered[q] < c; answered[q]++ {
-					tm.pty.WriteString(reply)
+			// Answer every query in the order it was asked: termenv sends
+			// the colour query, then a cursor query as a sentinel, and
+			// takes a cursor reply that comes first to mean "no colour
+			// support" — the late colour reply would then be typed into
+			// the first input field.
+			for {
+				next, at := -1, len(raw)
+				for i, q := range queries {
+					if j := strings.Index(raw[scanned:], q.q); j >= 0 && scanned+j < at {
+						next, at = i, scanned+j
+					}
 				}
+				if next < 0 {
+					// Keep a partial query at the end for the next chunk.
+					scanned = max(scanned, len(raw)-8)
+					break
+				}
+				tm.pty.WriteString(queries[next].reply)
+				scanned = at + len(queries[next].q)
 			}
 		}
 		if err != nil {
@@ -113,7 +131,7 @@ func (tm *ptyTerm) WaitFor(text string) {
 		}
 		select {
 		case <-deadline:
-			tm.t.Fatalf("waited for %q; the terminal shows:\n%s", text, p[min(tm.mark, len(p)):])
+			tm.t.Fatalf("waited for %q; the terminal shows:\n%s\n---- since the last match:\n%s", text, p, p[min(tm.mark, len(p)):])
 		case <-tm.done:
 			p := tm.plain()
 			if strings.Contains(p[min(tm.mark, len(p)):], text) {
