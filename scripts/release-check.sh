@@ -54,19 +54,24 @@ trap 'rm -rf "$TMP"' EXIT
 
 # --- tools ------------------------------------------------------------------
 step "tools"
-gr_version() { { "$BIN/goreleaser" --version 2>/dev/null || true; } | sed -n 's/^GitVersion:[[:space:]]*v\{0,1\}//p'; }
-if [[ "$(gr_version)" != "$GORELEASER_VERSION" ]]; then
-	echo "installing goreleaser v$GORELEASER_VERSION into $BIN (a cold build takes a few minutes)"
+# goreleaser: the one on PATH (.cache/bin first) if it is v2.15.1, else built
+# into .cache/bin through the Go module proxy.
+gr_version() { { "$1" --version 2>/dev/null || true; } | sed -n 's/^GitVersion:[[:space:]]*v\{0,1\}//p'; }
+GORELEASER=$(command -v goreleaser || true)
+if [[ -z "$GORELEASER" || "$(gr_version "$GORELEASER")" != "$GORELEASER_VERSION" ]]; then
+	echo "installing goreleaser v$GORELEASER_VERSION into $BIN (a cold build takes several minutes)"
 	GOBIN="$BIN" go install "github.com/goreleaser/goreleaser/v2@v$GORELEASER_VERSION"
-	[[ "$(gr_version)" == "$GORELEASER_VERSION" ]] || fail "goreleaser in $BIN reports '$(gr_version)', want $GORELEASER_VERSION"
+	GORELEASER="$BIN/goreleaser"
+	[[ "$(gr_version "$GORELEASER")" == "$GORELEASER_VERSION" ]] ||
+		fail "$GORELEASER reports '$(gr_version "$GORELEASER")', want $GORELEASER_VERSION"
 fi
-ok "goreleaser $GORELEASER_VERSION ($BIN/goreleaser)"
-if [[ ! -x "$BIN/cyclonedx-gomod" ]]; then
+ok "goreleaser $GORELEASER_VERSION ($GORELEASER)"
+# cyclonedx-gomod writes the SBOMs (see sboms in .goreleaser.yaml).
+if ! command -v cyclonedx-gomod >/dev/null 2>&1; then
 	echo "installing cyclonedx-gomod $CYCLONEDX_GOMOD_VERSION into $BIN"
 	GOBIN="$BIN" go install "github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@$CYCLONEDX_GOMOD_VERSION"
 fi
-ok "cyclonedx-gomod ($BIN/cyclonedx-gomod)"
-GORELEASER="$BIN/goreleaser"
+ok "cyclonedx-gomod ($(command -v cyclonedx-gomod))"
 
 # Publishing tokens play no part in a snapshot; two of them at once would make
 # goreleaser refuse to pick a forge.
@@ -115,6 +120,16 @@ fi
 ok "built in ${build_secs}s"
 
 [[ -f "$DIST/metadata.json" && -f "$DIST/artifacts.json" ]] || fail "dist/metadata.json or dist/artifacts.json missing"
+# artifact TYPE GOOS GOARCH SUFFIX: path of the one such artifact in dist/artifacts.json.
+artifact() {
+	python3 -c '
+import json, sys
+t, goos, goarch, suffix = sys.argv[2:6]
+for a in json.load(open(sys.argv[1])):
+    if a.get("type") == t and a.get("goos") == goos and a.get("goarch") == goarch and a["path"].endswith(suffix):
+        print(a["path"])
+        break' "$DIST/artifacts.json" "$@"
+}
 meta() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$DIST/metadata.json" "$1"; }
 VERSION=$(meta version)
 COMMIT=$(meta commit)
@@ -273,11 +288,7 @@ PY
 
 # --- the linux/amd64 binary -----------------------------------------------------
 step "linux/amd64 binary"
-bin=$(python3 -c '
-import json, sys
-for a in json.load(open(sys.argv[1])):
-    if a.get("type") == "Binary" and a["goos"] == "linux" and a["goarch"] == "amd64":
-        print(a["path"])' "$DIST/artifacts.json")
+bin=$(artifact Binary linux amd64 "")
 [[ -x "$bin" ]] || fail "no linux/amd64 binary in dist/"
 out=$("$bin" version)
 echo "  $out"
@@ -303,7 +314,7 @@ fi
 
 # --- the .deb ---------------------------------------------------------------------
 step ".deb package"
-deb=$(ls "$DIST"/*_amd64.deb 2>/dev/null | head -n1 || true)
+deb=$(artifact "Linux Package" linux amd64 .deb)
 [[ -n "$deb" ]] || fail "no amd64 .deb in dist/"
 if command -v dpkg-deb >/dev/null 2>&1; then
 	listing=$(dpkg-deb -c "$deb")
@@ -334,7 +345,7 @@ if command -v dpkg-deb >/dev/null 2>&1; then
 else
 	echo "  (dpkg-deb not installed: .deb contents not checked)"
 fi
-rpm_file=$(ls "$DIST"/*.x86_64.rpm 2>/dev/null | head -n1 || true)
+rpm_file=$(artifact "Linux Package" linux amd64 .rpm)
 [[ -n "$rpm_file" ]] || fail "no x86_64 .rpm in dist/"
 if command -v rpm >/dev/null 2>&1; then
 	rpm -qlp "$rpm_file" 2>/dev/null | grep -qx /usr/bin/cdb-setup || fail "$(basename "$rpm_file") does not contain /usr/bin/cdb-setup"
