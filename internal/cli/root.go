@@ -55,6 +55,14 @@ exactly what is wrong and the command that fixes it.`,
 
 	root.AddCommand(NewCmdVersion(f, nil))
 	addCommands(root, f)
+
+	// cobra's `completion bash|zsh|fish|powershell` prints a script meant for
+	// `source <(cdb-setup completion bash)`: machine output, so stdout, not
+	// ErrOut like the rest of cobra's text. Cobra binds the writer when it
+	// creates the command, so create it now with Out in place.
+	root.SetOut(f.IO.Out)
+	root.InitDefaultCompletionCmd()
+	root.SetOut(f.IO.ErrOut)
 	return root
 }
 
