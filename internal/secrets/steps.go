@@ -363,6 +363,10 @@ func (s *SecretStep) Apply(ctx context.Context) (step.Result, error) {
 	case WriteCreated:
 		res.Status = step.StatusChanged
 		res.Detail = fmt.Sprintf("Created %s (%s, %d bytes, %s)", name, s.How, out.Bytes, modeText(s.Mode))
+		if out.Bytes == 0 {
+			res.Detail = fmt.Sprintf("Created %s as an empty file: not configured (optional; %s)", name, modeText(s.Mode))
+			res.Fields["configured"] = false
+		}
 	case WriteReplaced:
 		res.Status = step.StatusChanged
 		res.Fields["backup"] = out.Backup
