@@ -14,6 +14,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
+	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
 
 // NewCmdSecrets builds the `cdb-setup secrets` group.
@@ -146,6 +147,21 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 		fmt.Fprintf(w, "Manifest: %s; compose files: %s\n", at, strings.Join(cat.Files, ", "))
 	}
 	return sc, nil
+}
+
+// preflight stops a command at once when the secrets folder is unusable.
+func preflight(f *Factory, sc *secretsContext) error {
+	if err := secrets.Preflight(f.ctx(), sc.Options); err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "✗ %s\n", err)
+		if fix := step.FixOf(err); fix != "" {
+			fmt.Fprintf(f.IO.ErrOut, "  fix: %s\n", fix)
+		}
+		if f.Global.JSON {
+			_ = writeJSON(f.IO.Out, step.Report{Results: []step.Result{step.Failed("secrets.folder", err, step.FixOf(err))}})
+		}
+		return SilentError(exitcode.Failed)
+	}
+	return nil
 }
 
 // secretsDir is --secrets-path (or CDB_SETUP_SECRETS_PATH), else

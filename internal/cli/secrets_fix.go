@@ -44,6 +44,9 @@ func secretsFixRun(opts *SecretsFixOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := preflight(f, sc); err != nil {
+		return err
+	}
 	steps, err := secrets.FixSteps(sc.Options)
 	if err != nil {
 		return exitcode.New(exitcode.Failed, err)

@@ -52,6 +52,9 @@ func secretsFromEnvRun(opts *SecretsFromEnvOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := preflight(f, sc); err != nil {
+		return err
+	}
 	steps, err := secrets.FromEnvSteps(secrets.FromEnvOptions{Options: sc.Options, Environ: f.Env, Force: opts.Force})
 	var fe *secrets.FromEnvError
 	if errors.As(err, &fe) {

@@ -69,6 +69,9 @@ func secretsInitRun(opts *SecretsInitOptions) error {
 		}
 		return SilentError(exitcode.Environment)
 	}
+	if err := preflight(f, sc); err != nil {
+		return err
+	}
 	steps, err := secrets.InitSteps(secrets.InitOptions{Options: sc.Options, Force: opts.Force, External: external})
 	if err != nil {
 		return exitcode.New(exitcode.Usage, err)

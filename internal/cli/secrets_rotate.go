@@ -53,6 +53,9 @@ func secretsRotateRun(opts *SecretsRotateOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := preflight(f, sc); err != nil {
+		return err
+	}
 	steps, err := secrets.RotateSteps(secrets.RotateOptions{Options: sc.Options, Name: opts.Name, ForceVolume: opts.ForceVolume})
 	if err != nil {
 		fmt.Fprintf(f.IO.ErrOut, "✗ %s\n", err)

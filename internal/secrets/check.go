@@ -60,7 +60,7 @@ func (r CheckReport) Errors() int {
 // changing nothing.
 func CheckAll(ctx context.Context, o CheckOptions) CheckReport {
 	dir := o.dir()
-	rep := CheckReport{Dir: dir}
+	rep := CheckReport{Dir: dir, Folder: []Problem{}}
 	folder := func(code string, sev Severity, fixable bool, msg string) {
 		rep.Folder = append(rep.Folder, Problem{Code: code, Severity: sev, Fixable: fixable, Message: msg})
 	}
@@ -117,7 +117,7 @@ func checkSecret(s Secret, o Options) SecretReport {
 	r.Bytes = len(data)
 	r.Problems = append(r.Problems, Lint(s.Name, data, s.Policy)...)
 	if msg := permissionProblem(s.Path, fi, o.Mode); msg != "" {
-		add(CodeMode, SevError, true, "%s (%s)", msg, modeReason(o.Mode))
+		add(CodeMode, SevError, true, "%s; %s", msg, modeReason(o.Mode))
 	}
 	if s.Policy.Kind == manifest.KindDerived && !HasErrors(r.Problems) && len(data) > 0 {
 		o2 := o
@@ -137,7 +137,7 @@ func modeReason(m os.FileMode) string {
 	if isWindows {
 		return "`cdb-setup secrets fix` restores the private ACL"
 	}
-	return fmt.Sprintf("want %04o; `cdb-setup secrets fix` sets it", m.Perm())
+	return "`cdb-setup secrets fix` sets it"
 }
 
 func isInside(p, root string) bool {

@@ -39,6 +39,14 @@ func (o Options) dir() string { return o.Catalogue.Dir }
 // StateKindFolder is the state record kind of a secrets folder cdb-setup created.
 const StateKindFolder = "secrets-folder"
 
+// Preflight checks the secrets folder before any step runs: a folder that
+// is a file, a symlink, someone else's, or inside the git work tree stops
+// the whole command with one clear error instead of one per secret.
+func Preflight(ctx context.Context, o Options) error {
+	_, err := (&FolderStep{Dir: o.dir(), Repo: o.Repo}).Plan(ctx)
+	return err
+}
+
 // FolderStep creates the secrets folder private to the user (Unix 0700,
 // Windows protected DACL), or tightens an existing one.
 type FolderStep struct {
@@ -331,7 +339,9 @@ func (s *SecretStep) Apply(ctx context.Context) (step.Result, error) {
 		}
 	}
 	var value []byte
+	repaired := ""
 	if s.Repair && fsx.regular && len(fsx.data) > 0 && HasErrors(Lint(name, fsx.data, s.Secret.Policy)) {
+		repaired = problemCodes(Lint(name, fsx.data, s.Secret.Policy))
 		value, err = Normalize(fsx.data)
 		if err == nil && s.Accept != nil && !s.Accept(value) {
 			value, err = s.Value()
@@ -371,8 +381,12 @@ func (s *SecretStep) Apply(ctx context.Context) (step.Result, error) {
 		res.Status = step.StatusChanged
 		res.Fields["backup"] = out.Backup
 		res.Detail = fmt.Sprintf("Replaced %s (%s, %d bytes); the old value is in %s", name, s.How, out.Bytes, out.Backup)
+		if repaired != "" {
+			res.Detail = fmt.Sprintf("Repaired %s (%s; now %d bytes, %s); the old bytes are in %s", name, repaired, out.Bytes, modeText(s.Mode), out.Backup)
+			res.Fields["repaired"] = repaired
+		}
 		if s.Warn != "" {
-			res.Detail += "\n  ! " + s.Warn
+			res.Detail += "\n  ! " + s.Warn + " The old value is in the backup."
 			res.Fields["warning"] = s.Warn
 		}
 	}
@@ -416,7 +430,7 @@ func volumeWarning(project string, s Secret) string {
 	if project != "" {
 		vol = project + "_" + vol
 	}
-	return fmt.Sprintf("%s is also stored in the Docker volume %s once its service has started: the new value does not reach it, and the service will refuse it (\"password authentication failed\"). Either change the password inside the service too, or wipe the volume with `docker compose down -v` (deletes its data). The old value is in the backup.", s.Name, vol)
+	return fmt.Sprintf("%s is also stored in the Docker volume %s once its service has started: the new value does not reach it, and the service will refuse it (\"password authentication failed\"). Either change the password inside the service too, or wipe the volume with `docker compose down -v` (deletes its data).", s.Name, vol)
 }
 
 // derivedAccept accepts an existing derived value that matches its inputs:
