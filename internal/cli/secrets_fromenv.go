@@ -82,4 +82,3 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
-
