@@ -116,9 +116,6 @@ func checkSecret(s Secret, o Options) SecretReport {
 	}
 	r.Bytes = len(data)
 	r.Problems = append(r.Problems, Lint(s.Name, data, s.Policy)...)
-	if msg := permissionProblem(s.Path, fi, o.Mode); msg != "" {
-		add(CodeMode, SevError, true, "%s; %s", msg, modeReason(o.Mode))
-	}
 	if s.Policy.Kind == manifest.KindDerived && !HasErrors(r.Problems) && len(data) > 0 {
 		o2 := o
 		o2.TLS = false // either sslmode is right for check: it cannot know the overlays of `up`
@@ -130,7 +127,21 @@ func checkSecret(s Secret, o Options) SecretReport {
 			}
 		}
 	}
+	// After the content checks: a permission problem must not hide a stale DSN.
+	if msg := permissionProblem(s.Path, fi, o.Mode); msg != "" {
+		add(CodeMode, SevError, true, "%s; %s", msg, modeReason(o.Mode))
+	}
 	return r
+}
+
+// privateDACL says whether a file's DACL (SDDL, as read back) is the
+// protected one for sid that RestrictFile sets, with or without SYSTEM.
+// Pure, so the Windows rule is tested as data on every platform. The two
+// forms are platform.PrivateSDDL(sid, includeSystem, false), which is built
+// only on Windows.
+func privateDACL(got, sid string) bool {
+	own := "D:P(A;;FA;;;" + sid + ")"
+	return got == own || got == own+"(A;;FA;;;SY)"
 }
 
 func modeReason(m os.FileMode) string {

@@ -6,8 +6,6 @@ import (
 	"os"
 
 	"golang.org/x/sys/windows"
-
-	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
 const isWindows = true
@@ -31,7 +29,7 @@ func permissionProblem(path string, _ fs.FileInfo, _ os.FileMode) string {
 	}
 	got := sd.String()
 	me := u.User.Sid.String()
-	if got == platform.PrivateSDDL(me, false, false) || got == platform.PrivateSDDL(me, true, false) {
+	if privateDACL(got, me) {
 		return ""
 	}
 	return fmt.Sprintf("is readable by more than your user (DACL %s)", got)
