@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -44,8 +43,9 @@ func composeCommand(t *testing.T) []string {
 	if docker, err := exec.LookPath("docker"); err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		out, err := exec.CommandContext(ctx, docker, "compose", "version", "--short").Output()
-		if err == nil && strings.HasPrefix(strings.TrimPrefix(strings.TrimSpace(string(out)), "v"), "2") {
+		// Only the v2 plugin answers `docker compose`; a source build
+		// reports its version as "dev", so the answer itself is not checked.
+		if err := exec.CommandContext(ctx, docker, "compose", "version", "--short").Run(); err == nil {
 			return []string{docker, "compose"}
 		}
 	}
@@ -58,6 +58,11 @@ func composeCommand(t *testing.T) []string {
 // Compose which secret files it resolves, and checks each exists as a
 // regular file with exactly the bytes the rules require.
 func TestSecretsInitSatisfiesComposeConfig(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		// Not a missing component: under Wine there is neither a Windows Go
+		// toolchain to build the binary nor Docker Compose to ask.
+		t.Skip("runs on the host OS only")
+	}
 	compose := composeCommand(t)
 	exe := buildBinary(t)
 	repo, _ := filepath.Abs("../../internal/secrets/testdata/cdbrepo")
