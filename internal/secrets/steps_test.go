@@ -472,3 +472,45 @@ func TestPrivateDACL(t *testing.T) {
 		}
 	}
 }
+
+func TestFolderStepRefusesForeignOwner(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("ownership on Windows is a SID; tested on real Windows only")
+	}
+	testenv.Need(t, os.Geteuid() == 0, "root, to give a folder to another user (the CI container runs as root)")
+	dir := filepath.Join(testenv.TempDir(t), "theirs")
+	os.Mkdir(dir, 0o700)
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	_, err := (&FolderStep{Dir: dir}).Plan(context.Background())
+	if !errors.Is(err, platform.ErrForeignOwner) {
+		t.Fatalf("foreign-owned folder: %v", err)
+	}
+	res, _ := (&FolderStep{Dir: dir}).Apply(context.Background())
+	if res.Status != step.StatusFailed {
+		t.Fatal("Apply took over a foreign-owned folder")
+	}
+	fi, _ := os.Stat(dir)
+	if fi.Mode().Perm() != 0o700 {
+		t.Fatal("the foreign folder's mode was changed")
+	}
+}
+
+func TestFolderStepTightensLooseFolder(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix modes")
+	}
+	dir := filepath.Join(testenv.TempDir(t), "loose")
+	os.Mkdir(dir, 0o755)
+	os.Chmod(dir, 0o755)
+	c, err := (&FolderStep{Dir: dir}).Plan(context.Background())
+	if err != nil || c.None {
+		t.Fatalf("plan: %v none=%v", err, c.None)
+	}
+	res, _ := (&FolderStep{Dir: dir}).Apply(context.Background())
+	if res.Status != step.StatusChanged {
+		t.Fatalf("apply: %s %s", res.Status, res.Detail)
+	}
+	wantMode(t, dir, 0o700)
+}
