@@ -236,3 +236,24 @@ func containsStr(list []string, s string) bool {
 }
 
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// runSecretSteps runs steps like runSteps and ends with one line saying
+// whether anything changed, so a re-run plainly says "already done".
+func runSecretSteps(f *Factory, steps []step.Step, keepGoing bool) error {
+	rep, err := runSteps(f, steps, keepGoing)
+	if f.Global.DryRun || rep.Interrupted || rep.Failed() {
+		return err
+	}
+	changed := 0
+	for _, r := range rep.Results {
+		if r.Status == step.StatusChanged {
+			changed++
+		}
+	}
+	if changed == 0 {
+		fmt.Fprintln(f.IO.ErrOut, "Already done: nothing changed.")
+	} else {
+		fmt.Fprintf(f.IO.ErrOut, "Done: %d change(s).\n", changed)
+	}
+	return err
+}

@@ -56,6 +56,5 @@ func secretsFixRun(opts *SecretsFixOptions) error {
 		return err
 	}
 	defer unlock()
-	_, err = runSteps(f, steps, true)
-	return err
+	return runSecretSteps(f, steps, true)
 }

@@ -72,8 +72,7 @@ func secretsFromEnvRun(opts *SecretsFromEnvOptions) error {
 		return err
 	}
 	defer unlock()
-	_, err = runSteps(f, steps, true)
-	return err
+	return runSecretSteps(f, steps, true)
 }
 
 func nonNil(s []string) []string {

@@ -81,8 +81,7 @@ func secretsInitRun(opts *SecretsInitOptions) error {
 		return err
 	}
 	defer unlock()
-	_, err = runSteps(f, steps, true)
-	return err
+	return runSecretSteps(f, steps, true)
 }
 
 // externalValues collects --answers then --set (a --set wins).

@@ -72,6 +72,5 @@ func secretsRotateRun(opts *SecretsRotateOptions) error {
 		return err
 	}
 	defer unlock()
-	_, err = runSteps(f, steps, false)
-	return err
+	return runSecretSteps(f, steps, false)
 }

@@ -65,6 +65,9 @@ func TestSecretsInitCheckCLI(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("second init: exit %d", r.code)
 	}
+	if runtime.GOOS != "windows" && !strings.Contains(r.stderr, "Already done: nothing changed.") {
+		t.Errorf("second init does not say it was already done:\n%s", r.stderr)
+	}
 	var rep struct {
 		Results []struct{ Step, Status string }
 	}
