@@ -238,7 +238,9 @@ func (s *SecretStep) decide() (action, fileState, string, error) {
 		return actWrite, fsx, fmt.Sprintf("%s %s (%s)", verb, name, s.How), nil
 	}
 	problems := Lint(name, fsx.data, s.Secret.Policy)
-	if HasErrors(problems) && !s.Replace {
+	// A broken value that will be replaced anyway (--force with a new value,
+	// a derived value re-derived) needs no repair first.
+	if HasErrors(problems) && !s.Replace && !(s.Overwrite && !s.Repair) {
 		if s.Repair {
 			if _, err := Normalize(fsx.data); err == nil {
 				return actWrite, fsx, fmt.Sprintf("repair %s (%s), keeping a backup", name, problemCodes(problems)), nil

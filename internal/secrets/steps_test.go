@@ -182,6 +182,12 @@ func TestInitExternalValuesAndRefusals(t *testing.T) {
 	if statuses(rep)["secrets.write.SMTP_USER"] != step.StatusFailed || !bytes.Equal(mustRead(t, filepath.Join(c.Dir, "SMTP_USER")), v) {
 		t.Fatal("different external value replaced without --force")
 	}
+	// --force with a new value replaces even a broken one (after a backup).
+	os.WriteFile(filepath.Join(c.Dir, "SMTP_USER"), []byte("old@example.org\r\n"), 0o644)
+	rep = run(t)(InitSteps(InitOptions{Options: o, Force: true, External: map[string][]byte{"SMTP_USER": v}}))
+	if statuses(rep)["secrets.write.SMTP_USER"] != step.StatusChanged || !bytes.Equal(mustRead(t, filepath.Join(c.Dir, "SMTP_USER")), v) {
+		t.Fatalf("--force --set over a broken value: %+v", rep.Results)
+	}
 	if _, err := InitSteps(InitOptions{Options: o, External: map[string][]byte{"REDIS_PASSWORD": v}}); err == nil {
 		t.Error("a value for a generated secret was accepted")
 	}
