@@ -9,6 +9,7 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
 func TestDiscoverRefusesFilesOutsideSecretsPath(t *testing.T) {
@@ -33,7 +34,7 @@ func TestDiscoverRefusesFilesOutsideSecretsPath(t *testing.T) {
 
 // discoverBase writes base as the only compose file of a one-profile stack.
 func discoverBase(t testing.TB, base string) (*Catalogue, error) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	cdir := filepath.Join(dir, "compose")
 	os.Mkdir(cdir, 0o755)
 	if err := os.WriteFile(filepath.Join(cdir, "base.yml"), []byte(base), 0o644); err != nil {
