@@ -362,7 +362,7 @@ func (s *SecretStep) Apply(ctx context.Context) (step.Result, error) {
 		return step.Failed(s.ID(), err, step.FixOf(err)), nil
 	}
 	res.Fields["bytes"] = out.Bytes
-	res.Fields["mode"] = modeText(s.Mode)
+	res.Fields["mode"] = fmt.Sprintf("%04o", s.Mode.Perm())
 	switch out.Status {
 	case WriteUnchanged:
 		res.Status = step.StatusDone
