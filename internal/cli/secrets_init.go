@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
@@ -62,7 +63,16 @@ func secretsInitRun(opts *SecretsInitOptions) error {
 	if err != nil {
 		return err
 	}
-	if missing := secrets.MissingRequired(sc.Catalogue, external); len(missing) > 0 && !f.CanPrompt() {
+	if missing := secrets.MissingRequired(sc.Catalogue, external); len(missing) > 0 && f.CanPrompt() && !f.Global.DryRun {
+		for _, name := range missing {
+			v, err := promptSecret(f, sc.Catalogue, name)
+			if err != nil {
+				return err
+			}
+			external[name] = v
+		}
+	}
+	if missing := secrets.MissingRequired(sc.Catalogue, external); len(missing) > 0 && (!f.CanPrompt() || f.Global.DryRun) {
 		fmt.Fprintf(f.IO.ErrOut, "✗ %d required secret(s) have no value and cdb-setup cannot ask (no terminal, --no-input or CI):\n", len(missing))
 		for _, n := range missing {
 			fmt.Fprintf(f.IO.ErrOut, "  - %s: pass --set %s=@FILE or an --answers file\n", n, n)
@@ -135,4 +145,28 @@ func readAllLimited(r io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("more than %d bytes on stdin; a secret is one short line", limit)
 	}
 	return b, nil
+}
+
+// promptSecret asks for a required external secret on the terminal without
+// echoing it.
+func promptSecret(f *Factory, c *secrets.Catalogue, name string) ([]byte, error) {
+	in, ok := f.IO.In.(*os.File)
+	if !ok || !term.IsTerminal(int(in.Fd())) {
+		return nil, exitcode.Environmentf("%s has no value and stdin is not a terminal: pass --set %s=@FILE", name, name)
+	}
+	prompt := "Value for " + name
+	if s, ok := c.Get(name); ok && s.Policy.Prompt != "" {
+		prompt = s.Policy.Prompt
+	}
+	fmt.Fprintf(f.IO.ErrOut, "%s (%s, not shown): ", prompt, name)
+	b, err := term.ReadPassword(int(in.Fd()))
+	fmt.Fprintln(f.IO.ErrOut)
+	if err != nil {
+		return nil, exitcode.Environmentf("read %s from the terminal: %v", name, err)
+	}
+	v, err := secrets.NormalizeInputFile(b)
+	if err != nil {
+		return nil, exitcode.Usagef("%s: %v", name, err)
+	}
+	return v, nil
 }

@@ -23,12 +23,12 @@ func TestParseRoundTrip(t *testing.T) {
 func TestParseRejects(t *testing.T) {
 	for _, bad := range []string{
 		"",
-		"project: cdb\ncompose_dir: x\nprofiles: {dev: [base.yml]}\nsecretz: {}\n",                                            // typo: unknown key
-		"project: cdb\ncompose_dir: ../x\nprofiles: {dev: [base.yml]}\n",                                                    // leaves the repo
-		"project: cdb\ncompose_dir: x\nprofiles: {dev: [base.yml]}\nsecrets: {A: {kind: generated, length: 4}}\n",           // too short
-		"project: cdb\ncompose_dir: x\nprofiles: {dev: [base.yml]}\nsecrets: {A: {kind: derived}}\n",                        // no template
-		"project: cdb\ncompose_dir: x\nprofiles: {dev: [base.yml]}\nsecrets: {../A: {kind: external}}\n",                    // not a file name
-		"project: cdb\ncompose_dir: x\nprofiles: {dev: [base.yml]}\nsecrets: {A: {kind: generated, alphabet: emoji}}\n",     // unknown alphabet
+		"project: cdb\ncompose_dir: x\nprofiles: {dev: [base.yml]}\nsecretz: {}\n",                                      // typo: unknown key
+		"project: cdb\ncompose_dir: ../x\nprofiles: {dev: [base.yml]}\n",                                                // leaves the repo
+		"project: cdb\ncompose_dir: x\nprofiles: {dev: [base.yml]}\nsecrets: {A: {kind: generated, length: 4}}\n",       // too short
+		"project: cdb\ncompose_dir: x\nprofiles: {dev: [base.yml]}\nsecrets: {A: {kind: derived}}\n",                    // no template
+		"project: cdb\ncompose_dir: x\nprofiles: {dev: [base.yml]}\nsecrets: {../A: {kind: external}}\n",                // not a file name
+		"project: cdb\ncompose_dir: x\nprofiles: {dev: [base.yml]}\nsecrets: {A: {kind: generated, alphabet: emoji}}\n", // unknown alphabet
 	} {
 		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("accepted %q", bad)
