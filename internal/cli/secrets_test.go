@@ -222,3 +222,39 @@ func TestSecretsFromEnvCLI(t *testing.T) {
 		t.Fatalf("REDIS_PASSWORD: %d bytes", len(b))
 	}
 }
+
+// TestSecretsInitRequiredExternalNoInput: a secret the manifest does not
+// describe is a required external; without a terminal init lists it, exits
+// 3 and writes nothing; with --set it succeeds.
+func TestSecretsInitRequiredExternalNoInput(t *testing.T) {
+	env, home := fixtureEnv(t)
+	repo := filepath.Join(home, "repo")
+	cdir := filepath.Join(repo, "infrastructure", "compose")
+	os.MkdirAll(cdir, 0o755)
+	src, _ := filepath.Abs("../secrets/testdata/cdbrepo/infrastructure/compose")
+	ents, _ := os.ReadDir(src)
+	for _, e := range ents {
+		b, _ := os.ReadFile(filepath.Join(src, e.Name()))
+		if e.Name() == "base.yml" {
+			b = bytes.Replace(b, []byte("secrets:\n  redis_password:"), []byte("secrets:\n  api_token:\n    file: ${SECRETS_PATH}/API_TOKEN\n  other_token:\n    file: ${SECRETS_PATH}/OTHER_TOKEN\n  redis_password:"), 1)
+		}
+		os.WriteFile(filepath.Join(cdir, e.Name()), b, 0o644)
+	}
+	dir := filepath.Join(home, "s")
+	r := runCLI(t, env, "", "secrets", "init", "--no-input", "--repo", repo, "--secrets-path", dir)
+	if r.code != exitcode.Environment || !strings.Contains(r.stderr, "API_TOKEN") || !strings.Contains(r.stderr, "OTHER_TOKEN") {
+		t.Fatalf("exit %d (want 3, both listed):\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatal("init wrote something although answers were missing")
+	}
+	vf := filepath.Join(home, "tok")
+	os.WriteFile(vf, []byte("token-value-1\n"), 0o600)
+	r = runCLI(t, env, "other-token-2", "secrets", "init", "--no-input", "--repo", repo, "--secrets-path", dir, "--set", "API_TOKEN=@"+vf, "--set", "OTHER_TOKEN=@-")
+	if r.code != 0 {
+		t.Fatalf("with --set: exit %d\n%s", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "API_TOKEN")); string(b) != "token-value-1" {
+		t.Fatalf("API_TOKEN has %d bytes", len(b))
+	}
+}
