@@ -73,6 +73,7 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdEnv(f))
 	root.AddCommand(NewCmdUninstall(f, nil))
 	root.AddCommand(NewCmdKeychain(f, nil))
+	root.AddCommand(NewCmdSecrets(f))
 }
 
 // Main runs the command line and returns the process exit code.
