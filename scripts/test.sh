@@ -24,6 +24,7 @@ APT_PACKAGES=(
     gnome-keyring libsecret-tools dbus           # real Secret Service
     wine64 gcc-mingw-w64-x86-64-win32            # Windows code paths under Wine
     pre-commit git openssl hyperfine tmux ca-certificates
+    gcc libc6-dev                                # cgo, for go test -race
 )
 GITLEAKS_MODULE=github.com/zricethezav/gitleaks/v8
 GITLEAKS_VERSION=v8.30.1
@@ -39,6 +40,17 @@ COMPOSE_VERSION=v2.40.3
 
 CACHE="$REPO/.cache"
 BIN="$CACHE/bin"
+# Our DOCKER_CONFIG (below) would hide the user's current docker context (rootless,
+# Desktop, ...): keep talking to the same engine through DOCKER_HOST.
+if [[ -z "${DOCKER_HOST:-}" ]] && command -v docker >/dev/null; then
+    _ctx=$(docker context show 2>/dev/null || true)
+    if [[ -n "$_ctx" && "$_ctx" != default ]]; then
+        DOCKER_HOST=$(docker context inspect "$_ctx" \
+            --format '{{.Endpoints.docker.Host}}' 2>/dev/null || true)
+        [[ -z "$DOCKER_HOST" ]] || export DOCKER_HOST
+    fi
+    unset _ctx
+fi
 export DOCKER_CONFIG="$CACHE/docker-config"
 export CDB_SETUP_COMPOSE="$DOCKER_CONFIG/cli-plugins/docker-compose"
 export WINEPREFIX="$CACHE/wine"
@@ -211,7 +223,7 @@ phase_compose() {
     chmod -R u+w "$src"
     (
         cd "$src"
-        CGO_ENABLED=0 go build -trimpath \
+        CGO_ENABLED=0 go build \
             -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
             -o "$CDB_SETUP_COMPOSE.tmp" ./cmd
     )
@@ -240,6 +252,9 @@ phase_compose_verify() {
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/cdb-compose-smoke.XXXXXX")
     project="cdbci-smoke-$$"
     tag="cdb-setup-ci-smoke:$$"
+    # The service is healthy once it sees its file secret and can write to
+    # its volume: this exercises what the real stack uses (secrets, volumes,
+    # two networks, depends_on: service_healthy) against the engine's API.
     cat >"$tmp/main.go" <<'GO'
 package main
 
@@ -251,7 +266,14 @@ import (
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "probe" {
-		return // healthy
+		b, err := os.ReadFile("/run/secrets/smoke_value")
+		if err != nil || string(b) != "smoke" {
+			os.Exit(1)
+		}
+		if err := os.WriteFile("/data/probe", b, 0o600); err != nil {
+			os.Exit(1)
+		}
+		return
 	}
 	c := make(chan os.Signal, 1)
 	signal.Notify(c, syscall.SIGTERM, syscall.SIGINT)
@@ -259,6 +281,7 @@ func main() {
 }
 GO
     printf 'module smoke\n\ngo 1.22\n' >"$tmp/go.mod"
+    printf 'smoke' >"$tmp/smoke_value"
     cat >"$tmp/Dockerfile" <<'DOCKERFILE'
 FROM scratch
 COPY svc /svc
@@ -268,8 +291,27 @@ DOCKERFILE
     cat >"$tmp/compose.yaml" <<YAML
 name: $project
 services:
-  svc:
+  db:
     image: $tag
+    secrets: [smoke_value]
+    volumes: ["data:/data"]
+    networks: [back]
+  app:
+    image: $tag
+    secrets: [smoke_value]
+    volumes: ["data:/data"]
+    networks: [front, back]
+    depends_on:
+      db:
+        condition: service_healthy
+secrets:
+  smoke_value:
+    file: ./smoke_value
+volumes:
+  data: {}
+networks:
+  front: {}
+  back: {}
 YAML
     (cd "$tmp" && CGO_ENABLED=0 GOOS=linux go build -o svc .)
     # Legacy builder: no buildx plugin is assumed, and no registry is needed.
@@ -277,6 +319,7 @@ YAML
     if ((rc == 0)); then
         docker compose -f "$tmp/compose.yaml" up -d --wait --wait-timeout 60 || rc=$?
         docker compose -f "$tmp/compose.yaml" ps || true
+        ((rc == 0)) || docker compose -f "$tmp/compose.yaml" logs || true
         docker compose -f "$tmp/compose.yaml" down --volumes --timeout 5 || rc=$?
     fi
     docker image rm "$tag" >/dev/null 2>&1 || true
@@ -391,13 +434,19 @@ GO
 # ---- checks and tests -----------------------------------------------------
 
 check_gofmt() {
-    local files
-    files=$(gofmt -l $(git ls-files --cached --others --exclude-standard -- '*.go'))
-    if [[ -n "$files" ]]; then
-        log "gofmt needed on:"
-        log "$files"
+    local f files=() bad
+    # Tracked and new (not ignored) Go files; none at all is fine.
+    while IFS= read -r f; do
+        [[ -f "$f" ]] && files+=("$f")
+    done < <(git ls-files --cached --others --exclude-standard -- '*.go')
+    ((${#files[@]} > 0)) || { log "no Go files"; return 0; }
+    bad=$(gofmt -l "${files[@]}")
+    if [[ -n "$bad" ]]; then
+        log "gofmt needed on (run: gofmt -w <file>):"
+        log "$bad"
         return 1
     fi
+    log "${#files[@]} Go files formatted"
 }
 
 vet_for() { GOOS=$1 GOARCH=amd64 go vet ./...; }
@@ -415,7 +464,7 @@ check_test_windows() {
 
 # Every `func Fuzz*` in the module, each fuzzed for $FUZZTIME.
 check_fuzz() {
-    local listing line pkg names=() pending=() targets=() t
+    local listing line pkg name pending=() targets=() t
     listing=$(go test -list '^Fuzz' ./...)
     # Output per package: the matching names, then "ok  <pkg>  <time>".
     while IFS= read -r line; do

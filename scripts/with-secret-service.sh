@@ -46,6 +46,7 @@ printf '%s' "$password" |
 keyring_pid=$!
 unset password
 
+# shellcheck disable=SC2317 # called from the EXIT trap
 stop_daemon() {
     kill "$keyring_pid" 2>/dev/null || true
     wait "$keyring_pid" 2>/dev/null || true
