@@ -16,6 +16,8 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
+# CI may start us with no stdin at all: give children a harmless one.
+{ true <&0; } 2>/dev/null || exec </dev/null
 
 # ---- pinned versions ------------------------------------------------------
 
@@ -147,7 +149,7 @@ as_root() {
 # go_mod_version BINARY MODULE: the module version a Go binary was built from.
 go_mod_version() {
     [[ -x "$1" ]] || return 0
-    go version -m "$1" 2>/dev/null | awk -v m="$2" '$1 == "mod" && $2 == m { print $3 }'
+    { go version -m "$1" 2>/dev/null || true; } | awk -v m="$2" '$1 == "mod" && $2 == m { print $3 }'
 }
 
 # ---- setup phases ---------------------------------------------------------
@@ -191,11 +193,15 @@ install_go_tool() { # install_go_tool NAME MODULE VERSION
 
 phase_gitleaks() {
     install_go_tool gitleaks "$GITLEAKS_MODULE" "$GITLEAKS_VERSION"
-    gitleaks version
+    # (`gitleaks version` prints no version when built by go install.)
+    gitleaks help >/dev/null
+    log "gitleaks runs: $(command -v gitleaks)"
 }
 
 phase_goreleaser() {
     install_go_tool goreleaser "$GORELEASER_MODULE" "$GORELEASER_VERSION"
+    goreleaser --version >/dev/null
+    log "goreleaser runs: $(command -v goreleaser)"
 }
 
 # Compose v2 cannot be `go install`ed (its go.mod has exclude directives), so
