@@ -62,6 +62,14 @@ exactly what is wrong and the command that fixes it.`,
 	addCommands(root, f)
 	// Without a subcommand, cdb-setup is the wizard (wizard.go).
 	bindWizard(root, f, wizardF)
+
+	// cobra's `completion bash|zsh|fish|powershell` prints a script meant for
+	// `source <(cdb-setup completion bash)`: machine output, so stdout, not
+	// ErrOut like the rest of cobra's text. Cobra binds the writer when it
+	// creates the command, so create it now with Out in place.
+	root.SetOut(f.IO.Out)
+	root.InitDefaultCompletionCmd()
+	root.SetOut(f.IO.ErrOut)
 	return root
 }
 
@@ -73,6 +81,7 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdUninstall(f, nil))
 	root.AddCommand(NewCmdDoctor(f, nil))
 	root.AddCommand(NewCmdKeychain(f, nil))
+	root.AddCommand(NewCmdSecrets(f))
 }
 
 // Main runs the command line and returns the process exit code.

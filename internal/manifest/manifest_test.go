@@ -146,30 +146,3 @@ func TestParseAcceptsBOMAndDefaultsGeneratedPolicy(t *testing.T) {
 		t.Errorf("default profile = %q", m.DefaultProfile)
 	}
 }
-
-func FuzzParse(f *testing.F) {
-	b, _ := Default().Marshal()
-	f.Add(b)
-	f.Add([]byte("version: 1\nproject: x\ncompose_dir: c\nprofiles: {dev: [a.yml]}\n"))
-	f.Add([]byte("secrets: {A: {kind: generated, length: -1}}"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := Parse(data)
-		if err != nil {
-			return
-		}
-		// Whatever parses must be valid and yield compose files that stay
-		// inside the repository.
-		if err := m.Validate(); err != nil {
-			t.Fatalf("Parse accepted an invalid manifest: %v", err)
-		}
-		files, err := m.ComposeFiles(Selection{})
-		if err != nil {
-			t.Fatalf("default selection fails on a valid manifest: %v", err)
-		}
-		for _, f := range files {
-			if strings.HasPrefix(f, "../") || f == ".." || strings.HasPrefix(f, "/") {
-				t.Fatalf("compose file %q escapes the repository", f)
-			}
-		}
-	})
-}

@@ -41,7 +41,7 @@ func smallManifest() *manifest.Manifest {
 	}
 }
 
-const discoverBase = `name: demo
+const composeWithThreeSecrets = `name: demo
 services:
   db:
     image: db
@@ -60,7 +60,7 @@ secrets:
 
 func TestDiscoverFromComposeNotFromTheManifest(t *testing.T) {
 	repo := discoverRepo(t, map[string]string{
-		"c/base.yml":  discoverBase,
+		"c/base.yml":  composeWithThreeSecrets,
 		"c/extra.yml": "services:\n  mail:\n    image: m\n    secrets: [smtp]\nsecrets:\n  smtp:\n    file: ${SECRETS_PATH}/SMTP_PASSWORD\n",
 	})
 	dir := filepath.Join(testenv.TempDir(t), "s")
@@ -86,7 +86,7 @@ func TestDiscoverFromComposeNotFromTheManifest(t *testing.T) {
 }
 
 func TestDiscoverOnlySelectedFiles(t *testing.T) {
-	repo := discoverRepo(t, map[string]string{"c/base.yml": discoverBase})
+	repo := discoverRepo(t, map[string]string{"c/base.yml": composeWithThreeSecrets})
 	c, err := Discover(context.Background(), DiscoverOptions{Repo: repo, Manifest: smallManifest(), Files: []string{"c/base.yml"}, Dir: filepath.Join(testenv.TempDir(t), "s"), Env: platform.MapEnvironment{}})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func TestDiscoverOnlySelectedFiles(t *testing.T) {
 	}
 }
 
-func TestDiscoverRefusesFilesOutsideSecretsPath(t *testing.T) {
+func TestDiscoverRefusalNamesTheComposeKey(t *testing.T) {
 	elsewhere := filepath.ToSlash(filepath.Join(testenv.TempDir(t), "passwd"))
 	for _, file := range []string{"${SECRETS_PATH}/../evil", elsewhere, "${SECRETS_PATH}/sub/X", "./local/X", "${SECRETS_PATH}"} {
 		t.Run(filepath.Base(file), func(t *testing.T) {
