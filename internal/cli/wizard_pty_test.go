@@ -206,11 +206,12 @@ func TestWizardInTerminal(t *testing.T) {
 	tm.WaitFor("Install the gitleaks pre-commit hook?")
 	tm.Send("n")
 	tm.WaitFor("The plan:")
-	tm.WaitFor("secrets folder and files: not available in this version")
+	tm.WaitFor(secretsDir)
 	tm.WaitFor("gitleaks pre-commit hook: skipped (you chose no hook)")
 	tm.WaitFor("Apply these")
 	tm.Send("y")
 	tm.WaitFor("answers remembered in")
+	tm.WaitFor("Created SMTP_PASSWORD")
 	tm.WaitFor("What to restart:")
 	tm.WaitFor("Secrets folder: " + secretsDir)
 	tm.WaitFor("Undo: cdb-setup uninstall")
@@ -219,6 +220,16 @@ func TestWizardInTerminal(t *testing.T) {
 	}
 	if strings.Contains(tm.rawText(), testSecret) {
 		t.Fatal("the password was echoed to the terminal")
+	}
+	// The secrets: generated passwords, the typed credentials byte for byte.
+	for name, want := range map[string]string{"SMTP_PASSWORD": testSecret, "SMTP_USER": "me@example.org", "SMTP_FROM": ""} {
+		got, err := os.ReadFile(filepath.Join(secretsDir, name))
+		if err != nil || string(got) != want {
+			t.Errorf("%s: %v, %d bytes (want %d)", name, err, len(got), len(want))
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(secretsDir, "REDIS_PASSWORD")); err != nil || !regexp.MustCompile(`^[A-Za-z0-9]{32}$`).Match(b) {
+		t.Errorf("REDIS_PASSWORD is not 32 alphanumerics (%v)", err)
 	}
 	// A new login shell sees the folder the user typed.
 	if bash, err := exec.LookPath("bash"); err == nil {
@@ -334,6 +345,9 @@ func TestWizardAccessibleInTerminal(t *testing.T) {
 	tm.WaitFor("Apply these")
 	tm.Send("y\r")
 	tm.WaitFor("Secrets folder: " + filepath.Join(home, "Documents", ".secrets", ".cdb"))
+	if b, err := os.ReadFile(filepath.Join(home, "Documents", ".secrets", ".cdb", "SMTP_PASSWORD")); err != nil || string(b) != testSecret {
+		t.Errorf("SMTP_PASSWORD not written as typed (%v)", err)
+	}
 	if code := tm.Exit(); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, tm.plain())
 	}

@@ -21,6 +21,7 @@ import (
 func setupBuilders(f *Factory) setup.Builders {
 	return setup.Builders{
 		KeychainRestore: keychainRestoreBuilder,
+		Secrets:         secretsBuilder,
 		KeychainPush:    keychainPushBuilder,
 		Persist:         persistBuilder(f),
 		Hook:            hookBuilder,
@@ -124,4 +125,39 @@ func keychainAnswers(f *Factory) func(ctx context.Context) bool {
 		_, err = mirror.Status(ctx)
 		return err == nil
 	}
+}
+
+// secretsBuilder: the same steps as `cdb-setup secrets init` — every secret
+// any profile and overlay can mount (so a later `up --logging` finds its
+// files), existing non-empty ones kept. The external values typed in the
+// wizard go to the steps as bytes, never through argv or the environment.
+func secretsBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
+	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: in.Repo, Manifest: in.Manifest, Dir: in.Answers.SecretsPath, Env: in.Env})
+	if err != nil {
+		return nil, err
+	}
+	mode, _ := secrets.DefaultFileMode(in.Facts)
+	ext := map[string][]byte{}
+	for name, v := range in.Answers.External {
+		if v != "" {
+			ext[name] = []byte(v)
+		}
+	}
+	return secrets.InitSteps(secrets.InitOptions{
+		Options: secrets.Options{
+			Catalogue: cat, Mode: mode, TLS: wizardWants(in.Answers.Overlays, "tls"),
+			Env: secrets.ComposeEnv(in.Env, cat.Names(), cat.Dir), Repo: in.Repo,
+			Project: projectName(in.Env, in.Manifest), StateDir: in.StateDir,
+		},
+		External: ext,
+	})
+}
+
+func wizardWants(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
