@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,19 +39,15 @@ func TestDoctorExitAndJSON(t *testing.T) {
 		t.Errorf("%s", h.err.String())
 	}
 
-	// Everything in place: warnings only (no hook, SECRETS_PATH not in new shells) → exit 0.
-	dir := filepath.Join(h.home, "Documents", ".secrets", ".cdb")
-	os.MkdirAll(dir, 0o700)
-	for _, n := range []string{"REDIS_PASSWORD", "POSTGRES_PASSWORD", "GRAFANA_PASSWORD", "POSTGRES_PASSWORD_DSN"} {
-		os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644)
-	}
-	for _, n := range []string{"SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "ALERT_EMAIL_TO", "MEXC_API_KEY.txt", "MEXC_API_SECRET.txt"} {
-		os.WriteFile(filepath.Join(dir, n), nil, 0o644)
-	}
-	h.env["SECRETS_PATH"] = dir
 	git := testenv.NeedCommand(t, "git")
 	h.env["PATH"] = filepath.Dir(git)
 	gitInit(t, h.repo)
+	// Everything in place: warnings only (no hook, SECRETS_PATH not in new shells) → exit 0.
+	dir := filepath.Join(h.home, "Documents", ".secrets", ".cdb")
+	if code := h.run(t, nil, "secrets", "init", "--no-input"); code != 0 {
+		t.Fatalf("secrets init: exit %d\n%s", code, h.err.String())
+	}
+	h.env["SECRETS_PATH"] = dir
 	if code := h.run(t, nil, "doctor"); code != 0 {
 		t.Fatalf("exit %d\n%s", code, h.err.String())
 	}

@@ -9,8 +9,6 @@ import (
 // NotAvailable lists what doctor will check once the packages that know
 // about it are in this version (shown, not faked).
 var NotAvailable = []string{
-	"secret file lint (CRLF, BOM, trailing newline)",
-	"DSN consistency",
 	"keychain sync",
 	"Docker context and engine",
 	"Compose version",

@@ -34,7 +34,8 @@ func newFixture(t *testing.T) *fixture {
 	}
 	os.Chmod(secrets, 0o700)
 	for name, content := range map[string]string{
-		"REDIS_PASSWORD": "a", "POSTGRES_PASSWORD": "b", "GRAFANA_PASSWORD": "c", "POSTGRES_PASSWORD_DSN": "d",
+		"REDIS_PASSWORD": strings.Repeat("a", 32), "POSTGRES_PASSWORD": strings.Repeat("b", 32), "GRAFANA_PASSWORD": strings.Repeat("c", 32),
+		"POSTGRES_PASSWORD_DSN": "postgresql://claire_user:" + strings.Repeat("b", 32) + "@cdb_postgres:5432/claire_de_binare?sslmode=disable",
 		"SMTP_USER": "", "SMTP_PASSWORD": "", "SMTP_FROM": "", "ALERT_EMAIL_TO": "", "MEXC_API_KEY.txt": "", "MEXC_API_SECRET.txt": "",
 	} {
 		if err := os.WriteFile(filepath.Join(secrets, name), []byte(content), 0o644); err != nil {
@@ -171,6 +172,17 @@ func TestSecretFileChecksFailForReal(t *testing.T) {
 		want(t, fileCheck(t, f.e, "POSTGRES_PASSWORD_DSN"), Fail, "symbolic link", "cdb-setup secrets fix")
 	}
 	want(t, fileCheck(t, f.e, "SMTP_USER"), OK, "empty (optional", "")
+
+	// Content lint, from the secrets package: a CRLF written by a Windows tool.
+	os.WriteFile(filepath.Join(f.secrets, "MEXC_API_KEY.txt"), []byte("key\r\n"), 0o644)
+	want(t, fileCheck(t, f.e, "MEXC_API_KEY.txt"), Fail, "", "cdb-setup secrets fix")
+}
+
+func TestDSNConsistency(t *testing.T) {
+	f := newFixture(t)
+	os.WriteFile(filepath.Join(f.secrets, "POSTGRES_PASSWORD"), []byte("Abc123Abc123Abc123Abc123Abc123Ab"), 0o644)
+	os.WriteFile(filepath.Join(f.secrets, "POSTGRES_PASSWORD_DSN"), []byte("postgresql://claire_user:other@cdb_postgres:5432/claire_de_binare?sslmode=disable"), 0o644)
+	want(t, fileCheck(t, f.e, "POSTGRES_PASSWORD_DSN"), Fail, "does not match", "cdb-setup secrets fix")
 }
 
 func TestSecretFilesBrokenCompose(t *testing.T) {

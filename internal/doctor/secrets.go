@@ -73,14 +73,53 @@ func secretFileChecks(ctx context.Context, e Env) []Check {
 				"cdb-setup secrets init --secrets-path "+quote(e.SecretsPath))
 		})}
 	}
+	// The content lint (CRLF, BOM, NUL, whitespace, stale DSN, file mode)
+	// is the secrets package's, the same `secrets check` runs.
+	mode, _ := secrets.DefaultFileMode(e.Facts)
+	project := e.Manifest.Project
+	if v := e.Env.Getenv("STACK_NAME"); v != "" {
+		project = v
+	}
+	rep := secrets.CheckAll(ctx, secrets.CheckOptions{Options: secrets.Options{
+		Catalogue: cat, Mode: mode, Env: secrets.ComposeEnv(e.Env, cat.Names(), cat.Dir), Repo: e.Repo, Project: project,
+	}})
+	lint := map[string]secrets.SecretReport{}
+	for _, r := range rep.Secrets {
+		lint[r.Name] = r
+	}
 	var out []Check
 	for _, s := range cat.Secrets {
 		s := s
 		out = append(out, check("secret-file:"+s.Name, "Secret "+s.Name, func(context.Context) Result {
-			return secretFile(s, e)
+			r := secretFile(s, e)
+			if r.Status != OK {
+				return r
+			}
+			return withLint(r, lint[s.Name])
 		}))
 	}
 	return out
+}
+
+// withLint turns the first lint problem into the line's verdict.
+func withLint(r Result, rep secrets.SecretReport) Result {
+	for _, sev := range []secrets.Severity{secrets.SevError, secrets.SevWarning} {
+		for _, p := range rep.Problems {
+			if p.Severity != sev || p.Code == secrets.CodeUnconfigured {
+				continue // an empty optional secret is fine: the line says so
+			}
+			msg := strings.TrimPrefix(p.Message, rep.Name+": ")
+			fix := "cdb-setup secrets fix"
+			if !p.Fixable {
+				fix = "cdb-setup secrets check (explains it; this one needs your hand)"
+			}
+			if sev == secrets.SevError {
+				return fail(msg, fix)
+			}
+			return warn(msg, fix)
+		}
+	}
+	return r
 }
 
 func secretFile(s secrets.Secret, e Env) Result {
