@@ -9,7 +9,6 @@ import (
 // NotAvailable lists what doctor will check once the packages that know
 // about it are in this version (shown, not faked).
 var NotAvailable = []string{
-	"keychain sync",
 	"Docker context and engine",
 	"Compose version",
 	"port conflicts",
@@ -21,7 +20,7 @@ func Checks(ctx context.Context, e Env) []Check {
 	cs := []Check{systemCheck(e), documentsCheck(e), cloudSyncCheck(e), macOSFilesAndFoldersCheck(e), repoCheck(e)}
 	cs = append(cs, secretsFolderCheck(e))
 	cs = append(cs, secretFileChecks(ctx, e)...)
-	cs = append(cs, secretsPathEnvCheck(e), newShellsCheck(e), stateCheck(e))
+	cs = append(cs, keychainCheck(e, e.Keychain), secretsPathEnvCheck(e), newShellsCheck(e), stateCheck(e))
 	cs = append(cs, hookChecks(e)...)
 	return cs
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 )
 
 // Status is a check's verdict.
@@ -54,6 +55,8 @@ type Env struct {
 	SecretsPath     string
 	SecretsPathFrom string
 	StateDir        string
+	// Keychain is the OS keychain (nil: the real one, bounded by a timeout).
+	Keychain *secrets.Keychain
 }
 
 // RunAll runs checks in order. A check never stops the others: doctor's job

@@ -36,7 +36,7 @@ func newFixture(t *testing.T) *fixture {
 	for name, content := range map[string]string{
 		"REDIS_PASSWORD": strings.Repeat("a", 32), "POSTGRES_PASSWORD": strings.Repeat("b", 32), "GRAFANA_PASSWORD": strings.Repeat("c", 32),
 		"POSTGRES_PASSWORD_DSN": "postgresql://claire_user:" + strings.Repeat("b", 32) + "@cdb_postgres:5432/claire_de_binare?sslmode=disable",
-		"SMTP_USER": "", "SMTP_PASSWORD": "", "SMTP_FROM": "", "ALERT_EMAIL_TO": "", "MEXC_API_KEY.txt": "", "MEXC_API_SECRET.txt": "",
+		"SMTP_USER":             "", "SMTP_PASSWORD": "", "SMTP_FROM": "", "ALERT_EMAIL_TO": "", "MEXC_API_KEY.txt": "", "MEXC_API_SECRET.txt": "",
 	} {
 		if err := os.WriteFile(filepath.Join(secrets, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
