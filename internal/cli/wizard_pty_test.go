@@ -40,13 +40,18 @@ var ansiRe = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x
 
 func startTerm(t *testing.T, env []string, args ...string) *ptyTerm {
 	t.Helper()
+	return startTermSize(t, 40, 100, env, args...)
+}
+
+func startTermSize(t *testing.T, rows, cols uint16, env []string, args ...string) *ptyTerm {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(env, "CDB_SETUP_TEST_BE_MAIN=1")
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 100})
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: rows, Cols: cols})
 	testenv.Need(t, err == nil, "a pseudo-terminal (/dev/ptmx)")
 	tm := &ptyTerm{t: t, pty: f, cmd: cmd, done: make(chan struct{})}
 	readDone := make(chan struct{})
@@ -353,5 +358,33 @@ func TestWizardAccessibleInTerminal(t *testing.T) {
 	}
 	if strings.Contains(tm.rawText(), testSecret) {
 		t.Fatal("the password was echoed to the terminal")
+	}
+}
+
+// A narrow terminal: the questions wrap instead of breaking, and a whole
+// --yes style run still ends with the summary.
+func TestWizardNarrowTerminal(t *testing.T) {
+	home := testenv.TempDir(t)
+	repo := filepath.Join(testenv.TempDir(t), "repo")
+	copyTree(t, "testdata/cdbrepo", repo)
+	gitInit(t, repo)
+	tm := startTermSize(t, 24, 40, ptyEnv(home), "--repo", repo)
+	tm.WaitFor("Secrets folder")
+	tm.Send("\r")
+	tm.WaitFor("Compose profile")
+	tm.Send("\r")
+	tm.WaitFor("Overlays")
+	tm.Send("\r")
+	tm.WaitFor("Enter external")
+	tm.Send("n")
+	tm.WaitFor("Make SECRETS_PATH")
+	tm.Send("\r")
+	tm.WaitFor("Install the gitleaks")
+	tm.Send("n")
+	tm.WaitFor("Apply these")
+	tm.Send("y")
+	tm.WaitFor("Check any time: cdb-setup doctor")
+	if code := tm.Exit(); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, tm.plain())
 	}
 }
