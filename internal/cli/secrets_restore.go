@@ -16,10 +16,14 @@ import (
 // on: the same service `cdb-setup keychain push` uses (manifest project and
 // folder), restored files with the mode init uses.
 func secretsMirror(sc *secretsContext) *secrets.KeychainMirror {
-	m := secrets.NewKeychainMirror(&secrets.Keychain{}, sc.Manifest.Project, sc.Catalogue)
+	m := secrets.NewKeychainMirror(secretsKeychain(), sc.Manifest.Project, sc.Catalogue)
 	m.Mode = sc.Options.Mode
 	return m
 }
+
+// secretsKeychain is the keychain the secrets commands consult; tests swap
+// in a backend that fails like a machine without one.
+var secretsKeychain = func() *secrets.Keychain { return &secrets.Keychain{} }
 
 // initKeychainRestore is the restore offer of `secrets init` (issue 4): when
 // secret files are missing and the keychain mirror has them, restoring keeps

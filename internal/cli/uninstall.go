@@ -148,7 +148,7 @@ func secretsFolderUndoer(names func(dir string) ([]string, string)) platform.Und
 			return step.Result{Step: r.Step, Status: step.StatusSkipped, Detail: fmt.Sprintf("secrets kept in %s (pass --purge to delete them)", dir)}
 		}
 		var known []string
-		why := "the repository is not available, so cdb-setup cannot tell which files are secrets (pass --repo DIR)"
+		why := "without the repository cdb-setup cannot tell which files are secrets (pass --repo DIR)"
 		if names != nil {
 			known, why = names(dir)
 		}
@@ -175,12 +175,14 @@ func secretsFolderUndoer(names func(dir string) ([]string, string)) platform.Und
 	}
 }
 
-// leftReason says why Purge left files: it deletes only known secrets.
-func leftReason(known []string, why string) string {
+// leftReason says why Purge left entries: it deletes only the secret files
+// it knows (known, and where that list comes from: from), their backups and
+// temp files, and a folder in a secret's place only when it is empty.
+func leftReason(known []string, from string) string {
 	if len(known) == 0 {
-		return "not deleted: " + why
+		return "not deleted: " + from
 	}
-	return "not secrets of this stack (" + why + "), or folders that are not empty; cdb-setup deletes only what it manages"
+	return "cdb-setup deletes only the secret files " + from + ", their backups and temp files"
 }
 
 // purgeNames lists the secret files of dir that uninstall --purge may
@@ -188,17 +190,25 @@ func leftReason(known []string, why string) string {
 // keychain push mirrored from dir (recorded in the state file).
 func purgeNames(f *Factory, dir string, recs []platform.Record) ([]string, string) {
 	var names []string
-	why := "the repository is not available, so only secrets the keychain mirror recorded are known (pass --repo DIR)"
+	why := "without the repository cdb-setup cannot tell which files are secrets (pass --repo DIR)"
 	if repo := repoIfAny(f); repo != "" {
 		if man, _, err := manifest.Load(repo); err != nil {
-			why = fmt.Sprintf("the stack manifest of %s cannot be read: %v", repo, err)
+			why = fmt.Sprintf("the stack manifest of %s cannot be read (%s), so cdb-setup cannot tell which files are secrets", repo, oneLine(err))
 		} else if cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: repo, Manifest: man, Dir: dir, Env: f.Env}); err != nil {
-			why = fmt.Sprintf("the compose files of %s cannot be read: %s", repo, oneLine(err))
+			why = fmt.Sprintf("the compose files of %s cannot be read (%s), so cdb-setup cannot tell which files are secrets", repo, oneLine(err))
 		} else {
 			names = append(names, cat.Names()...)
-			why = "the compose files of " + repo + " name the secrets"
+			return appendMirrored(names, dir, recs), "the compose files of " + repo + " name"
 		}
 	}
+	if mirrored := appendMirrored(nil, dir, recs); len(mirrored) > 0 {
+		return mirrored, "the keychain mirror recorded (" + why + ")"
+	}
+	return nil, why
+}
+
+// appendMirrored adds the names a keychain push mirrored from dir.
+func appendMirrored(names []string, dir string, recs []platform.Record) []string {
 	for _, r := range recs {
 		if r.Kind == secrets.KeychainRecordKind && filepath.Clean(r.Data["dir"]) == filepath.Clean(dir) {
 			for _, n := range strings.Split(r.Data["names"], "\n") {
@@ -208,5 +218,5 @@ func purgeNames(f *Factory, dir string, recs []platform.Record) ([]string, strin
 			}
 		}
 	}
-	return names, why
+	return names
 }
