@@ -23,10 +23,10 @@ type envRig struct {
 
 func newEnvRig(t *testing.T) *envRig {
 	t.Helper()
-	home := t.TempDir()
-	r := &envRig{home: home, state: filepath.Join(t.TempDir(), "state")}
+	home := testenv.TempDir(t)
+	r := &envRig{home: home, state: filepath.Join(testenv.TempDir(t), "state")}
 	r.env = platform.MapEnvironment{"HOME": home, "PATH": os.Getenv("PATH"), "SHELL": "/bin/bash",
-		"USER": "tester", "CDB_SETUP_STATE_DIR": r.state, "XDG_DATA_HOME": t.TempDir()}
+		"USER": "tester", "CDB_SETUP_STATE_DIR": r.state, "XDG_DATA_HOME": testenv.TempDir(t)}
 	return r
 }
 
@@ -128,7 +128,7 @@ func TestEnvSetKeepsExistingValue(t *testing.T) {
 func TestEnvSetComposeEnvNeedsGitIgnore(t *testing.T) {
 	testenv.NeedCommand(t, "git")
 	r := newEnvRig(t)
-	repo := t.TempDir()
+	repo := testenv.TempDir(t)
 	git := func(args ...string) {
 		cmd := exec.Command("git", append([]string{"-C", repo}, args...)...)
 		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")

@@ -42,7 +42,7 @@ func newWineRig(t *testing.T) *wineRig {
 	// fallback where links are impossible.
 	parent, err := os.MkdirTemp(filepath.Dir(filepath.Clean(src)), "cdbtest-prefix-")
 	if err != nil {
-		parent = t.TempDir()
+		parent = testenv.TempDir(t)
 	} else {
 		t.Cleanup(func() { os.RemoveAll(parent) })
 	}
@@ -64,7 +64,7 @@ func newWineRig(t *testing.T) *wineRig {
 			t.Fatal(err)
 		}
 	}
-	r.exe = filepath.Join(t.TempDir(), "cdb-setup.exe")
+	r.exe = filepath.Join(testenv.TempDir(t), "cdb-setup.exe")
 	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", r.exe, "github.com/claire-de-binare/cdb-setup/cmd/cdb-setup")
 	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
 func TestHookFlagsAndNotARepo(t *testing.T) {
@@ -19,7 +21,8 @@ func TestHookFlagsAndNotARepo(t *testing.T) {
 		t.Fatalf("flag not wired: %v %+v", err, got)
 	}
 
-	dir := t.TempDir()
+	testenv.NeedCommand(t, "git")
+	dir := testenv.TempDir(t)
 	var errOut bytes.Buffer
 	env := platform.MapEnvironment{"PATH": "/usr/bin:/bin", "HOME": dir, "CDB_SETUP_STATE_DIR": filepath.Join(dir, "state"), "GIT_CONFIG_NOSYSTEM": "1"}
 	code := Main(context.Background(), []string{"hook", "status", "--repo", dir}, &IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &errOut}, env)

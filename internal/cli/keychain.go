@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -126,7 +125,13 @@ func keychainMirror(opts *KeychainOptions) (*secrets.KeychainMirror, error) {
 	if err != nil {
 		return nil, exitcode.New(exitcode.Usage, err)
 	}
-	dir, err := keychainSecretsDir(f)
+	// The same folder, resolved the same way, as the secrets commands.
+	dir, source, err := resolveSecretsDir(f)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Secrets folder: %s (%s)\n", dir, source)
+	facts, err := f.Facts()
 	if err != nil {
 		return nil, err
 	}
@@ -139,29 +144,10 @@ func keychainMirror(opts *KeychainOptions) (*secrets.KeychainMirror, error) {
 		kc = &secrets.Keychain{}
 	}
 	kc.Timeout = opts.Timeout
-	return secrets.NewKeychainMirror(kc, m.Project, cat), nil
-}
-
-// keychainSecretsDir is --secrets-path, else SECRETS_PATH, else the default
-// <Documents>/.secrets/.cdb.
-// TODO(lead): replace with the shared resolver of the secrets commands.
-func keychainSecretsDir(f *Factory) (string, error) {
-	dir := f.Global.SecretsPath
-	if dir == "" {
-		dir = f.Env.Getenv("SECRETS_PATH")
-	}
-	if dir == "" {
-		facts, err := f.Facts()
-		if err != nil {
-			return "", err
-		}
-		dir = facts.DefaultSecretsPath()
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", exitcode.Usagef("--secrets-path %s: %v", dir, err)
-	}
-	return abs, nil
+	mirror := secrets.NewKeychainMirror(kc, m.Project, cat)
+	// Restored files get the mode `secrets init` gives them by default.
+	mirror.Mode, _ = secrets.DefaultFileMode(facts)
+	return mirror, nil
 }
 
 func keychainStatusRun(opts *KeychainOptions, m *secrets.KeychainMirror) error {

@@ -184,3 +184,32 @@ func TestKeychainNoKeychainExitCode(t *testing.T) {
 		}
 	}
 }
+
+// TestKeychainResolvesFolderLikeSecrets: keychain and secrets commands use
+// one resolver (--secrets-path > SECRETS_PATH > default) and name the source.
+func TestKeychainResolvesFolderLikeSecrets(t *testing.T) {
+	repo, _ := filepath.Abs(filepath.Join("testdata", "keychain-repo"))
+	base := testenv.TempDir(t)
+	fromEnv := filepath.Join(base, "from-env")
+	cases := []struct {
+		flag, want, source string
+	}{
+		{"", fromEnv, "(from SECRETS_PATH)"},
+		{filepath.Join(base, "from-flag"), filepath.Join(base, "from-flag"), "(from --secrets-path)"},
+	}
+	for _, c := range cases {
+		var errOut bytes.Buffer
+		f := &Factory{IO: &IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &errOut},
+			Global:  &GlobalOptions{Repo: repo, SecretsPath: c.flag},
+			Env:     platform.MapEnvironment{"HOME": base, "SECRETS_PATH": fromEnv, "CDB_SETUP_STATE_DIR": filepath.Join(base, "state"), "LOCALAPPDATA": base, "USERPROFILE": base},
+			Context: context.Background()}
+		_ = keychainRun(&KeychainOptions{F: f, Action: "status", Keychain: &secrets.Keychain{Backend: kcBrokenBackend{}}})
+		sdir, ssource, err := resolveSecretsDir(f)
+		if err != nil || sdir != c.want || !strings.Contains(ssource, strings.Trim(c.source, "()")) {
+			t.Fatalf("resolveSecretsDir = %s (%s), %v; want %s", sdir, ssource, err, c.want)
+		}
+		if !strings.Contains(errOut.String(), "Secrets folder: "+c.want+" "+c.source) {
+			t.Fatalf("keychain status does not name the folder and its source:\n%s", errOut.String())
+		}
+	}
+}

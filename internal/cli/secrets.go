@@ -91,15 +91,9 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 		return nil, err
 	}
 	sc.Facts = facts
-	sc.Dir, sc.DirSource = secretsDir(f, facts)
-	if !filepath.IsAbs(sc.Dir) {
-		abs, err := filepath.Abs(sc.Dir)
-		if err != nil {
-			return nil, exitcode.Usagef("secrets path %s: %v", sc.Dir, err)
-		}
-		sc.Dir = abs
+	if sc.Dir, sc.DirSource, err = resolveSecretsDir(f); err != nil {
+		return nil, err
 	}
-	sc.Dir = filepath.Clean(sc.Dir)
 
 	overlays := append([]string(nil), sel.Overlays...)
 	if sel.TLS && !containsStr(overlays, "tls") {
@@ -174,6 +168,25 @@ func secretsDir(f *Factory, facts platform.Facts) (dir, source string) {
 		return v, "from SECRETS_PATH"
 	}
 	return facts.DefaultSecretsPath(), "default <Documents>/.secrets/.cdb"
+}
+
+// resolveSecretsDir is the one resolver of the secrets folder for every
+// command group (secrets, keychain, uninstall): secretsDir made absolute and
+// clean, with the source to print ("from --secrets-path", ...).
+func resolveSecretsDir(f *Factory) (dir, source string, err error) {
+	facts, err := f.Facts()
+	if err != nil {
+		return "", "", err
+	}
+	dir, source = secretsDir(f, facts)
+	if !filepath.IsAbs(dir) {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return "", "", exitcode.Usagef("secrets path %s: %v", dir, err)
+		}
+		dir = abs
+	}
+	return filepath.Clean(dir), source, nil
 }
 
 // projectName is what compose calls the project: STACK_NAME, as the CDB

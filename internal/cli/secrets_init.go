@@ -10,6 +10,7 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
+	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
 
 // SecretsInitOptions are the inputs of `cdb-setup secrets init`.
@@ -19,6 +20,8 @@ type SecretsInitOptions struct {
 	Force     bool
 	Set       []string // NAME=@FILE or NAME=@-
 	Answers   string   // answers file
+	// NoKeychain skips the lookup of a keychain copy of missing secrets.
+	NoKeychain bool
 }
 
 // NewCmdSecretsInit builds `cdb-setup secrets init`.
@@ -33,7 +36,13 @@ POSTGRES_PASSWORD, external secrets (SMTP, exchange keys) are written from
 --set/--answers or left as empty files ("not configured") when optional.
 
 An existing secret is never replaced unless you pass --force, and then the old
-value is backed up first. Running init again changes nothing.`,
+value is backed up first. Running init again changes nothing.
+
+When secret files are missing but the OS keychain holds a copy (from
+` + "`cdb-setup keychain push`" + `), init offers to restore them instead of generating
+new ones (with --yes/--no-input it restores): postgres and grafana keep their
+first password in their volumes and would refuse a new one. --no-keychain skips
+the lookup; --force never restores (it asks for new values).`,
 		Example: `  cdb-setup secrets init
   cdb-setup secrets init --set SMTP_PASSWORD=@app-password.txt
   pass show smtp | cdb-setup secrets init --set SMTP_PASSWORD=@-
@@ -50,6 +59,7 @@ value is backed up first. Running init again changes nothing.`,
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace existing secrets (each old value is backed up first)")
 	cmd.Flags().StringArrayVar(&opts.Set, "set", nil, "value of an external secret from a file: NAME=@FILE, or NAME=@- for stdin (never a literal value)")
 	cmd.Flags().StringVar(&opts.Answers, "answers", "", "YAML answers file with a `secrets:` map of external values")
+	cmd.Flags().BoolVar(&opts.NoKeychain, "no-keychain", false, "do not look for a keychain copy of missing secrets; generate them")
 	return cmd
 }
 
@@ -63,7 +73,30 @@ func secretsInitRun(opts *SecretsInitOptions) error {
 	if err != nil {
 		return err
 	}
-	if missing := secrets.MissingRequired(sc.Catalogue, external); len(missing) > 0 && f.CanPrompt() && !f.Global.DryRun {
+	var restore []step.Step
+	restoring := map[string]bool{}
+	if !opts.NoKeychain && !opts.Force {
+		var names []string
+		restore, names, err = initKeychainRestore(f, sc)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			restoring[n] = true
+			// A restored required secret needs no answer.
+			delete(external, n)
+		}
+	}
+	missingRequired := func() []string {
+		var out []string
+		for _, n := range secrets.MissingRequired(sc.Catalogue, external) {
+			if !restoring[n] {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	if missing := missingRequired(); len(missing) > 0 && f.CanPrompt() && !f.Global.DryRun {
 		for _, name := range missing {
 			v, err := promptSecret(f, sc.Catalogue, name)
 			if err != nil {
@@ -72,7 +105,7 @@ func secretsInitRun(opts *SecretsInitOptions) error {
 			external[name] = v
 		}
 	}
-	if missing := secrets.MissingRequired(sc.Catalogue, external); len(missing) > 0 && (!f.CanPrompt() || f.Global.DryRun) {
+	if missing := missingRequired(); len(missing) > 0 && (!f.CanPrompt() || f.Global.DryRun) {
 		fmt.Fprintf(f.IO.ErrOut, "✗ %d required secret(s) have no value and cdb-setup cannot ask (no terminal, --no-input or CI):\n", len(missing))
 		for _, n := range missing {
 			fmt.Fprintf(f.IO.ErrOut, "  - %s: pass --set %s=@FILE or an --answers file\n", n, n)
@@ -85,6 +118,9 @@ func secretsInitRun(opts *SecretsInitOptions) error {
 	steps, err := secrets.InitSteps(secrets.InitOptions{Options: sc.Options, Force: opts.Force, External: external})
 	if err != nil {
 		return exitcode.New(exitcode.Usage, err)
+	}
+	if len(restore) > 0 {
+		steps = withKeychainRestore(steps, restore, restoring)
 	}
 	unlock, err := lockUnlessDryRun(f, "cdb-setup secrets init")
 	if err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -72,5 +73,36 @@ func secretsRotateRun(opts *SecretsRotateOptions) error {
 		return err
 	}
 	defer unlock()
-	return runSecretSteps(f, steps, false)
+	err = runSecretSteps(f, steps, false)
+	if !f.Global.DryRun {
+		// The files are the truth; a stale keychain copy would restore the
+		// old password after a wipe. Update it even after a partial run.
+		var names []string
+		for _, s := range steps {
+			if ss, ok := s.(*secrets.SecretStep); ok {
+				names = append(names, ss.Secret.Name)
+			}
+		}
+		mirrorAfterRotate(f, sc, names)
+	}
+	return err
+}
+
+// mirrorAfterRotate copies the rotated values into the keychain mirror, if
+// this folder has one (none: nothing happens, nothing is said).
+func mirrorAfterRotate(f *Factory, sc *secretsContext, names []string) {
+	w := f.IO.ErrOut
+	updated, err := secretsMirror(sc).MirrorUpdate(f.ctx(), names...)
+	switch {
+	case err == nil && updated:
+		fmt.Fprintf(w, "✓ keychain mirror updated: %s\n", strings.Join(names, ", "))
+	case err == nil:
+	case secrets.KeychainUnavailable(err):
+		fmt.Fprintf(w, "! the keychain could not be checked for a mirror of %s (%s)\n", sc.Dir, oneLine(err))
+		fmt.Fprintln(w, "  if you mirrored these secrets, the keychain copy is now stale and `keychain pull` or `secrets init` would restore the OLD password; run `cdb-setup keychain push` where the keychain is reachable")
+	default:
+		fmt.Fprintf(w, "! WARNING: the keychain mirror was NOT updated (%s)\n", oneLine(err))
+		fmt.Fprintf(w, "  the keychain still holds the OLD value of %s: a restore (`keychain pull`, `secrets init` after a wipe) would bring the old password back\n", strings.Join(names, ", "))
+		fmt.Fprintln(w, "  fix: cdb-setup keychain push")
+	}
 }

@@ -59,7 +59,7 @@ func TestLoadMergesOverlaysAndInterpolates(t *testing.T) {
 	if p.Name != "cdb" {
 		t.Errorf("project name = %q, want cdb from ${STACK_NAME:-cdb}", p.Name)
 	}
-	if got := p.Secrets["grafana_password"].File; got != filepath.FromSlash("/s/GRAFANA_PASSWORD") {
+	if got := filepath.ToSlash(p.Secrets["grafana_password"].File); got != "/s/GRAFANA_PASSWORD" {
 		t.Errorf("overlay secret file = %q", got)
 	}
 	if len(p.Services) != 2 {

@@ -140,6 +140,11 @@ func AddPreCommitHook(content []byte, configFile string) (out []byte, inserted s
 	case err != nil:
 		return nil, "", fmt.Errorf("%s is not valid YAML: %w", PreCommitConfigName, err)
 	}
+	// A file pre-commit itself would reject is the user's to repair; an
+	// edit could only make it worse (found by FuzzAddPreCommitHook).
+	if _, err := InspectPreCommitConfig(content); err != nil {
+		return nil, "", fmt.Errorf("%v: %w", err, ErrUnknownLayout)
+	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, "", fmt.Errorf("%s holds more than one YAML document: %w", PreCommitConfigName, ErrUnknownLayout)

@@ -105,6 +105,7 @@ func TestStateDamagedFileSaysWhatToDo(t *testing.T) {
 }
 
 func TestStateDir(t *testing.T) {
+	skipUnixPathsOnWindows(t)
 	cases := []struct {
 		goos string
 		env  MapEnvironment

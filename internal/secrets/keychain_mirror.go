@@ -54,7 +54,12 @@ type KeychainMirror struct {
 	// StateDir, when set, is where push records the mirror (platform.State)
 	// so that uninstall --purge can remove it.
 	StateDir string
-	// Now is the clock for backups and the index; nil means time.Now.
+	// Mode is the mode of restored files (ignored on Windows, where the file
+	// gets a protected ACL); 0 means DefaultFileMode for this OS. The CLI
+	// passes what `secrets init` uses (--file-mode or DefaultFileMode).
+	Mode os.FileMode
+	// Now is the clock of the index; nil means time.Now. (Backups are named
+	// by Backup: .backup/<NAME>.<UTC timestamp>.)
 	Now func() time.Time
 }
 
@@ -389,30 +394,12 @@ func isDamagedIndex(err error) bool {
 	return err != nil && !errors.As(err, &ke)
 }
 
-// kcWriteFile writes a restored secret atomically.
-// TODO(lead): use secrets.WriteSecret/Backup once merged.
-func kcWriteFile(path string, data []byte, mode fs.FileMode) error {
-	return platform.WriteFileAtomic(path, data, mode)
-}
-
-// kcBackup copies path to <path>.<UTC timestamp>.bak (0600) before it is
-// overwritten, so nothing is ever lost. TODO(lead): use secrets.Backup once
-// merged.
-func kcBackup(path string, data []byte, now time.Time) (string, error) {
-	b := fmt.Sprintf("%s.%s.bak", path, now.UTC().Format("20060102T150405.000000000Z"))
-	if err := platform.WriteFileAtomic(b, data, 0o600); err != nil {
-		return "", fmt.Errorf("back up %s: %w", filepath.Base(path), err)
+// fileMode is the mode of restored files: m.Mode, else the mode `secrets
+// init` uses by default on this OS (DefaultFileMode).
+func (m *KeychainMirror) fileMode() os.FileMode {
+	if m.Mode != 0 {
+		return m.Mode
 	}
-	return b, nil
-}
-
-// kcNewFileMode is the mode of a restored file that did not exist. On native
-// Linux the containers read the bind-mounted files as other uids (CDB_STACK.md
-// trap 3), so 0644 inside the 0700 folder; Docker Desktop maps access itself.
-// TODO(lead): take it from secrets.WriteSecret once merged.
-func kcNewFileMode() fs.FileMode {
-	if runtime.GOOS == "linux" {
-		return 0o644
-	}
-	return 0o600
+	mode, _ := DefaultFileMode(platform.Facts{OS: runtime.GOOS})
+	return mode
 }

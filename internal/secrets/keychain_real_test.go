@@ -247,6 +247,23 @@ func TestKeychainRoundTrip(t *testing.T) {
 		if fi.Mode().Perm() != 0o700 {
 			t.Fatalf("restored folder mode %v, want 0700", fi.Mode().Perm())
 		}
+		// Restored files get the mode `secrets init` uses (DefaultFileMode).
+		want, _ := DefaultFileMode(platform.Facts{OS: runtime.GOOS})
+		for _, n := range kcCDBNames {
+			fi, err := os.Stat(filepath.Join(dir, n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != want {
+				t.Fatalf("restored %s: mode %v, want %v", n, fi.Mode().Perm(), want)
+			}
+		}
+	}
+	// The value that breaks the byte rules is restored exactly and flagged.
+	for _, r := range rep.Results {
+		if r.Step == "keychain.pull.MEXC_API_SECRET.txt" && r.Fields["byte_rules"] == nil {
+			t.Fatalf("a value breaking the byte rules is not flagged: %s", r.Detail)
+		}
 	}
 	// And pulling again changes nothing.
 	rep = kcRunSteps(t, KeychainPullSteps(m, false), values)
@@ -356,6 +373,13 @@ func TestKeychainPullNeverOverwritesWithoutForce(t *testing.T) {
 	}
 	if backup == "" {
 		t.Fatalf("--force did not back up the file: %+v", rep.Results)
+	}
+	// The same backup naming as every other writer: .backup/<NAME>.<UTC>.
+	if filepath.Dir(backup) != filepath.Join(dir, BackupDirName) || !strings.HasPrefix(filepath.Base(backup), "POSTGRES_PASSWORD.") {
+		t.Fatalf("backup at %s, want %s/POSTGRES_PASSWORD.<UTC>", backup, filepath.Join(dir, BackupDirName))
+	}
+	if bs, _ := Backups(dir, "POSTGRES_PASSWORD"); len(bs) != 1 || bs[0] != backup {
+		t.Fatalf("Backups = %v, want [%s]", bs, backup)
 	}
 	if got, _ := os.ReadFile(backup); !bytes.Equal(got, other) {
 		t.Fatal("the backup does not hold the replaced value")

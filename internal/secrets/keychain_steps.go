@@ -312,7 +312,6 @@ func (r *kcRun) pullStep(name string, force bool, ensureDir func() error) step.S
 				return kcFailed(id, err), nil
 			}
 			fields := map[string]any{"name": name, "bytes": len(value)}
-			mode := kcNewFileMode()
 			detail := fmt.Sprintf("%s restored from the keychain (%d bytes)", name, len(value))
 			if idx, _ := r.index(ctx); idx != nil && idx.SHA256[name] != kcSum(value) {
 				// The entry was changed outside cdb-setup after the last push.
@@ -320,19 +319,22 @@ func (r *kcRun) pullStep(name string, force bool, ensureDir func() error) step.S
 				detail += " (the keychain entry changed since the last push)"
 				fields["index_stale"] = true
 			}
-			if f.exists {
-				mode = f.mode
-				if len(f.data) > 0 {
-					b, err := kcBackup(path, f.data, m.now())
-					if err != nil {
-						return kcFailed(id, err), nil
-					}
-					fields["backup"] = b
-					detail += "; the old file is saved as " + filepath.Base(b)
-				}
-			}
-			if err := kcWriteFile(path, value, mode); err != nil {
+			// The shared writer: a non-empty file is replaced only on
+			// "overwrite" (--force), after Backup (.backup/<NAME>.<UTC>); a
+			// file that changed since decide is refused, never clobbered.
+			out, err := writeSecretBytes(m.Dir, name, value, m.fileMode(), action == "overwrite")
+			if err != nil {
 				return kcFailed(id, err), nil
+			}
+			if out.Backup != "" {
+				fields["backup"] = out.Backup
+				detail += "; the old file is saved as " + out.Backup
+			}
+			if verr := ValidateValue(value); verr != nil {
+				// Restored exactly as mirrored (a volume may hold these very
+				// bytes); check/fix is where byte problems are repaired.
+				detail += fmt.Sprintf("; note: the mirrored value breaks the secret file rules (%v), run `cdb-setup secrets check`", verr)
+				fields["byte_rules"] = verr.Error()
 			}
 			return step.Result{Status: step.StatusChanged, Detail: detail, Fields: fields}, nil
 		},

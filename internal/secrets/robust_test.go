@@ -78,7 +78,7 @@ func TestFullDiskKeepsOldValue(t *testing.T) {
 		}
 	}
 	testenv.Need(t, canMount, "root and mount(8) to mount a tiny tmpfs (the CI container runs as root)")
-	mnt := filepath.Join(t.TempDir(), "full")
+	mnt := filepath.Join(testenv.TempDir(t), "full")
 	os.Mkdir(mnt, 0o700)
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16k,mode=0700", "tmpfs", mnt).CombinedOutput(); err != nil {
 		testenv.Need(t, false, "mount -t tmpfs works here: "+strings.TrimSpace(string(out)))

@@ -63,12 +63,21 @@ var ErrNotRegular = errors.New("is not a regular file")
 // rules (ValidateValue); the caller (keychain pull, from-env, rotate) has
 // normalised it. Errors never contain the value.
 func WriteSecret(dir, name string, value []byte, mode os.FileMode, force bool) (WriteOutcome, error) {
+	if err := ValidateValue(value); err != nil {
+		return WriteOutcome{Path: filepath.Join(dir, name), Bytes: len(value)}, fmt.Errorf("%s: refusing to write: %w", name, err)
+	}
+	return writeSecretBytes(dir, name, value, mode, force)
+}
+
+// writeSecretBytes is WriteSecret without the byte rules: keychain pull
+// restores exactly the bytes that were mirrored (a volume may hold a
+// password with a stray CR), and says so when they break the rules, so that
+// `secrets check` can name the problem. Everything else (no silent replace,
+// backup first, atomic write, mode) is the same.
+func writeSecretBytes(dir, name string, value []byte, mode os.FileMode, force bool) (WriteOutcome, error) {
 	out := WriteOutcome{Path: filepath.Join(dir, name), Bytes: len(value)}
 	if err := validName(name); err != nil {
 		return out, err
-	}
-	if err := ValidateValue(value); err != nil {
-		return out, fmt.Errorf("%s: refusing to write: %w", name, err)
 	}
 	old, exists, err := readSecretFile(out.Path)
 	if err != nil {

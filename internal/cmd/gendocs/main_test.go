@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
 func TestGendocsWritesCompletionsAndManPages(t *testing.T) {
-	out := t.TempDir()
+	out := testenv.TempDir(t)
 	var log bytes.Buffer
 	if err := run([]string{"-out", out, "-date", "2026-01-02T03:04:05Z", "-version", "1.2.3"}, &log); err != nil {
 		t.Fatalf("run: %v\n%s", err, log.String())
@@ -37,7 +39,7 @@ func TestGendocsWritesCompletionsAndManPages(t *testing.T) {
 }
 
 func TestGendocsIsReproducible(t *testing.T) {
-	a, b := t.TempDir(), t.TempDir()
+	a, b := testenv.TempDir(t), testenv.TempDir(t)
 	for _, dir := range []string{a, b} {
 		if err := run([]string{"-out", dir, "-date", "2026-01-02T03:04:05Z"}, io.Discard); err != nil {
 			t.Fatal(err)
