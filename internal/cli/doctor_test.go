@@ -13,6 +13,9 @@ import (
 
 func TestDoctorExitAndJSON(t *testing.T) {
 	h := newWizardHarness(t)
+	// Under the temp home on every OS (on Windows the default is the real
+	// known Documents folder).
+	h.env["CDB_SETUP_SECRETS_PATH"] = filepath.Join(h.home, "Documents", ".secrets", ".cdb")
 	// Fresh machine: no secrets folder → ✗ and exit 1, every line with a fix.
 	code := h.run(t, nil, "doctor", "--json")
 	if code != exitcode.Failed {

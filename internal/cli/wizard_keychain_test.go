@@ -28,6 +28,8 @@ func TestWizardReinstallRestoresFromRealKeychain(t *testing.T) {
 	for _, k := range []string{"DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"} {
 		h.env[k] = os.Getenv(k)
 	}
+	// Under the temp home on every OS (on Windows the default would be the
+	// real known Documents folder).
 	dir := filepath.Join(h.home, "Documents", ".secrets", ".cdb")
 	if !keychainAnswers(h.factory())(context.Background()) {
 		testenv.Need(t, false, "a usable OS keychain")
@@ -48,15 +50,17 @@ func TestWizardReinstallRestoresFromRealKeychain(t *testing.T) {
 		b := setupBuilders(o.F)
 		o.Builders = &b
 	}
-	if code := h.run(t, real, "--yes", "--hook=false", "--persist", "none"); code != 0 {
+	if code := h.run(t, real, "--yes", "--hook=false", "--persist", "none", "--secrets-path", dir); code != 0 {
 		t.Fatalf("exit %d\n%s", code, h.err.String())
 	}
 	if !strings.Contains(h.err.String(), "REDIS_PASSWORD mirrored into the keychain") {
 		t.Fatalf("not mirrored:\n%s", h.err.String())
 	}
 
-	os.RemoveAll(dir) // the wipe
-	if code := h.run(t, real, "--yes", "--hook=false", "--persist", "none"); code != 0 {
+	for n := range want { // the wipe (file by file: Wine cannot remove a full folder)
+		os.Remove(filepath.Join(dir, n))
+	}
+	if code := h.run(t, real, "--yes", "--hook=false", "--persist", "none", "--secrets-path", dir); code != 0 {
 		t.Fatalf("exit %d\n%s", code, h.err.String())
 	}
 	for n, v := range want {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -37,7 +38,8 @@ func newWizardHarness(t *testing.T) *wizardHarness {
 	home := testenv.TempDir(t)
 	repo := filepath.Join(testenv.TempDir(t), "repo")
 	copyTree(t, "testdata/cdbrepo", repo)
-	h := &wizardHarness{home: home, repo: repo, env: platform.MapEnvironment{"HOME": home, "PATH": ""}}
+	h := &wizardHarness{home: home, repo: repo, env: platform.MapEnvironment{"HOME": home, "PATH": "",
+		"USERPROFILE": home, "LOCALAPPDATA": filepath.Join(home, "AppData", "Local")}}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	t.Cleanup(h.cancel)
 	return h
@@ -63,6 +65,15 @@ func copyTree(t *testing.T, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// stateDir is where this OS keeps the state file under the temp home.
+func (h *wizardHarness) stateDir(t *testing.T) string {
+	d, err := platform.StateDir(h.env, runtime.GOOS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func (h *wizardHarness) factory(args ...string) *Factory {
@@ -212,12 +223,12 @@ func TestWizardAnswersFile(t *testing.T) {
 	}
 	stderr := h.err.String()
 	for _, want := range []string{"The plan:", "mirror the secrets into the OS keychain: skipped (you chose no keychain mirror)", "env.set written", "Done in",
-		"cdb_grafana: http://127.0.0.1:3000 (user admin, password in " + filepath.Join(secretsDir, "GRAFANA_PASSWORD") + ")", "What to restart:", "Open a new terminal"} {
+		"cdb_grafana: http://127.0.0.1:3000 (user admin, password in " + filepath.Join(secretsDir, "GRAFANA_PASSWORD") + ")", "What to restart:"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("missing %q in:\n%s", want, stderr)
 		}
 	}
-	saved, _ := os.ReadFile(filepath.Join(h.home, ".local/state/cdb-setup", setup.AnswersFileName))
+	saved, _ := os.ReadFile(filepath.Join(h.stateDir(t), setup.AnswersFileName))
 	for what, b := range map[string]string{"stderr": stderr, "stdout": h.out.String(), "saved answers": string(saved)} {
 		if strings.Contains(b, testSecret) {
 			t.Errorf("%s contains the secret value", what)
@@ -242,7 +253,11 @@ func TestWizardAnswersFileErrors(t *testing.T) {
 	if code := h.run(t, nil, "--answers", ans); code != exitcode.Usage || !strings.Contains(h.err.String(), "persits") {
 		t.Errorf("exit %d:\n%s", code, h.err.String())
 	}
-	if code := h.run(t, h.allAreas(nil), "--yes", "--persist", "wsl"); code != exitcode.Usage || !strings.Contains(h.err.String(), `persist "wsl" does not apply`) {
+	notHere := "wsl" // WSLENV is a Windows variable
+	if runtime.GOOS == "windows" {
+		notHere = "gui" // the user environment already reaches desktop programs
+	}
+	if code := h.run(t, h.allAreas(nil), "--yes", "--persist", notHere); code != exitcode.Usage || !strings.Contains(h.err.String(), `persist "`+notHere+`" does not apply`) {
 		t.Errorf("exit %d:\n%s", code, h.err.String())
 	}
 	if code := h.run(t, nil, "--yes", "--profile", "staging"); code != exitcode.Usage || !strings.Contains(h.err.String(), `unknown profile "staging"`) {
@@ -327,7 +342,7 @@ func TestWizardInterruptedBetweenSteps(t *testing.T) {
 	if !strings.Contains(h.err.String(), "Interrupted. Every step listed above is complete") || !strings.Contains(h.err.String(), "✓ env.set written") {
 		t.Errorf("%s", h.err.String())
 	}
-	if _, err := platform.LoadState(filepath.Join(h.home, ".local/state/cdb-setup")); err != nil {
+	if _, err := platform.LoadState(h.stateDir(t)); err != nil {
 		t.Errorf("state file inconsistent: %v", err)
 	}
 }

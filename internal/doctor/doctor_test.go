@@ -224,7 +224,10 @@ func TestMacOSFilesAndFoldersCheck(t *testing.T) {
 
 func TestDocumentsCheck(t *testing.T) {
 	f := newFixture(t)
-	os.RemoveAll(f.e.Facts.Documents)
+	// A Documents folder that is not there (redirected, or never made),
+	// with the secrets folder inside it.
+	f.e.Facts.Documents = filepath.Join(f.e.Facts.Home, "Docs")
+	f.e.SecretsPath = filepath.Join(f.e.Facts.Documents, ".secrets", ".cdb")
 	want(t, run1(t, documentsCheck(f.e)), Warn, "does not exist", "mkdir "+f.e.Facts.Documents)
 	os.WriteFile(f.e.Facts.Documents, nil, 0o644)
 	want(t, run1(t, documentsCheck(f.e)), Fail, "is not a folder", "move the file")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -60,7 +61,7 @@ func TestPlanOrderAndPlaceholders(t *testing.T) {
 		{"no keychain answers", yes, func() Builders { b := all; b.NoKeychain = "no OS keychain answers"; return b }(), "wizard.answers keychain.restore s1 s2 keychain.push env hook pre up"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			steps, err := Plan(context.Background(), Input{Answers: tc.a, StateDir: t.TempDir()}, tc.b)
+			steps, err := Plan(context.Background(), Input{Answers: tc.a, StateDir: testenv.TempDir(t)}, tc.b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +77,7 @@ func TestPlanPlaceholdersSayWhy(t *testing.T) {
 	var steps []step.Step
 	var err error
 	b := Builders{KeychainPush: build("kp"), Up: build("up")}
-	steps, err = Plan(context.Background(), Input{Answers: a, StateDir: t.TempDir()}, b)
+	steps, err = Plan(context.Background(), Input{Answers: a, StateDir: testenv.TempDir(t)}, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestPlanPlaceholdersSayWhy(t *testing.T) {
 
 func TestPlanBuilderErrorNamesArea(t *testing.T) {
 	b := Builders{Secrets: func(context.Context, Input) ([]step.Step, error) { return nil, errors.New("boom") }}
-	_, err := Plan(context.Background(), Input{StateDir: t.TempDir()}, b)
+	_, err := Plan(context.Background(), Input{StateDir: testenv.TempDir(t)}, b)
 	if err == nil || !strings.Contains(err.Error(), "secrets folder and files: boom") {
 		t.Fatalf("err %v", err)
 	}
@@ -110,7 +111,8 @@ func TestPlanBuilderErrorNamesArea(t *testing.T) {
 
 func TestSaveAnswersIdempotentAndSecretFree(t *testing.T) {
 	dir := filepath.Join(testenv.TempDir(t), "state")
-	a := wizard.Answers{SecretsPath: "/s", Profile: "dev", External: map[string]string{"SMTP_PASSWORD": "Sup3rS3cretValue"}}
+	sp := filepath.Join(dir, "s")
+	a := wizard.Answers{SecretsPath: sp, Profile: "dev", External: map[string]string{"SMTP_PASSWORD": "Sup3rS3cretValue"}}
 	s := &SaveAnswers{Dir: dir, Answers: a}
 	c, _ := s.Plan(context.Background())
 	if c.None {
@@ -124,7 +126,7 @@ func TestSaveAnswersIdempotentAndSecretFree(t *testing.T) {
 	if strings.Contains(string(b), "Sup3rS3cretValue") {
 		t.Fatal("answers file holds a secret value")
 	}
-	if fi, _ := os.Stat(filepath.Join(dir, AnswersFileName)); fi.Mode().Perm() != 0o600 {
+	if fi, _ := os.Stat(filepath.Join(dir, AnswersFileName)); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v", fi.Mode())
 	}
 	if c, _ := s.Plan(context.Background()); !c.None {
@@ -134,7 +136,7 @@ func TestSaveAnswersIdempotentAndSecretFree(t *testing.T) {
 		t.Errorf("second apply: %+v", r)
 	}
 	back, err := LoadSaved(dir)
-	if err != nil || back.SecretsPath != "/s" || back.External != nil {
+	if err != nil || back.SecretsPath != sp || back.External != nil {
 		t.Fatalf("%+v %v", back, err)
 	}
 }

@@ -1,6 +1,8 @@
 package wizard
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -8,12 +10,15 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
+// absDir is an absolute folder on this OS ("/s" is not absolute on Windows).
+var absDir = filepath.Join(os.TempDir(), "s")
+
 func TestParseYAML(t *testing.T) {
-	a, err := ParseYAML([]byte("\xef\xbb\xbfsecrets_path: /s\nprofile: dev\noverlays: []\npersist: [shells, compose-env]\nhook: false\nstart: true\nexternal:\n  SMTP_USER: me@example.org\n"))
+	a, err := ParseYAML([]byte("\xef\xbb\xbfsecrets_path: '" + absDir + "'\nprofile: dev\noverlays: []\npersist: [shells, compose-env]\nhook: false\nstart: true\nexternal:\n  SMTP_USER: me@example.org\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.SecretsPath != "/s" || a.Profile != "dev" || a.Overlays == nil || len(a.Overlays) != 0 {
+	if a.SecretsPath != absDir || a.Profile != "dev" || a.Overlays == nil || len(a.Overlays) != 0 {
 		t.Errorf("got %+v", a)
 	}
 	if !reflect.DeepEqual(a.Persist, []string{"shells", "compose-env"}) || *a.Hook || !*a.Start || a.Keychain != nil {
@@ -99,7 +104,7 @@ func TestFromEnvAndMergeOrder(t *testing.T) {
 }
 
 func TestSaveYAMLDropsSecrets(t *testing.T) {
-	a := Answers{SecretsPath: "/s", External: map[string]string{"SMTP_PASSWORD": "Sup3rS3cretValue"}}
+	a := Answers{SecretsPath: absDir, External: map[string]string{"SMTP_PASSWORD": "Sup3rS3cretValue"}}
 	b, err := a.SaveYAML()
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +113,7 @@ func TestSaveYAMLDropsSecrets(t *testing.T) {
 		t.Fatalf("saved answers hold secrets:\n%s", b)
 	}
 	back, err := ParseYAML(b)
-	if err != nil || back.SecretsPath != "/s" {
+	if err != nil || back.SecretsPath != absDir {
 		t.Fatalf("round trip: %+v %v", back, err)
 	}
 }
@@ -125,7 +130,7 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestExpandHome(t *testing.T) {
-	if got := (Answers{SecretsPath: "~/s/.cdb"}).ExpandHome("/h").SecretsPath; got != "/h/s/.cdb" {
+	if got := (Answers{SecretsPath: "~/s/.cdb"}).ExpandHome("/h").SecretsPath; got != filepath.Join("/h", "s", ".cdb") {
 		t.Errorf("got %q", got)
 	}
 }
