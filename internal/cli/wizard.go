@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
@@ -469,26 +470,20 @@ func whyNoPrompt(f *Factory) string {
 	return "no terminal"
 }
 
-// minttyWithoutConsole: Git Bash's MinTTY gives programs pipes, not a
-// Windows console, so no prompt can work there; say what does.
+// minttyWithoutConsole: Git Bash's MinTTY gives programs named pipes, not
+// a Windows console, so no prompt can work there; say what does instead of
+// failing with "could not open a new TTY".
 func minttyWithoutConsole(f *Factory) string {
-	if !isWindowsMinTTY(f.Env, f.IO) || !f.CanPromptIgnoringTTY() {
+	in, ok := f.IO.In.(*os.File)
+	return minttyMessage(ok && !f.IO.InTTY && isatty.IsCygwinTerminal(in.Fd()), f.CanPromptIgnoringTTY())
+}
+
+// minttyMessage is the decision alone (isatty answers only on Windows).
+func minttyMessage(cygwinPipe, wantsQuestions bool) string {
+	if !cygwinPipe || !wantsQuestions {
 		return ""
 	}
 	return "Git Bash (MinTTY) gives cdb-setup no Windows console, so it cannot ask its questions: run it in Windows Terminal, or as `winpty cdb-setup`; or pass --yes / --answers FILE"
-}
-
-func isWindowsMinTTY(env platform.Environment, io *IOStreams) bool {
-	if env.Getenv("MSYSTEM") == "" || io.InTTY {
-		return false
-	}
-	f, ok := io.In.(*os.File)
-	return ok && osIsWindows() && !isCharDevice(f)
-}
-
-func isCharDevice(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // CanPromptIgnoringTTY is CanPrompt without the terminal test: the user did

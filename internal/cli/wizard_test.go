@@ -396,3 +396,12 @@ func TestWizardInstallsHookWithRealGitleaks(t *testing.T) {
 		t.Errorf("re-run exit %d:\n%s", code, h.err.String())
 	}
 }
+
+func TestMinTTYMessage(t *testing.T) {
+	if m := minttyMessage(true, true); !strings.Contains(m, "winpty cdb-setup") || !strings.Contains(m, "Windows Terminal") {
+		t.Errorf("%q", m)
+	}
+	if minttyMessage(true, false) != "" || minttyMessage(false, true) != "" {
+		t.Error("message where none applies (--yes given, or a real console)")
+	}
+}
