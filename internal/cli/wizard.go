@@ -538,7 +538,7 @@ func dockerContext(f *Factory) string {
 	if c := f.Env.Getenv("DOCKER_CONTEXT"); c != "" {
 		return "context " + c + " (DOCKER_CONTEXT)"
 	}
-	path, err := lookPathEnv(f.Env, "docker")
+	path, err := platform.LookPathIn(f.Env, "docker")
 	if err != nil {
 		return "docker not found on PATH (needed to start the stack)"
 	}
@@ -551,33 +551,6 @@ func dockerContext(f *Factory) string {
 		return "docker found, context unknown (" + firstLine(err.Error()) + ")"
 	}
 	return "context " + strings.TrimSpace(string(out))
-}
-
-// lookPathEnv finds name on env's PATH (the injected environment, not ours).
-func lookPathEnv(env platform.Environment, name string) (string, error) {
-	for _, dir := range filepath.SplitList(env.Getenv("PATH")) {
-		if dir == "" {
-			continue
-		}
-		for _, ext := range exeExts(env) {
-			p := filepath.Join(dir, name+ext)
-			if fi, err := os.Stat(p); err == nil && !fi.IsDir() && (osIsWindows() || fi.Mode()&0o111 != 0) {
-				return p, nil
-			}
-		}
-	}
-	return "", exec.ErrNotFound
-}
-
-func exeExts(env platform.Environment) []string {
-	if !osIsWindows() {
-		return []string{""}
-	}
-	exts := strings.Split(strings.ToLower(env.Getenv("PATHEXT")), ";")
-	if len(exts) == 1 && exts[0] == "" {
-		exts = []string{".exe", ".bat", ".cmd"}
-	}
-	return exts
 }
 
 // printPlan lists every change and returns how many would change something.

@@ -57,7 +57,7 @@ func persistBuilder(f *Factory) setup.Builder {
 // missing and Go is there, the plan offers `go install` (listed before the
 // user confirms) instead of stopping the whole setup.
 func hookBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
-	_, goErr := lookPathEnv(in.Env, "go")
+	_, goErr := platform.LookPathIn(in.Env, "go")
 	return hook.InstallSteps(ctx, hook.Options{
 		Repo: in.Repo, Env: in.Env, GOOS: runtime.GOOS, State: in.State,
 		SecretsPath: in.Answers.SecretsPath, InstallGitleaks: goErr == nil,
