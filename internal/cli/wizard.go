@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -666,7 +665,6 @@ func (o *WizardOptions) hasCommand(name string) bool {
 	return err == nil && c != o.root
 }
 
-func osIsWindows() bool { return runtime.GOOS == "windows" }
 
 func sortedNames[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
