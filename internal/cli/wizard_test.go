@@ -405,3 +405,30 @@ func TestMinTTYMessage(t *testing.T) {
 		t.Error("message where none applies (--yes given, or a real console)")
 	}
 }
+
+// --dry-run with the real steps (secrets, SECRETS_PATH, hook, keychain):
+// the plan lists their changes, and nothing under HOME or the repo moves.
+func TestWizardDryRunRealStepsChangeNothing(t *testing.T) {
+	h := newWizardHarness(t)
+	if git, err := exec.LookPath("git"); err == nil {
+		h.env["PATH"] = filepath.Dir(git)
+		gitInit(t, h.repo)
+	}
+	dir := filepath.Join(h.home, "Documents", ".secrets", ".cdb")
+	before := snapshot(t, h.home, h.repo)
+	code := h.run(t, func(o *WizardOptions) {
+		b := setupBuilders(o.F)
+		o.Builders = &b
+	}, "--yes", "--dry-run", "--secrets-path", dir, "--persist", "shells", "--hook=false")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	if after := snapshot(t, h.home, h.repo); fmt.Sprint(before) != fmt.Sprint(after) {
+		t.Errorf("dry run changed the file system:\nbefore %v\nafter  %v", before, after)
+	}
+	for _, want := range []string{dir, "REDIS_PASSWORD", "Dry run: nothing was changed."} {
+		if !strings.Contains(h.err.String(), want) {
+			t.Errorf("plan lacks %q:\n%s", want, h.err.String())
+		}
+	}
+}
