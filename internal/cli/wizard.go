@@ -518,7 +518,7 @@ func printWelcome(w io.Writer, f *Factory, s *wizardSession, b setup.Builders) {
 	fmt.Fprintln(w, "What happens: a few questions, then the full list of changes; nothing changes until you confirm.")
 	var na []string
 	for _, ar := range setup.Areas(wizard.Answers{Keychain: wizard.Bool(true), Persist: []string{"x"}, Hook: wizard.Bool(true), Start: wizard.Bool(true)}, b) {
-		if ar.Build == nil {
+		if ar.Build == nil && !(ar.ID == "stack.preflight" && b.Up != nil) {
 			na = append(na, ar.Title)
 		}
 	}

@@ -89,6 +89,9 @@ func Plan(ctx context.Context, in Input, b Builders) ([]step.Step, error) {
 	steps := []step.Step{&SaveAnswers{Dir: in.StateDir, Answers: in.Answers}}
 	for _, ar := range Areas(in.Answers, b) {
 		switch {
+		case ar.ID == "stack.preflight" && ar.Build == nil && b.Up != nil:
+			// `up` runs its own preflight checks first; no separate area.
+			continue
 		case ar.Build == nil:
 			steps = append(steps, Unavailable{Area: ar.ID, Title: ar.Title})
 		case !ar.Wanted:

@@ -58,6 +58,7 @@ func TestPlanOrderAndPlaceholders(t *testing.T) {
 		{"everything", yes, all, "wizard.answers kr s1 s2 kp env hook pre up"},
 		{"declined", no, all, "wizard.answers kr s1 s2 keychain.push env hook stack.preflight stack.up"},
 		{"nothing built yet", yes, Builders{}, "wizard.answers keychain.restore secrets keychain.push env hook stack.preflight stack.up"},
+		{"up checks its own preflight", yes, func() Builders { b := all; b.Preflight = nil; return b }(), "wizard.answers kr s1 s2 kp env hook up"},
 		{"no keychain answers", yes, func() Builders { b := all; b.NoKeychain = "no OS keychain answers"; return b }(), "wizard.answers keychain.restore s1 s2 keychain.push env hook pre up"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
