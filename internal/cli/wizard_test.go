@@ -432,3 +432,26 @@ func TestWizardDryRunRealStepsChangeNothing(t *testing.T) {
 		}
 	}
 }
+
+// Documents synced by OneDrive: the welcome says so and the secrets folder
+// inside it gets a warning with the alternative.
+func TestWizardWarnsAboutCloudSyncedDocuments(t *testing.T) {
+	h := newWizardHarness(t)
+	code := h.run(t, func(o *WizardOptions) {
+		facts, err := o.F.Facts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		facts.CloudSync = "OneDrive"
+		o.F.facts = &facts
+		o.Builders = &setup.Builders{}
+	}, "--yes", "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	for _, want := range []string{"! synced by OneDrive", "the secrets will be uploaded to the cloud", filepath.Join(h.home, ".secrets", ".cdb")} {
+		if !strings.Contains(h.err.String(), want) {
+			t.Errorf("missing %q:\n%s", want, h.err.String())
+		}
+	}
+}
