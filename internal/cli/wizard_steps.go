@@ -18,6 +18,30 @@ import (
 // setupBuilders wires each area of the wizard's plan to the package that
 // does it. An area left nil is shown as "not available in this version":
 // when a package lands, its builder goes here (one line each).
+//
+// TODO(lead), when `up` lands: Up: upBuilder(f), with
+//
+//	func upBuilder(f *Factory) setup.Builder {
+//		return func(_ context.Context, in setup.Input) ([]step.Step, error) {
+//			ov := in.Answers.Overlays
+//			sf := StackFlags{Profile: in.Answers.Profile, Logging: wizardWants(ov, "logging"),
+//				StrictHealth: wizardWants(ov, "strict-health"), NetworkIsolation: wizardWants(ov, "network-isolation"), TLS: wizardWants(ov, "tls")}
+//			return []step.Step{&setup.CommandStep{StepID: "stack.up", Fix: "cdb-setup up",
+//				Summary: "start the stack (" + in.Answers.Profile + ") and wait until every service is healthy",
+//				Done:    "the stack is up and every service is healthy",
+//				Run: func(ctx context.Context) error {
+//					g := *f.Global // up's own --json report must not mix with the wizard's
+//					g.JSON, g.SecretsPath = false, in.Answers.SecretsPath
+//					fc := *f
+//					fc.Global, fc.Context = &g, ctx
+//					return upRun(&UpOptions{F: &fc, Stack: sf})
+//				}}}, nil
+//		}
+//	}
+//
+// up runs its own preflight (volumes vs secrets, ports, Docker), so
+// Preflight stays nil. Doctor: append the stack's checks (same shape as
+// doctor.Check) in doctor.Checks.
 func setupBuilders(f *Factory) setup.Builders {
 	return setup.Builders{
 		KeychainRestore: keychainRestoreBuilder,
