@@ -665,7 +665,6 @@ func (o *WizardOptions) hasCommand(name string) bool {
 	return err == nil && c != o.root
 }
 
-
 func sortedNames[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
