@@ -69,6 +69,9 @@ func (p *Preflight) Checks() []Check {
 	if p.Engine == nil {
 		p.Engine = &Engine{}
 	}
+	if p.Compose == nil {
+		p.Compose = &stack.Compose{}
+	}
 	list := []Check{
 		{ID: "docker.engine", Title: "Docker Engine reachable through the current context", Run: p.dockerReachable},
 		{ID: "docker.compose", Title: "Docker Compose v2 available", Run: p.composeAvailable},

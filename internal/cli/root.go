@@ -61,6 +61,7 @@ exactly what is wrong and the command that fixes it.`,
 // addCommands registers every command group. Kept apart from NewRootCmd so
 // each group is one line here.
 func addCommands(root *cobra.Command, f *Factory) {
+	root.AddCommand(NewCmdUp(f, nil), NewCmdDown(f, nil))
 }
 
 // Main runs the command line and returns the process exit code.

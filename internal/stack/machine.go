@@ -100,7 +100,7 @@ type Service struct {
 
 // NewService starts a service in the waiting state with no container yet.
 func NewService(name string) *Service {
-	return &Service{Name: name, State: "missing", Outcome: Waiting}
+	return &Service{Name: name, State: "not created", Outcome: Waiting}
 }
 
 // ApplySnapshot folds an inspect result in. now is when it was taken.

@@ -39,7 +39,7 @@ type Model struct {
 	Services map[string]ServiceFacts
 	// Start is the services compose will start: the targets and everything
 	// they depend on (compose starts dependencies itself).
-	Start []string
+	Start   []string
 	Volumes map[string]string // compose volume key → Engine volume name
 }
 

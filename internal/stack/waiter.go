@@ -39,6 +39,9 @@ type WaitOptions struct {
 	// pulling, waiting on depends_on) services without a container yet are
 	// not failed; once it is done they are.
 	ComposeDone <-chan error
+	// OnSubscribed is called once the event subscription is made and the
+	// existing containers are read: the moment to start compose.
+	OnSubscribed func()
 	// OnChange is called with a copy of every service after each change, and
 	// once a second so elapsed times advance.
 	OnChange func([]Service)
@@ -111,6 +114,9 @@ func WaitHealthy(ctx context.Context, api EngineAPI, opts WaitOptions) (WaitResu
 		}
 	}
 	w.changed()
+	if opts.OnSubscribed != nil {
+		opts.OnSubscribed()
+	}
 
 	composeDone := opts.ComposeDone
 	var deadline <-chan time.Time
