@@ -371,7 +371,7 @@ func postChecks(ctx context.Context, f *Factory, ls *loadedStack, api *client.Cl
 			continue
 		}
 		path := filepath.Join(ls.SecretsDir, c.Secret)
-		out = append(out, stack.RunFunctional(ctx, c, path, rerun))
+		out = append(out, stack.RunFunctional(ctx, c, path, rerun, ls.Manifest.Secrets[c.Secret].Volume))
 	}
 	return out
 }

@@ -42,7 +42,8 @@ func readSecret(path string) (string, error) {
 // RunFunctional runs one manifest check against the running stack: a
 // healthcheck such as pg_isready passes while the password is wrong, so
 // cdb-setup logs in with the password from the file, as the apps do.
-func RunFunctional(ctx context.Context, c manifest.Check, secretPath, rerun string) CheckResult {
+// volume is the compose volume that keeps this password ("" if none).
+func RunFunctional(ctx context.Context, c manifest.Check, secretPath, rerun, volume string) CheckResult {
 	r := CheckResult{ID: "functional." + c.Kind, Service: c.Service}
 	pw, err := readSecret(secretPath)
 	if err != nil {
@@ -63,9 +64,12 @@ func RunFunctional(ctx context.Context, c manifest.Check, secretPath, rerun stri
 	}
 	if err != nil {
 		r.Detail = fmt.Sprintf("%s: %v", c.Service, err)
-		if errors.Is(err, errRefused) {
-			r.Fix = fmt.Sprintf("the service keeps an older password (see the stale-volume fix: `cdb-setup keychain pull %s`, or `%s --recreate-volume <volume>`); `cdb-setup secrets check` finds CRLF/whitespace in the file", c.Secret, rerun)
-		} else {
+		switch {
+		case errors.Is(err, errRefused) && volume != "":
+			r.Fix = fmt.Sprintf("%s keeps the password it was initialised with in the volume %s: restore that password with `cdb-setup keychain pull %s` and run `%s`, or delete only that volume and its data (asks first): `%s --recreate-volume %s`", c.Service, volume, c.Secret, rerun, rerun, volume)
+		case errors.Is(err, errRefused):
+			r.Fix = fmt.Sprintf("`cdb-setup secrets check` finds CRLF, BOM or whitespace in %s; if %s was changed while the service ran, restart it: `%s`", c.Secret, c.Secret, rerun)
+		default:
 			r.Fix = fmt.Sprintf("is %s published on %s? check the compose file's ports:, then: %s", c.Service, c.Address, rerun)
 		}
 		return r

@@ -190,6 +190,7 @@ func (s *Service) resetFor(id string) {
 func (s *Service) evaluate(at time.Time) {
 	decide := func(o Outcome, reason, detail string) {
 		if s.Outcome == o && s.Reason == reason {
+			s.Detail = detail // a later inspect knows more (the failing streak)
 			return
 		}
 		s.Outcome, s.Reason, s.Detail, s.DecidedAt = o, reason, detail, at

@@ -168,6 +168,11 @@ func WaitHealthy(ctx context.Context, api EngineAPI, opts WaitOptions) (WaitResu
 				continue
 			}
 			seen[key] = true
+			if time.Unix(0, m.TimeNano).Before(started) && !w.tracked(m.Actor.ID) {
+				// Replayed from before the wait (the Since margin): about a
+				// container the listing did not find, i.e. one already gone.
+				continue
+			}
 			w.handle(ctx, m)
 		case <-deadline:
 			res.TimedOut = true
@@ -254,6 +259,15 @@ func (w *waiter) inspect(ctx context.Context, s *Service, id string) {
 			}
 		}
 	}
+}
+
+func (w *waiter) tracked(id string) bool {
+	for _, s := range w.services {
+		if s.ContainerID == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *waiter) relist(ctx context.Context) {
