@@ -58,6 +58,7 @@ func main() {
 		for _, tool := range []string{"cdb-setup", "compose --wait"} {
 			d, err := b.healthyRound(tool)
 			if err != nil {
+				b.down()
 				fail(fmt.Errorf("round %d %s: %w", i+1, tool, err))
 			}
 			fmt.Fprintf(os.Stderr, "healthy round %d %-15s latency %s\n", i+1, tool, d.Round(time.Millisecond))
@@ -70,6 +71,7 @@ func main() {
 		for _, tool := range []string{"cdb-setup", "compose --wait", "5 s poll"} {
 			d, err := b.crashRound(tool)
 			if err != nil {
+				b.down()
 				fail(fmt.Errorf("crash round %d %s: %w", i+1, tool, err))
 			}
 			fmt.Fprintf(os.Stderr, "crash round %d %-15s report after %s\n", i+1, tool, d.Round(time.Millisecond))
@@ -95,8 +97,9 @@ func main() {
 }
 
 type bench struct {
-	c   config
-	cli *client.Client
+	c       config
+	cli     *client.Client
+	lastOut string
 }
 
 func fail(err error) {
@@ -186,8 +189,12 @@ func (b *bench) run(tool, profile string) (time.Time, error) {
 	case "5 s poll":
 		return b.poll(profile)
 	}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
 	_ = cmd.Run() // success or failure: either is the tool's report
-	return time.Now(), nil
+	end := time.Now()
+	b.lastOut = out.String()
+	return end, nil
 }
 
 // poll is stack_up.ps1's loop: `up -d`, then `compose ps --format json`
@@ -228,7 +235,7 @@ func (b *bench) healthyRound(tool string) (time.Duration, error) {
 	for _, svc := range b.c.targets {
 		t, ok := firstOf(evs, svc, func(m events.Message) bool { return string(m.Action) == "health_status: healthy" })
 		if !ok {
-			return 0, fmt.Errorf("%s never turned healthy", svc)
+			return 0, fmt.Errorf("%s never turned healthy; the tool said:\n%s", svc, b.lastOut)
 		}
 		if t.After(last) {
 			last = t

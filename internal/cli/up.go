@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -188,11 +189,12 @@ func upRun(opts *UpOptions) error {
 		composeLog = w
 	}
 	fmt.Fprintf(w, "Starting: %s\n", compose.CommandLine(ls.Inv, sub...))
+	post := newPostChecks(ctx, ls, engine.Client, rerun)
 	res, werr := stack.WaitHealthy(ctx, engine.Client, stack.WaitOptions{
 		Project:  ls.Inv.Project,
 		Services: ls.Targets,
 		Timeout:  opts.Timeout,
-		OnChange: table.Update,
+		OnChange: func(s []stack.Service) { table.Update(s); post.Observe(s) },
 		OnSubscribed: func() {
 			go func() {
 				out, err := compose.Run(upCtx, ls.Inv, composeLog, sub...)
@@ -223,7 +225,7 @@ func upRun(opts *UpOptions) error {
 	failedSvcs := res.Failed()
 	if len(failedSvcs) == 0 && res.ComposeErr == nil {
 		fmt.Fprintf(w, "✓ all %d services healthy in %.1fs\n", len(res.Services), time.Since(start).Seconds())
-		rep.Checks = postChecks(ctx, f, ls, engine.Client, res, rerun)
+		rep.Checks = post.Results(res.Services)
 		bad := 0
 		for _, c := range rep.Checks {
 			printPostCheck(w, c)
@@ -349,29 +351,80 @@ func quoteArg(s string) string {
 	return s
 }
 
-// postChecks run once every service is ready: each mounted secret readable
-// by its container's user, then the manifest's functional checks for the
-// services that were started.
-func postChecks(ctx context.Context, f *Factory, ls *loadedStack, api *client.Client, res stack.WaitResult, rerun string) []stack.CheckResult {
-	var out []stack.CheckResult
-	for _, s := range res.Services {
-		if s.ContainerID == "" || s.State != "running" {
-			continue // one-shot services have exited: nothing to exec into
-		}
-		for _, m := range ls.Model.Services[s.Name].Secrets {
-			out = append(out, stack.CheckSecretReadable(ctx, api, s.Name, s.ContainerID, m))
-		}
-	}
-	started := map[string]bool{}
-	for _, s := range ls.Model.Start {
-		started[s] = true
-	}
-	for _, c := range ls.Manifest.Checks {
-		if !started[c.Service] {
+// postChecks are the checks that only mean something once a service is
+// ready: each mounted secret readable by its container's user, and the
+// manifest's functional checks. They run per service as soon as it turns
+// ready, in parallel with the wait for the others, so the last transition
+// is followed only by its own service's checks (detection latency).
+type postChecks struct {
+	ctx   context.Context
+	ls    *loadedStack
+	api   *client.Client
+	rerun string
+	read  *stack.SecretReadability
+
+	mu      sync.Mutex
+	wg      sync.WaitGroup
+	started map[string]string // service → container ID checked
+	results map[string][]stack.CheckResult
+}
+
+func newPostChecks(ctx context.Context, ls *loadedStack, api *client.Client, rerun string) *postChecks {
+	return &postChecks{ctx: ctx, ls: ls, api: api, rerun: rerun, read: &stack.SecretReadability{API: api}, started: map[string]string{}, results: map[string][]stack.CheckResult{}}
+}
+
+// Observe is called with every waiter update.
+func (p *postChecks) Observe(services []stack.Service) {
+	for _, s := range services {
+		if s.Outcome != stack.Ready || s.ContainerID == "" {
 			continue
 		}
-		path := filepath.Join(ls.SecretsDir, c.Secret)
-		out = append(out, stack.RunFunctional(ctx, c, path, rerun, ls.Manifest.Secrets[c.Secret].Volume))
+		p.mu.Lock()
+		if p.started[s.Name] == s.ContainerID {
+			p.mu.Unlock()
+			continue
+		}
+		p.started[s.Name] = s.ContainerID
+		p.mu.Unlock()
+		p.wg.Add(1)
+		go func(s stack.Service) {
+			defer p.wg.Done()
+			r := p.run(s)
+			p.mu.Lock()
+			if p.started[s.Name] == s.ContainerID {
+				p.results[s.Name] = r
+			}
+			p.mu.Unlock()
+		}(s)
+	}
+}
+
+func (p *postChecks) run(s stack.Service) []stack.CheckResult {
+	var out []stack.CheckResult
+	if s.State == "running" { // one-shot services have exited: nothing to exec into
+		for _, m := range p.ls.Model.Services[s.Name].Secrets {
+			out = append(out, p.read.Check(p.ctx, s.Name, s.ContainerID, m))
+		}
+	}
+	for _, c := range p.ls.Manifest.Checks {
+		if c.Service != s.Name {
+			continue
+		}
+		path := filepath.Join(p.ls.SecretsDir, c.Secret)
+		out = append(out, stack.RunFunctional(p.ctx, c, path, p.rerun, p.ls.Manifest.Secrets[c.Secret].Volume))
+	}
+	return out
+}
+
+// Results waits for the running checks, checks any service whose final
+// container was not checked yet (recreated meanwhile), and returns every
+// result in service order.
+func (p *postChecks) Results(services []stack.Service) []stack.CheckResult {
+	p.Observe(services)
+	p.wg.Wait()
+	var out []stack.CheckResult
+	for _, s := range services {
+		out = append(out, p.results[s.Name]...)
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -177,16 +178,24 @@ type ExecAPI interface {
 	ContainerExecInspect(ctx context.Context, execID string) (container.ExecInspect, error)
 }
 
-// CheckSecretReadable proves that the container's own user can read a
-// mounted secret (CDB_STACK.md trap 3): `test -r` inside the container as
-// that user. Images without `test` (FROM scratch) fall back to the host
-// file's owner and mode against the container's uid, which is what a
-// native Linux engine enforces.
-func CheckSecretReadable(ctx context.Context, api ExecAPI, service, containerID string, m SecretMount) CheckResult {
+// SecretReadability proves that a container's own user can read a mounted
+// secret (CDB_STACK.md trap 3): `test -r` inside the container as that user.
+// Images without `test` (FROM scratch) fall back to the host file's owner
+// and mode against the container's uid, which is what a native Linux engine
+// enforces. An image found to lack `test` is remembered, so its other
+// containers skip the failing exec (it costs a runtime start each time).
+type SecretReadability struct {
+	API    ExecAPI
+	mu     sync.Mutex
+	noTest map[string]bool // image ID → has no `test`
+}
+
+// Check runs the check for one mount of one container.
+func (sr *SecretReadability) Check(ctx context.Context, service, containerID string, m SecretMount) CheckResult {
 	r := CheckResult{ID: "secret-readable." + m.Name, Service: service}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	ci, err := api.ContainerInspect(ctx, containerID)
+	ci, err := sr.API.ContainerInspect(ctx, containerID)
 	if err != nil {
 		r.Detail = fmt.Sprintf("%s: inspect: %v", service, err)
 		return r
@@ -199,16 +208,27 @@ func CheckSecretReadable(ctx context.Context, api ExecAPI, service, containerID 
 	if user != "" {
 		who = "user " + user
 	}
-	code, execErr := execExitCode(ctx, api, containerID, user, []string{"test", "-r", m.Target})
-	switch {
-	case execErr == nil && code == 0:
-		r.OK = true
-		r.Detail = fmt.Sprintf("%s can read %s as %s", service, m.Target, who)
-		return r
-	case execErr == nil && code == 1:
-		r.Detail = fmt.Sprintf("%s cannot read %s as %s", service, m.Target, who)
-		r.Fix = chmodFix(dirOf(m.Path), m.Path)
-		return r
+	sr.mu.Lock()
+	skipExec := sr.noTest[ci.Image]
+	sr.mu.Unlock()
+	if !skipExec {
+		code, execErr := execExitCode(ctx, sr.API, containerID, user, []string{"test", "-r", m.Target})
+		switch {
+		case execErr == nil && code == 0:
+			r.OK = true
+			r.Detail = fmt.Sprintf("%s can read %s as %s", service, m.Target, who)
+			return r
+		case execErr == nil && code == 1:
+			r.Detail = fmt.Sprintf("%s cannot read %s as %s", service, m.Target, who)
+			r.Fix = chmodFix(dirOf(m.Path), m.Path)
+			return r
+		}
+		sr.mu.Lock()
+		if sr.noTest == nil {
+			sr.noTest = map[string]bool{}
+		}
+		sr.noTest[ci.Image] = true
+		sr.mu.Unlock()
 	}
 	// No `test` in the image: decide from the host file.
 	ok, why, known := hostReadable(m.Path, user)
