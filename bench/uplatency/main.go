@@ -100,6 +100,7 @@ type bench struct {
 	c       config
 	cli     *client.Client
 	lastOut string
+	lastOK  bool
 }
 
 func fail(err error) {
@@ -191,9 +192,10 @@ func (b *bench) run(tool, profile string) (time.Time, error) {
 	}
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
-	_ = cmd.Run() // success or failure: either is the tool's report
+	err := cmd.Run() // success or failure: either is the tool's report
 	end := time.Now()
 	b.lastOut = out.String()
+	b.lastOK = err == nil
 	return end, nil
 }
 
@@ -231,6 +233,9 @@ func (b *bench) healthyRound(tool string) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
+	if !b.lastOK {
+		return 0, fmt.Errorf("%s failed on the healthy stack:\n%s", tool, b.lastOut)
+	}
 	last := time.Time{}
 	for _, svc := range b.c.targets {
 		t, ok := firstOf(evs, svc, func(m events.Message) bool { return string(m.Action) == "health_status: healthy" })
@@ -251,6 +256,9 @@ func (b *bench) crashRound(tool string) (time.Duration, error) {
 	evs := rec.stop()
 	if err != nil {
 		return 0, err
+	}
+	if b.lastOK && tool != "5 s poll" {
+		return 0, fmt.Errorf("%s succeeded on the crash-looping stack:\n%s", tool, b.lastOut)
 	}
 	t, ok := firstOf(evs, "demo_app", func(m events.Message) bool { return string(m.Action) == "die" })
 	if !ok {
