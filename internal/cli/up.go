@@ -181,6 +181,7 @@ func upRun(opts *UpOptions) error {
 	// compose only then, so no transition can slip between the two.
 	table := newLiveTable(w, f.IO.ErrTTY, f.Env.Getenv("NO_COLOR") == "" && f.IO.ErrTTY)
 	composeDone := make(chan error, 1)
+	composeFinished := make(chan struct{})
 	var composeOut string
 	upCtx, cancelCompose := context.WithCancel(ctx)
 	defer cancelCompose()
@@ -199,6 +200,7 @@ func upRun(opts *UpOptions) error {
 			go func() {
 				out, err := compose.Run(upCtx, ls.Inv, composeLog, sub...)
 				composeOut = out
+				close(composeFinished)
 				composeDone <- err
 			}()
 		},
@@ -214,13 +216,20 @@ func upRun(opts *UpOptions) error {
 		}
 		return finish(err2(werr))
 	}
+	// Stop a compose still blocked on depends_on once the outcome is known,
+	// and let it exit (it was interrupted, not killed) before reading its output.
+	cancelCompose()
+	composeText := ""
+	select {
+	case <-composeFinished:
+		composeText = composeOut
+	case <-time.After(20 * time.Second):
+	}
 	if res.ComposeErr != nil {
-		rep.ComposeError = res.ComposeErr.Error()
-		stack.FailNotCreated(&res, "compose up failed before creating it")
+		rep.ComposeError = ls.redactor()(res.ComposeErr.Error())
+		stack.FailNotStarted(&res, composeText)
 		rep.Services = res.Services
 	}
-	// Stop a compose still blocked on depends_on once the outcome is known.
-	cancelCompose()
 
 	failedSvcs := res.Failed()
 	if len(failedSvcs) == 0 && res.ComposeErr == nil {
@@ -241,13 +250,13 @@ func upRun(opts *UpOptions) error {
 		return finish(nil)
 	}
 
-	in := stack.DiagnoseInput{API: engine.Client, Project: ls.Inv.Project, ComposeOutput: composeOut, Services: ls.Model.Services,
+	in := stack.DiagnoseInput{API: engine.Client, Project: ls.Inv.Project, ComposeOutput: composeText, Services: ls.Model.Services,
 		SecretsDir: ls.SecretsDir, ComposeDir: filepath.Join(ls.Repo, filepath.FromSlash(ls.Manifest.ComposeDir)), Rerun: rerun, Redact: ls.redactor()}
 	if res.ComposeErr != nil && len(failedSvcs) == 0 {
 		fmt.Fprintf(w, "✗ compose failed: %s\n", in.Redact(res.ComposeErr.Error()))
 	}
 	for _, s := range failedSvcs {
-		if s.Outcome == stack.Waiting {
+		if s.Outcome == stack.Waiting || s.Reason == stack.ReasonNotReached {
 			continue // another service's failure ended the wait
 		}
 		d := stack.Diagnose(ctx, in, s)
@@ -255,7 +264,7 @@ func upRun(opts *UpOptions) error {
 		printDiagnosis(w, d)
 	}
 	if res.ComposeErr != nil && len(rep.Diagnoses) == 0 {
-		fmt.Fprintln(w, lastLinesOf(in.Redact(composeOut), 15))
+		fmt.Fprintln(w, lastLinesOf(in.Redact(composeText), 15))
 	}
 	waiting := 0
 	for _, s := range res.Services {

@@ -534,3 +534,30 @@ func TestDownVolumesAsksFirst(t *testing.T) {
 		t.Fatalf("plain down deleted the volume")
 	}
 }
+
+func TestUpComposeFailureDiagnosed(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "schema.sql")
+	s := newStack(t, fmt.Sprintf(`
+  db:
+    image: IMAGE
+    volumes:
+      - type: bind
+        source: %s
+        target: /schema.sql
+        bind: {create_host_path: false}
+  other:
+    image: IMAGE
+    healthcheck: {disable: true}
+`, missing), "", "db", "other")
+	r := s.run(context.Background(), s.env(), "up", "--json", "--timeout", "3m")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1", r.code)
+	}
+	rep := jsonReport(t, r)
+	if rep.ComposeError == "" || len(rep.Diagnoses) != 1 || rep.Diagnoses[0].Service != "db" || rep.Diagnoses[0].Cause != "mount-missing" {
+		t.Fatalf("want one mount-missing diagnosis for db, got compose error %q, %+v", rep.ComposeError, rep.Diagnoses)
+	}
+	if !strings.Contains(rep.Diagnoses[0].Fix, missing) {
+		t.Errorf("fix: %s", rep.Diagnoses[0].Fix)
+	}
+}

@@ -29,6 +29,7 @@ const (
 	CauseImageMissing     = "image-missing"
 	CauseGrafanaBoth      = "password-and-file"
 	CauseOOM              = "out-of-memory"
+	CauseMountMissing     = "mount-missing"
 )
 
 // DiagnoseAPI is the Engine access diagnosis needs.
@@ -144,11 +145,13 @@ func recognise(ctx context.Context, in DiagnoseInput, s Service, facts ServiceFa
 	case reBindMissing.MatchString(text):
 		p := reBindMissing.FindStringSubmatch(text)[1]
 		p = strings.TrimRight(p, `".,;`)
-		d.Cause = CauseSecretMissing
 		d.Explanation = fmt.Sprintf("%s mounts %s, which does not exist: Docker refuses to create the container.", s.Name, p)
-		d.Fix = fmt.Sprintf("cdb-setup secrets init   # creates every missing secret file, then: %s", in.Rerun)
-		if isDir(p) {
-			d.Cause = CauseSecretIsDir
+		if in.SecretsDir != "" && filepath.Dir(filepath.Clean(p)) == filepath.Clean(in.SecretsDir) {
+			d.Cause = CauseSecretMissing
+			d.Fix = fmt.Sprintf("cdb-setup secrets init   # creates every missing secret file, then: %s", in.Rerun)
+		} else {
+			d.Cause = CauseMountMissing
+			d.Fix = fmt.Sprintf("create %s (a file or folder the compose file mounts; is --repo the full CDB clone?), then: %s", p, in.Rerun)
 		}
 	case reNotDir.MatchString(text) || anySecretIsDir(facts):
 		p := firstSecretDir(facts)

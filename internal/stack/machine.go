@@ -23,6 +23,7 @@ const (
 	ReasonTimeout     = "timeout"
 	ReasonNotCreated  = "not-created"
 	ReasonRemoved     = "removed"
+	ReasonNotReached  = "not-reached"
 )
 
 // LoopDies is how many times a container may die without becoming ready in

@@ -351,13 +351,31 @@ func (w *waiter) result(res WaitResult) WaitResult {
 	return res
 }
 
-// FailNotCreated marks services that never got a container (compose
-// finished, or failed, without creating them).
-func FailNotCreated(res *WaitResult, detail string) {
+// FailNotStarted marks, after compose failed, the services it never
+// created or never started. Where compose's output names some of them
+// (its errors name the container), only those are blamed; the others were
+// merely not reached.
+func FailNotStarted(res *WaitResult, composeOutput string) {
+	var idx []int
+	mentioned := 0
 	for i := range res.Services {
 		s := &res.Services[i]
-		if s.Outcome == Waiting && s.ContainerID == "" {
-			s.Outcome, s.Reason, s.Detail = Failed, ReasonNotCreated, detail
+		if s.Outcome == Waiting && (s.ContainerID == "" || s.State == "created") {
+			idx = append(idx, i)
+			if strings.Contains(composeOutput, s.Name) {
+				mentioned++
+			}
+		}
+	}
+	for _, i := range idx {
+		s := &res.Services[i]
+		s.Outcome, s.Reason = Failed, ReasonNotCreated
+		switch {
+		case mentioned == 0 || strings.Contains(composeOutput, s.Name):
+			s.Detail = "compose could not create or start it"
+		default:
+			s.Detail = "not started: compose stopped at another service's error"
+			s.Reason = ReasonNotReached
 		}
 	}
 }
