@@ -132,7 +132,10 @@ func (s *Service) ApplySnapshot(sn Snapshot, now time.Time) {
 	if s.restartBase > sn.RestartCount {
 		s.restartBase = 0
 	}
-	s.Dies = sn.RestartCount - s.restartBase + boolInt(isDown(sn.State))
+	// The Engine counts a restart when it schedules it, at the death: a
+	// "restarting" container's count already includes its latest death;
+	// an exited one (not restarted) died once more than it restarted.
+	s.Dies = sn.RestartCount - s.restartBase + boolInt(sn.State == "exited" || sn.State == "dead")
 	s.knownAt = laterOf(sn.StartedAt, sn.FinishedAt)
 	s.evaluate(now)
 }

@@ -115,14 +115,24 @@ func TestServiceMachine(t *testing.T) {
 			steps: []step{
 				sn(Snapshot{ContainerID: "a", State: "restarting", RestartPolicy: "unless-stopped", RestartCount: 4, ExitCode: 1, FinishedAt: at(9)}),
 			},
-			outcome: Failed, reason: ReasonRestartLoop, dies: 5,
+			outcome: Failed, reason: ReasonRestartLoop, dies: 4,
 		},
 		{
 			name: "a die already seen by the snapshot is not counted twice",
 			steps: []step{
 				sn(Snapshot{ContainerID: "a", State: "running", HasHealthcheck: true, Health: "starting", RestartPolicy: "always", StartedAt: at(0)}),
-				sn(Snapshot{ContainerID: "a", State: "restarting", RestartPolicy: "always", ExitCode: 1, StartedAt: at(0), FinishedAt: at(1)}),
+				// The Engine counts the restart at the death, before it happens.
+				sn(Snapshot{ContainerID: "a", State: "restarting", RestartPolicy: "always", RestartCount: 1, ExitCode: 1, StartedAt: at(0), FinishedAt: at(1)}),
 				ev(1.0001, "a", "die", 1), // the same death, queued during the inspect
+			},
+			outcome: Waiting, dies: 1,
+		},
+		{
+			name: "the first crash is not a loop even though the Engine already counts its restart",
+			steps: []step{
+				sn(Snapshot{ContainerID: "a", State: "running", HasHealthcheck: true, Health: "starting", RestartPolicy: "unless-stopped", StartedAt: at(0)}),
+				ev(0.5, "a", "die", 1),
+				sn(Snapshot{ContainerID: "a", State: "restarting", HasHealthcheck: true, RestartPolicy: "unless-stopped", RestartCount: 1, ExitCode: 1, StartedAt: at(0), FinishedAt: at(0.5)}),
 			},
 			outcome: Waiting, dies: 1,
 		},
