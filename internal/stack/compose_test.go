@@ -44,6 +44,7 @@ func TestLocateCompose(t *testing.T) {
 	v1 := fakeCompose(t, dir, "docker-compose", "docker-compose version 1.29.2, build unknown")
 	docker := fakeCompose(t, dir, "docker", "Docker Compose version v2.29.7")
 	env := platform.EnvironmentFrom(os.Environ())
+	delete(env, "CDB_SETUP_COMPOSE") // scripts/test.sh sets it; these cases test the fallbacks
 
 	t.Run("CDB_SETUP_COMPOSE first", func(t *testing.T) {
 		e := platform.MapEnvironment{"CDB_SETUP_COMPOSE": v2, "PATH": env["PATH"]}

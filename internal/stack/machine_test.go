@@ -194,3 +194,22 @@ func TestBudget(t *testing.T) {
 		t.Errorf("no healthcheck budget = %s", Budget(Healthcheck{}))
 	}
 }
+
+func TestFailNotStartedBlamesTheNamedService(t *testing.T) {
+	res := WaitResult{Services: []Service{
+		{Name: "db", State: "not created", Outcome: Waiting},
+		{Name: "other", State: "not created", Outcome: Waiting},
+		{Name: "ok", ContainerID: "c", State: "running", Outcome: Ready},
+	}}
+	out := " Container p-db-1  Creating\n Container p-other-1  Creating\n Container p-db-1  Error response from daemon: invalid mount config\n"
+	FailNotStarted(&res, out)
+	if r := res.Services[0]; r.Reason != ReasonNotCreated {
+		t.Errorf("db: %s", r.Reason)
+	}
+	if r := res.Services[1]; r.Reason != ReasonNotReached {
+		t.Errorf("other: %s", r.Reason)
+	}
+	if r := res.Services[2]; r.Outcome != Ready {
+		t.Errorf("a ready service is untouched: %+v", r)
+	}
+}

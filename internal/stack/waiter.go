@@ -352,28 +352,41 @@ func (w *waiter) result(res WaitResult) WaitResult {
 }
 
 // FailNotStarted marks, after compose failed, the services it never
-// created or never started. Where compose's output names some of them
-// (its errors name the container), only those are blamed; the others were
-// merely not reached.
+// created or never started. Where compose's error lines name some of them
+// (" Container cdb-cdb_redis-1  Error response from daemon: ..."), only
+// those are blamed; the others were merely not reached.
 func FailNotStarted(res *WaitResult, composeOutput string) {
+	var errLines []string
+	for _, l := range strings.Split(composeOutput, "\n") {
+		if ll := strings.ToLower(l); strings.Contains(ll, "error") || strings.Contains(ll, "failed") {
+			errLines = append(errLines, l)
+		}
+	}
+	named := func(svc string) bool {
+		for _, l := range errLines {
+			if strings.Contains(l, "-"+svc+"-") || strings.Contains(l, " "+svc+" ") || strings.Contains(l, "/"+svc+"-") || strings.Contains(l, " "+svc+"\t") {
+				return true
+			}
+		}
+		return false
+	}
 	var idx []int
-	mentioned := 0
+	blamed := 0
 	for i := range res.Services {
 		s := &res.Services[i]
 		if s.Outcome == Waiting && (s.ContainerID == "" || s.State == "created") {
 			idx = append(idx, i)
-			if strings.Contains(composeOutput, s.Name) {
-				mentioned++
+			if named(s.Name) {
+				blamed++
 			}
 		}
 	}
 	for _, i := range idx {
 		s := &res.Services[i]
 		s.Outcome, s.Reason = Failed, ReasonNotCreated
-		switch {
-		case mentioned == 0 || strings.Contains(composeOutput, s.Name):
+		if blamed == 0 || named(s.Name) {
 			s.Detail = "compose could not create or start it"
-		default:
+		} else {
 			s.Detail = "not started: compose stopped at another service's error"
 			s.Reason = ReasonNotReached
 		}
