@@ -71,6 +71,10 @@ func buildFakeImage(docker string) error {
 	if err != nil {
 		return err
 	}
+	// The e2e image also has the fake as /bin/test, so the in-container
+	// `test -r` readability check runs (the demo image has no test and
+	// exercises the host-side fallback).
+	df = append(df, []byte("\nCOPY svc /bin/test\n")...)
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), df, 0o644); err != nil {
 		return err
 	}
@@ -278,6 +282,9 @@ func TestUpAllHealthy(t *testing.T) {
 	for _, c := range rep.Checks {
 		if !c.OK {
 			t.Errorf("check %s failed: %s", c.ID, c.Detail)
+		}
+		if strings.HasPrefix(c.ID, "secret-readable") && strings.Contains(c.Detail, "file mode") {
+			t.Errorf("the readability check must run inside the container here: %s", c.Detail)
 		}
 		names = append(names, c.ID)
 	}
@@ -559,5 +566,81 @@ func TestUpComposeFailureDiagnosed(t *testing.T) {
 	}
 	if !strings.Contains(rep.Diagnoses[0].Fix, missing) {
 		t.Errorf("fix: %s", rep.Diagnoses[0].Fix)
+	}
+}
+
+func TestUpSecretUnreadableAfterHealthyIsAFailure(t *testing.T) {
+	// The service reads its secret only later (many apps do): it turns
+	// healthy, and only the post-start check as uid 1000 finds the trap.
+	s := newStack(t, `
+  lazy:
+    image: IMAGE
+    user: "1000:1000"
+    secrets: [postgres_password]
+`, "", "lazy")
+	s.setSecret("POSTGRES_PASSWORD", 0o600)
+	r := s.run(context.Background(), s.env(), "up", "--json", "--timeout", "3m")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1", r.code)
+	}
+	rep := jsonReport(t, r)
+	if len(rep.Checks) != 1 || rep.Checks[0].OK || !strings.Contains(rep.Checks[0].Detail, "cannot read /run/secrets/postgres_password as user 1000:1000") || !strings.Contains(rep.Checks[0].Fix, "chmod 0644") {
+		t.Fatalf("checks: %+v", rep.Checks)
+	}
+}
+
+func TestUpTimeoutIsAFailure(t *testing.T) {
+	s := newStack(t, `
+  slow:
+    image: IMAGE
+    environment: {FAKE_HEALTHY_AFTER: 1h}
+`, "", "slow")
+	r := s.run(context.Background(), s.env(), "up", "--json", "--timeout", "4s")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1: a timeout is a failure, never a warning", r.code)
+	}
+	rep := jsonReport(t, r)
+	if !rep.TimedOut || len(rep.Diagnoses) != 1 || rep.Diagnoses[0].Reason != "timeout" || !strings.Contains(rep.Diagnoses[0].ProbeOutput, "starting:") {
+		t.Fatalf("timed out=%v diagnoses=%+v", rep.TimedOut, rep.Diagnoses)
+	}
+}
+
+func TestUpGrafanaPasswordNeverExported(t *testing.T) {
+	// CDB_STACK.md trap 2: the compose file feeds GF_SECURITY_ADMIN_PASSWORD
+	// from ${GRAFANA_PASSWORD}. A user who exported it would make Grafana see
+	// both it and __FILE and refuse to start; cdb-setup does not pass it on.
+	s := newStack(t, `
+  grafana:
+    image: IMAGE
+    restart: unless-stopped
+    environment:
+      GF_SECURITY_ADMIN_PASSWORD: ${GRAFANA_PASSWORD:-}
+      GF_SECURITY_ADMIN_PASSWORD__FILE: /run/secrets/redis_password
+    secrets: [redis_password]
+`, "", "grafana")
+	env := s.env()
+	env["GRAFANA_PASSWORD"] = "exported-by-an-old-script"
+	if r := s.run(context.Background(), env, "up", "--timeout", "3m"); r.code != 0 {
+		t.Fatalf("exit %d: GRAFANA_PASSWORD reached compose", r.code)
+	}
+}
+
+func TestUpGrafanaPasswordAndFileRecognised(t *testing.T) {
+	s := newStack(t, `
+  grafana:
+    image: IMAGE
+    restart: unless-stopped
+    environment:
+      GF_SECURITY_ADMIN_PASSWORD: set-in-the-compose-file
+      GF_SECURITY_ADMIN_PASSWORD__FILE: /run/secrets/redis_password
+    secrets: [redis_password]
+`, "", "grafana")
+	r := s.run(context.Background(), s.env(), "up", "--json", "--timeout", "3m")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1", r.code)
+	}
+	rep := jsonReport(t, r)
+	if len(rep.Diagnoses) != 1 || rep.Diagnoses[0].Cause != "password-and-file" || !strings.Contains(rep.Diagnoses[0].Fix, "remove GF_SECURITY_ADMIN_PASSWORD") {
+		t.Fatalf("diagnoses: %+v", rep.Diagnoses)
 	}
 }
