@@ -330,7 +330,9 @@ func KeychainDecode(s string) ([]byte, error) {
 	if !ok {
 		return nil, errors.New("the keychain entry was not written by cdb-setup (no encoding prefix)")
 	}
-	b, err := base64.StdEncoding.DecodeString(rest)
+	// Strict: a non-canonical encoding (stray padding bits) is damage, not a
+	// second spelling of the same bytes (found by FuzzKeychainDecode).
+	b, err := base64.StdEncoding.Strict().DecodeString(rest)
 	if err != nil {
 		return nil, fmt.Errorf("the keychain entry is damaged: %w", err)
 	}
