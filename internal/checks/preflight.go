@@ -15,7 +15,9 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 
+	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
 )
 
@@ -32,6 +34,7 @@ type SecretFile struct {
 	Name     string
 	Path     string
 	Services []string
+	Policy   manifest.Secret
 }
 
 // Image is a service's image.
@@ -75,7 +78,7 @@ func (p *Preflight) Checks() []Check {
 	list := []Check{
 		{ID: "docker.engine", Title: "Docker Engine reachable through the current context", Run: p.dockerReachable},
 		{ID: "docker.compose", Title: "Docker Compose v2 available", Run: p.composeAvailable},
-		{ID: "secrets.files", Title: "Every mounted secret file exists", Run: p.secretFiles},
+		{ID: "secrets.files", Title: "Every mounted secret file exists and lints clean", Run: p.secretFiles},
 	}
 	if p.TLSDir != "" {
 		list = append(list, Check{ID: "tls.files", Title: "TLS certificate files present", Run: p.tlsFiles})
@@ -123,7 +126,7 @@ func (p *Preflight) composeAvailable(ctx context.Context) Result {
 }
 
 func (p *Preflight) secretFiles(ctx context.Context) Result {
-	var problems []string
+	var problems, warnings []string
 	fix := "cdb-setup secrets init"
 	for _, s := range p.Secrets {
 		st, err := os.Lstat(s.Path)
@@ -138,20 +141,39 @@ func (p *Preflight) secretFiles(ctx context.Context) Result {
 		case !st.Mode().IsRegular() && st.Mode()&fs.ModeSymlink == 0:
 			problems = append(problems, fmt.Sprintf("%s is not a regular file", s.Path))
 		default:
-			// TODO(lead): use secrets lint (CRLF, BOM, UTF-16, NUL, whitespace)
-			// once internal/secrets/lint.go is on main; until then existence and
-			// file type only.
-			if f, err := os.Open(s.Path); err != nil {
+			data, err := os.ReadFile(s.Path)
+			if err != nil {
 				problems = append(problems, fmt.Sprintf("%s cannot be read: %v", s.Name, err))
-			} else {
-				f.Close()
+				continue
+			}
+			// The byte rules (CRLF, BOM, UTF-16, NUL, whitespace, policy):
+			// a CRLF password passes every healthcheck and still locks
+			// the apps out (CDB_STACK.md trap 1).
+			for _, p := range secrets.Lint(s.Name, data, s.Policy) {
+				switch p.Severity {
+				case secrets.SevError:
+					problems = append(problems, p.Message)
+					if p.Fixable {
+						fix = "cdb-setup secrets fix"
+					} else {
+						fix = "cdb-setup secrets check"
+					}
+				case secrets.SevWarning:
+					warnings = append(warnings, p.Message)
+				}
 			}
 		}
 	}
 	if len(problems) > 0 {
 		return fail(strings.Join(problems, "; "), fix)
 	}
-	return ok(fmt.Sprintf("%d secret files present in %s", len(p.Secrets), dirOf(p.Secrets)))
+	if len(p.Secrets) == 0 {
+		return ok("the started services mount no secret files")
+	}
+	if len(warnings) > 0 {
+		return warn(strings.Join(warnings, "; "), "cdb-setup secrets check")
+	}
+	return ok(fmt.Sprintf("%d secret files present and clean in %s", len(p.Secrets), dirOf(p.Secrets)))
 }
 
 func dirOf(s []SecretFile) string {

@@ -55,12 +55,25 @@ exactly what is wrong and the command that fixes it.`,
 
 	root.AddCommand(NewCmdVersion(f, nil))
 	addCommands(root, f)
+
+	// cobra's `completion bash|zsh|fish|powershell` prints a script meant for
+	// `source <(cdb-setup completion bash)`: machine output, so stdout, not
+	// ErrOut like the rest of cobra's text. Cobra binds the writer when it
+	// creates the command, so create it now with Out in place.
+	root.SetOut(f.IO.Out)
+	root.InitDefaultCompletionCmd()
+	root.SetOut(f.IO.ErrOut)
 	return root
 }
 
 // addCommands registers every command group. Kept apart from NewRootCmd so
 // each group is one line here.
 func addCommands(root *cobra.Command, f *Factory) {
+	root.AddCommand(NewCmdHook(f))
+	root.AddCommand(NewCmdEnv(f))
+	root.AddCommand(NewCmdUninstall(f, nil))
+	root.AddCommand(NewCmdKeychain(f, nil))
+	root.AddCommand(NewCmdSecrets(f))
 	root.AddCommand(NewCmdUp(f, nil), NewCmdDown(f, nil))
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -107,7 +106,7 @@ func loadStack(f *Factory, sf *StackFlags) (*loadedStack, error) {
 	if err != nil {
 		return nil, exitcode.New(exitcode.Usage, err)
 	}
-	dir, err := secretsDir(f)
+	dir, _, err := resolveSecretsDir(f)
 	if err != nil {
 		return nil, err
 	}
@@ -149,29 +148,6 @@ func loadStack(f *Factory, sf *StackFlags) (*loadedStack, error) {
 	}
 	ls.Inv = stack.Invocation{Repo: repo, Files: files, Project: project, Env: env}
 	return ls, nil
-}
-
-// secretsDir is --secrets-path, else SECRETS_PATH, else the default under
-// Documents.
-// TODO(lead): replace with the shared resolver once the secrets commands
-// land (same order: flag, environment, default).
-func secretsDir(f *Factory) (string, error) {
-	dir := f.Global.SecretsPath
-	if dir == "" {
-		dir = f.Env.Getenv("SECRETS_PATH")
-	}
-	if dir == "" {
-		facts, err := f.Facts()
-		if err != nil {
-			return "", err
-		}
-		dir = facts.DefaultSecretsPath()
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", exitcode.Usagef("secrets path %s: %v", dir, err)
-	}
-	return abs, nil
 }
 
 // secretFilesOf lists the secret files the started services mount.

@@ -125,7 +125,8 @@ func upRun(opts *UpOptions) error {
 	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: engine, Compose: compose,
 		Project: ls.Inv.Project, Ports: ls.Model.Ports(ls.Project), Build: opts.Build, Rerun: rerun}
 	for _, u := range ls.secretFiles() {
-		pf.Secrets = append(pf.Secrets, checks.SecretFile{Name: u.Name, Path: u.Path, Services: u.Services})
+		sec, _ := ls.Catalogue.Get(u.Name)
+		pf.Secrets = append(pf.Secrets, checks.SecretFile{Name: u.Name, Path: u.Path, Services: u.Services, Policy: sec.Policy})
 	}
 	if opts.Stack.TLS {
 		dir := filepath.FromSlash(ls.Manifest.TLS.Dir)

@@ -196,6 +196,11 @@ func fileInDir(file, dir string) (string, error) {
 	if strings.ContainsRune(rel, filepath.Separator) || strings.Contains(rel, "/") {
 		return "", fmt.Errorf("file %s is in a subfolder of SECRETS_PATH; only files directly in it are supported", file)
 	}
+	// Dot names are cdb-setup's own (.backup, .NAME.tmp-*): a secret there
+	// would collide with them.
+	if strings.HasPrefix(rel, ".") {
+		return "", fmt.Errorf("file %s has a hidden name; names starting with '.' are reserved for backups and temp files", file)
+	}
 	return rel, nil
 }
 

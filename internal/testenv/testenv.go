@@ -35,8 +35,16 @@ func Need(t testing.TB, ok bool, what string) {
 }
 
 // NeedCommand returns the path of name on PATH, or skips/fails the test.
+//
+// Under Wine only Windows programs run, and the tools these tests drive (git,
+// gitleaks, pre-commit, real shells) are Linux binaries there: such a test
+// is skipped under Wine even in CI, because its Linux run covers the same
+// behaviour and nothing installable could make it run.
 func NeedCommand(t testing.TB, name string) string {
 	t.Helper()
+	if UnderWine() {
+		t.Skipf("%s: Linux programs cannot run under Wine; covered by the Linux run of this test", name)
+	}
 	p, err := exec.LookPath(name)
 	Need(t, err == nil, fmt.Sprintf("command %q on PATH (install it with scripts/test.sh)", name))
 	return p
@@ -68,3 +76,7 @@ func removeTree(dir string) {
 		_ = os.Remove(paths[i])
 	}
 }
+
+// UnderWine reports whether this test binary is a Windows program running
+// under Wine (the CI's way of running the Windows tests on Linux).
+func UnderWine() bool { return underWine() }

@@ -1,0 +1,272 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
+	"github.com/claire-de-binare/cdb-setup/internal/step"
+)
+
+// NewCmdSecrets builds the `cdb-setup secrets` group.
+func NewCmdSecrets(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "secrets",
+		Short: "Create, check, repair and rotate the stack's secret files",
+		Long: `The stack reads its passwords from files in SECRETS_PATH (default
+<Documents>/.secrets/.cdb), one file per secret, exactly the bytes of the
+value: no newline, no BOM, no CR. These commands make and keep them so.
+
+Which secrets exist comes from the compose files' top-level secrets:; how each
+is made (generated, derived, external) from cdb-setup.yaml or the built-in
+CDB default.`,
+	}
+	cmd.AddCommand(NewCmdSecretsInit(f, nil))
+	cmd.AddCommand(NewCmdSecretsCheck(f, nil))
+	cmd.AddCommand(NewCmdSecretsFix(f, nil))
+	cmd.AddCommand(NewCmdSecretsRotate(f, nil))
+	cmd.AddCommand(NewCmdSecretsFromEnv(f, nil))
+	return cmd
+}
+
+// SelectionFlags choose the compose files whose secrets are managed.
+type SelectionFlags struct {
+	Profile  string
+	Overlays []string
+	TLS      bool
+	FileMode string
+}
+
+func (s *SelectionFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&s.Profile, "profile", "", "compose profile (default: the manifest's; without --profile every profile and overlay is read, so every secret any of them mounts exists)")
+	fl.StringSliceVar(&s.Overlays, "overlay", nil, "overlay to include (logging, strict-health, network-isolation, tls); repeatable")
+	fl.BoolVar(&s.TLS, "tls", false, "the TLS overlay is used: the DSN gets sslmode=require")
+	fl.StringVar(&s.FileMode, "file-mode", "", "mode of the secret files, 0600 or 0644 (default: 0644 on Linux, 0600 elsewhere; see the output for why)")
+}
+
+// secretsContext is what every secrets command needs: the repo, the
+// manifest, the folder (and how it was chosen), the catalogue, the file mode.
+type secretsContext struct {
+	Repo       string
+	Manifest   *manifest.Manifest
+	ManifestAt string
+	Dir        string
+	DirSource  string
+	Facts      platform.Facts
+	Catalogue  *secrets.Catalogue
+	Options    secrets.Options
+	ModeWhy    string
+}
+
+// loadSecrets resolves everything a secrets command needs and prints where
+// the folder is and why the file mode, so the user knows what will happen.
+func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
+	sc := &secretsContext{}
+	repo, err := f.RepoDir()
+	if err != nil {
+		return nil, err
+	}
+	sc.Repo = repo
+	m, at, err := manifest.Load(repo)
+	if err != nil {
+		return nil, exitcode.New(exitcode.Failed, err)
+	}
+	sc.Manifest, sc.ManifestAt = m, at
+	cdir := filepath.Join(repo, filepath.FromSlash(m.ComposeDir))
+	if st, err := os.Stat(cdir); err != nil || !st.IsDir() {
+		return nil, exitcode.Environmentf("%s has no %s folder: it is not a clone of the CDB repository (%s); pass --repo DIR with the folder of your clone", repo, m.ComposeDir, at)
+	}
+	facts, err := f.Facts()
+	if err != nil {
+		return nil, err
+	}
+	sc.Facts = facts
+	if sc.Dir, sc.DirSource, err = resolveSecretsDir(f); err != nil {
+		return nil, err
+	}
+
+	overlays := append([]string(nil), sel.Overlays...)
+	if sel.TLS && !containsStr(overlays, "tls") {
+		overlays = append(overlays, "tls")
+	}
+	var files []string
+	if sel.Profile != "" || len(overlays) > 0 {
+		files, err = m.ComposeFiles(manifest.Selection{Profile: sel.Profile, Overlays: overlays})
+		if err != nil {
+			return nil, exitcode.New(exitcode.Usage, err)
+		}
+	}
+	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: repo, Manifest: m, Files: files, Dir: sc.Dir, Env: f.Env})
+	if err != nil {
+		return nil, exitcode.New(exitcode.Failed, err)
+	}
+	sc.Catalogue = cat
+
+	mode, why := secrets.DefaultFileMode(facts)
+	if sel.FileMode != "" {
+		mode, err = secrets.ParseFileMode(sel.FileMode)
+		if err != nil {
+			return nil, exitcode.New(exitcode.Usage, err)
+		}
+		why = fmt.Sprintf("files %04o (--file-mode)", mode)
+	}
+	sc.ModeWhy = why
+	stateDir, _ := f.StateDir()
+	sc.Options = secrets.Options{
+		Catalogue: cat,
+		Mode:      mode,
+		TLS:       sel.TLS || containsStr(overlays, "tls"),
+		Env:       secrets.ComposeEnv(f.Env, cat.Names(), sc.Dir),
+		Repo:      repo,
+		Project:   projectName(f.Env, m),
+		StateDir:  stateDir,
+	}
+	w := f.IO.ErrOut
+	fmt.Fprintf(w, "Secrets folder: %s (%s)\n", sc.Dir, sc.DirSource)
+	fmt.Fprintf(w, "Permissions: %s\n", why)
+	if facts.CloudSync != "" && isInsideDir(sc.Dir, facts.Documents) {
+		fmt.Fprintf(w, "! Documents is synced by %s: the secrets would go to the cloud. Pass --secrets-path with a folder that is not synced (and set SECRETS_PATH to it).\n", facts.CloudSync)
+	}
+	if f.Global.Verbose {
+		fmt.Fprintf(w, "Manifest: %s; compose files: %s\n", at, strings.Join(cat.Files, ", "))
+	}
+	return sc, nil
+}
+
+// preflight stops a command at once when the secrets folder is unusable.
+func preflight(f *Factory, sc *secretsContext) error {
+	if err := secrets.Preflight(f.ctx(), sc.Options); err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "✗ %s\n", err)
+		if fix := step.FixOf(err); fix != "" {
+			fmt.Fprintf(f.IO.ErrOut, "  fix: %s\n", fix)
+		}
+		if f.Global.JSON {
+			_ = writeJSON(f.IO.Out, step.Report{Results: []step.Result{step.Failed("secrets.folder", err, step.FixOf(err))}})
+		}
+		return SilentError(exitcode.Failed)
+	}
+	return nil
+}
+
+// secretsDir is --secrets-path (or CDB_SETUP_SECRETS_PATH), else
+// SECRETS_PATH, else <Documents>/.secrets/.cdb; source says which.
+func secretsDir(f *Factory, facts platform.Facts) (dir, source string) {
+	if f.Global.SecretsPath != "" {
+		return f.Global.SecretsPath, "from --secrets-path"
+	}
+	if v := f.Env.Getenv("SECRETS_PATH"); v != "" {
+		return v, "from SECRETS_PATH"
+	}
+	return facts.DefaultSecretsPath(), "default <Documents>/.secrets/.cdb"
+}
+
+// resolveSecretsDir is the one resolver of the secrets folder for every
+// command group (secrets, keychain, uninstall): secretsDir made absolute and
+// clean, with the source to print ("from --secrets-path", ...).
+func resolveSecretsDir(f *Factory) (dir, source string, err error) {
+	facts, err := f.Facts()
+	if err != nil {
+		return "", "", err
+	}
+	dir, source = secretsDir(f, facts)
+	if !filepath.IsAbs(dir) {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return "", "", exitcode.Usagef("secrets path %s: %v", dir, err)
+		}
+		dir = abs
+	}
+	return filepath.Clean(dir), source, nil
+}
+
+// projectName is what compose calls the project: STACK_NAME, as the CDB
+// files say name: ${STACK_NAME:-cdb}, else the manifest's.
+func projectName(env platform.Environment, m *manifest.Manifest) string {
+	if v := env.Getenv("STACK_NAME"); v != "" {
+		return v
+	}
+	return m.Project
+}
+
+// readValueArg reads a --set NAME=@file / NAME=@- value. Literal values are
+// refused: argv is visible to every user in the process list and stays in
+// shell history.
+func readValueArg(f *Factory, arg string, stdinUsed *bool) (string, []byte, error) {
+	name, src, ok := strings.Cut(arg, "=")
+	if !ok || name == "" {
+		return "", nil, exitcode.Usagef("--set %q: use NAME=@FILE or NAME=@- (stdin)", name)
+	}
+	if !strings.HasPrefix(src, "@") {
+		return "", nil, exitcode.Usagef("--set %s: values are never taken from the command line (other users can see it in the process list); put it in a file and pass %s=@FILE, or pipe it with %s=@-", name, name, name)
+	}
+	src = src[1:]
+	var b []byte
+	var err error
+	if src == "-" {
+		if *stdinUsed {
+			return "", nil, exitcode.Usagef("--set %s=@-: stdin can be read for one secret only", name)
+		}
+		*stdinUsed = true
+		b, err = readAllLimited(f.IO.In)
+	} else {
+		b, err = os.ReadFile(src)
+	}
+	if err != nil {
+		return "", nil, exitcode.Usagef("--set %s: %v", name, err)
+	}
+	v, err := secrets.NormalizeInputFile(b)
+	if err != nil {
+		return "", nil, exitcode.Usagef("--set %s: %v", name, err)
+	}
+	return name, v, nil
+}
+
+func isInsideDir(p, root string) bool {
+	if root == "" {
+		return false
+	}
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// runSecretSteps runs steps like runSteps and ends with one line saying
+// whether anything changed, so a re-run plainly says "already done".
+func runSecretSteps(f *Factory, steps []step.Step, keepGoing bool) error {
+	rep, err := runSteps(f, steps, keepGoing)
+	if f.Global.DryRun || rep.Interrupted || rep.Failed() {
+		return err
+	}
+	changed := 0
+	for _, r := range rep.Results {
+		if r.Status == step.StatusChanged {
+			changed++
+		}
+	}
+	if changed == 0 {
+		fmt.Fprintln(f.IO.ErrOut, "Already done: nothing changed.")
+	} else {
+		fmt.Fprintf(f.IO.ErrOut, "Done: %d change(s).\n", changed)
+	}
+	return err
+}

@@ -1,0 +1,163 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+)
+
+func TestWriteFileAtomicReplacesAndLeavesNoTemp(t *testing.T) {
+	dir := testenv.TempDir(t)
+	p := filepath.Join(dir, "SECRET")
+	if err := os.WriteFile(p, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(p, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	if string(b) != "new" {
+		t.Errorf("content = %q", b)
+	}
+	if runtime.GOOS != "windows" {
+		st, _ := os.Stat(p)
+		if st.Mode().Perm() != 0o644 {
+			t.Errorf("mode = %04o, want 0644 regardless of umask", st.Mode().Perm())
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("folder holds %d entries, want only the file (no temp left)", len(entries))
+	}
+}
+
+func TestWriteFileAtomicFailureKeepsOldFile(t *testing.T) {
+	dir := testenv.TempDir(t)
+	p := filepath.Join(dir, "SECRET")
+	if err := os.WriteFile(p, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A folder where the file should be renamed to is a failure at the
+	// very end: the temp file must go, the old content must stay.
+	target := filepath.Join(dir, "sub")
+	if err := os.MkdirAll(filepath.Join(target, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(target, []byte("new"), 0o600); err == nil {
+		t.Fatal("no error renaming over a folder")
+	}
+	b, _ := os.ReadFile(p)
+	if string(b) != "old" {
+		t.Errorf("old file changed: %q", b)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temp file left behind: %s", e.Name())
+		}
+	}
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	dir := filepath.Join(testenv.TempDir(t), "state")
+	s, err := LoadState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Put(Record{Step: "env.shell", Kind: "rc-block", Target: "/h/.profile"})
+	s.Put(Record{Step: "env.shell", Kind: "rc-block", Target: "/h/.profile", Data: map[string]string{"backup": "/h/.profile.bak"}})
+	s.Put(Record{Step: "hook", Kind: "hook", Target: "/r/.git/hooks/pre-commit"})
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := LoadState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s2.Records) != 2 {
+		t.Fatalf("records = %d, want 2 (the repeat replaced)", len(s2.Records))
+	}
+	if got := s2.Find("rc-block"); len(got) != 1 || got[0].Data["backup"] != "/h/.profile.bak" {
+		t.Errorf("rc-block record = %+v", got)
+	}
+	s2.Delete("hook", "hook", "/r/.git/hooks/pre-commit")
+	if len(s2.Find("hook")) != 0 {
+		t.Error("Delete left the record")
+	}
+}
+
+func TestStateDamagedFileSaysWhatToDo(t *testing.T) {
+	dir := testenv.TempDir(t)
+	if err := os.WriteFile(filepath.Join(dir, StateFileName), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadState(dir)
+	if err == nil || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "move it aside") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestStateDir(t *testing.T) {
+	skipUnixPathsOnWindows(t)
+	cases := []struct {
+		goos string
+		env  MapEnvironment
+		want string
+	}{
+		{"linux", MapEnvironment{"HOME": "/h"}, "/h/.local/state/cdb-setup"},
+		{"linux", MapEnvironment{"HOME": "/h", "XDG_STATE_HOME": "/st"}, "/st/cdb-setup"},
+		{"linux", MapEnvironment{"HOME": "/h", "XDG_STATE_HOME": "relative"}, "/h/.local/state/cdb-setup"},
+		{"darwin", MapEnvironment{"HOME": "/h", "CDB_SETUP_STATE_DIR": "/x"}, "/x"},
+		{"windows", MapEnvironment{"LOCALAPPDATA": "/l"}, "/l/cdb-setup"},
+	}
+	for _, c := range cases {
+		got, err := StateDir(c.env, c.goos)
+		if err != nil || got != filepath.FromSlash(c.want) {
+			t.Errorf("%s %v: %q %v, want %q", c.goos, c.env, got, err, c.want)
+		}
+	}
+}
+
+func TestLockIsExclusiveAndNamesTheHolder(t *testing.T) {
+	p := filepath.Join(testenv.TempDir(t), "lock")
+	l, err := TryLock(p, "cdb-setup secrets init")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TryLock(p, "second"); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second TryLock = %v, want ErrLocked", err)
+	}
+	var holder string
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		l2, err := AcquireLock(ctx, p, "third", func(h string) { holder = h; cancel() })
+		if l2 != nil {
+			l2.Release()
+		}
+		done <- err
+	}()
+	if err := <-done; err == nil || !errors.Is(err, context.Canceled) {
+		t.Errorf("AcquireLock while held = %v, want cancelled", err)
+	}
+	if runtime.GOOS != "windows" && !strings.Contains(holder, "cdb-setup secrets init") {
+		t.Errorf("holder = %q, want the first run's description", holder)
+	}
+	if err := l.Release(); err != nil {
+		t.Fatal(err)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel2()
+	l3, err := AcquireLock(ctx2, p, "fourth", nil)
+	if err != nil {
+		t.Fatalf("lock not free after Release: %v", err)
+	}
+	l3.Release()
+}

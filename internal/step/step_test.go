@@ -1,0 +1,141 @@
+package step
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+// fakeStep records what the runner asked of it. It is a test double for
+// the runner's own logic, not for any OS effect.
+type fakeStep struct {
+	id       string
+	planNone bool
+	planErr  error
+	apply    Status
+	applyErr error
+	onApply  func()
+	log      *[]string
+}
+
+func (s *fakeStep) ID() string { return s.id }
+
+func (s *fakeStep) Plan(ctx context.Context) (Change, error) {
+	*s.log = append(*s.log, "plan "+s.id)
+	return Change{None: s.planNone, Summary: "change " + s.id}, s.planErr
+}
+
+func (s *fakeStep) Apply(ctx context.Context) (Result, error) {
+	*s.log = append(*s.log, "apply "+s.id)
+	if s.onApply != nil {
+		s.onApply()
+	}
+	if s.applyErr != nil {
+		return Result{}, s.applyErr
+	}
+	return Result{Status: s.apply, Detail: s.id + " " + string(s.apply)}, nil
+}
+
+func TestRunPlansEverythingBeforeApplyingAnything(t *testing.T) {
+	var log []string
+	steps := []Step{
+		&fakeStep{id: "a", apply: StatusChanged, log: &log},
+		&fakeStep{id: "b", planNone: true, apply: StatusDone, log: &log},
+	}
+	rep, err := Run(context.Background(), steps, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"plan a", "plan b", "apply a", "apply b"}; !reflect.DeepEqual(log, want) {
+		t.Errorf("order = %v, want %v", log, want)
+	}
+	if len(rep.Plans) != 2 || rep.Plans[0].Step != "a" || !rep.Plans[1].None {
+		t.Errorf("plans = %+v", rep.Plans)
+	}
+	if len(rep.Results) != 2 || rep.Results[0].Step != "a" || rep.Failed() {
+		t.Errorf("results = %+v", rep.Results)
+	}
+}
+
+func TestRunDryRunAppliesNothing(t *testing.T) {
+	var log []string
+	var planned []string
+	rep, err := Run(context.Background(), []Step{&fakeStep{id: "a", log: &log}}, Options{
+		DryRun: true, OnPlan: func(c Change) { planned = append(planned, c.Step) },
+	})
+	if err != nil || len(rep.Results) != 0 {
+		t.Fatalf("dry run: %v %+v", err, rep.Results)
+	}
+	if !reflect.DeepEqual(log, []string{"plan a"}) || !reflect.DeepEqual(planned, []string{"a"}) {
+		t.Errorf("log %v planned %v", log, planned)
+	}
+}
+
+func TestRunStopsAtFirstFailureUnlessKeepGoing(t *testing.T) {
+	for _, keepGoing := range []bool{false, true} {
+		var log []string
+		boom := WithFix(errors.New("disk full"), "free some space")
+		steps := []Step{
+			&fakeStep{id: "a", applyErr: boom, log: &log},
+			&fakeStep{id: "b", apply: StatusChanged, log: &log},
+		}
+		rep, err := Run(context.Background(), steps, Options{KeepGoing: keepGoing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Failed() || rep.Results[0].Fix != "free some space" || rep.Results[0].Detail != "disk full" {
+			t.Errorf("keepGoing=%v: first result %+v", keepGoing, rep.Results[0])
+		}
+		applied := len(rep.Results)
+		if keepGoing && applied != 2 || !keepGoing && applied != 1 {
+			t.Errorf("keepGoing=%v: %d results (%v)", keepGoing, applied, log)
+		}
+	}
+}
+
+func TestRunPlanFailureAppliesNothing(t *testing.T) {
+	var log []string
+	steps := []Step{
+		&fakeStep{id: "a", apply: StatusChanged, log: &log},
+		&fakeStep{id: "b", planErr: errors.New("compose file malformed"), log: &log},
+	}
+	rep, _ := Run(context.Background(), steps, Options{})
+	if !rep.Failed() {
+		t.Fatal("plan failure not reported")
+	}
+	for _, l := range log {
+		if l == "apply a" {
+			t.Error("a step was applied although the plan failed")
+		}
+	}
+}
+
+func TestRunInterruptedBetweenStepsListsWhatWasApplied(t *testing.T) {
+	var log []string
+	ctx, cancel := context.WithCancel(context.Background())
+	steps := []Step{
+		&fakeStep{id: "a", apply: StatusChanged, log: &log, onApply: cancel},
+		&fakeStep{id: "b", apply: StatusChanged, log: &log},
+	}
+	rep, err := Run(ctx, steps, Options{})
+	if !errors.Is(err, context.Canceled) || !rep.Interrupted {
+		t.Fatalf("err %v interrupted %v", err, rep.Interrupted)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Step != "a" {
+		t.Errorf("results = %+v, want exactly the step that completed", rep.Results)
+	}
+	for _, l := range log {
+		if l == "apply b" {
+			t.Error("b was started after the interrupt")
+		}
+	}
+}
+
+func TestFixOf(t *testing.T) {
+	err := WithFix(errors.New("docker is not running"), "start Docker Desktop")
+	wrapped := errors.Join(errors.New("up"), err)
+	if FixOf(wrapped) != "start Docker Desktop" || FixOf(errors.New("x")) != "" || WithFix(nil, "x") != nil {
+		t.Error("FixOf/WithFix")
+	}
+}
