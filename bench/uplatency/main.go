@@ -29,8 +29,8 @@ import (
 
 type config struct {
 	repo, secrets, cdbSetup, compose, project string
-	targets                                  []string
-	rounds, crashRounds                      int
+	targets                                   []string
+	rounds, crashRounds                       int
 }
 
 func main() {
