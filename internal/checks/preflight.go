@@ -54,7 +54,9 @@ type Preflight struct {
 	Compose *stack.Compose
 
 	Project string
-	Secrets []SecretFile
+	// ComposeFiles are the absolute paths of the selected compose files.
+	ComposeFiles []string
+	Secrets      []SecretFile
 	// TLSDir and TLSFiles are checked when the tls overlay is selected.
 	TLSDir   string
 	TLSFiles []string
@@ -119,6 +121,11 @@ func (p *Preflight) composeAvailable(ctx context.Context) Result {
 	}
 	*p.Compose = c
 	if c.V1 {
+		if blockers := stack.V1Blockers(p.ComposeFiles); len(blockers) > 0 {
+			return Result{Status: Fail, Missing: true,
+				Detail: fmt.Sprintf("only the old Python docker-compose %s was found (%s), and it cannot read %s", c.Version, c.Argv[0], strings.Join(blockers, ", ")),
+				Fix:    "install Compose v2: the docker-compose-plugin package (Debian/Ubuntu: Docker's apt repository), or Docker Desktop; then run `cdb-setup up` again"}
+		}
 		return warn(fmt.Sprintf("only the old Python docker-compose %s was found (%s); it %s", c.Version, c.Argv[0], strings.Join(c.Limits(), "; ")),
 			"install Compose v2 (docker-compose-plugin, or Docker Desktop); cdb-setup works with v1 but cannot rely on it")
 	}

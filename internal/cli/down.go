@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/docker/docker/api/types/filters"
@@ -62,6 +63,9 @@ func downRun(opts *DownOptions) error {
 	engine := &checks.Engine{}
 	compose := &stack.Compose{}
 	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: engine, Compose: compose}
+	for _, file := range ls.Files {
+		pf.ComposeFiles = append(pf.ComposeFiles, filepath.Join(ls.Repo, filepath.FromSlash(file)))
+	}
 	all := pf.Checks()
 	outs := checks.RunAll(ctx, all[:2], nil) // Engine and Compose only
 	if failed, missing := checks.Failed(outs); failed {

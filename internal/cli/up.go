@@ -124,6 +124,9 @@ func upRun(opts *UpOptions) error {
 	engine := &checks.Engine{}
 	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: engine, Compose: compose,
 		Project: ls.Inv.Project, Ports: ls.Model.Ports(ls.Project), Build: opts.Build, Rerun: rerun}
+	for _, f := range ls.Files {
+		pf.ComposeFiles = append(pf.ComposeFiles, filepath.Join(ls.Repo, filepath.FromSlash(f)))
+	}
 	for _, u := range ls.secretFiles() {
 		sec, _ := ls.Catalogue.Get(u.Name)
 		pf.Secrets = append(pf.Secrets, checks.SecretFile{Name: u.Name, Path: u.Path, Services: u.Services, Policy: sec.Policy})

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
@@ -48,10 +50,32 @@ func (c Compose) Limits() []string {
 		return nil
 	}
 	return []string{
-		"ignores the top-level `name:` (cdb-setup passes -p, so the project name is still right)",
-		"has no `up --wait` and no `config --format json`",
-		"reads `depends_on: condition:` only in some 1.2x releases and is end-of-life since 2023",
+		"cannot read compose files with a top-level `name:` (CDB's base.yml has one)",
+		"has no `up --wait`, no `include:` and no `config --format json`",
+		"is end-of-life since 2023",
 	}
+}
+
+// V1Blockers names the files v1 refuses outright: its schema knows no
+// top-level name: or include:.
+func V1Blockers(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		var top map[string]any
+		if yaml.Unmarshal(b, &top) != nil {
+			continue
+		}
+		for _, k := range []string{"name", "include"} {
+			if _, ok := top[k]; ok {
+				out = append(out, fmt.Sprintf("%s (top-level %s:)", filepath.Base(p), k))
+			}
+		}
+	}
+	return out
 }
 
 // LookPath is exec.LookPath, injectable for tests.

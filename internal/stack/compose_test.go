@@ -74,6 +74,13 @@ func TestLocateCompose(t *testing.T) {
 		if err != nil || !c.V1 || c.Version != "1.29.2" || len(c.Limits()) == 0 || !strings.Contains(strings.Join(c.Limits(), " "), "name:") {
 			t.Fatalf("%+v %v", c, err)
 		}
+		f := filepath.Join(dir, "base.yml")
+		if err := os.WriteFile(f, []byte("name: ${STACK_NAME:-cdb}\nservices: {}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if b := V1Blockers([]string{f}); len(b) != 1 || !strings.Contains(b[0], "name:") {
+			t.Errorf("blockers: %v", b)
+		}
 	})
 	t.Run("none names the fix", func(t *testing.T) {
 		_, err := LocateCompose(context.Background(), env, func(string) (string, error) { return "", errors.New("not found") })
