@@ -76,7 +76,11 @@ func (t *liveTable) redraw(services []stack.Service) {
 			up = t.now().Sub(s.StartedAt).Round(time.Second).String()
 		}
 		health := s.Health
-		if health == "" && s.State == "running" && !s.HasHealthcheck {
+		switch {
+		case s.State == "exited" || s.State == "restarting" || s.State == "dead":
+			// A stopped container's health is stale; its exit code is the news.
+			health = fmt.Sprintf("exit %d", s.ExitCode)
+		case health == "" && s.State == "running" && !s.HasHealthcheck:
 			health = "-"
 		}
 		streak := ""
