@@ -30,8 +30,9 @@ import (
 const e2eImage = "cdbtstack-fakesvc:e2e"
 
 var (
-	imageOnce sync.Once
-	imageErr  error
+	imageOnce  sync.Once
+	imageErr   error
+	imageBuilt bool
 )
 
 // needStack skips (or under CDB_SETUP_REQUIRE_ALL fails) without a Docker
@@ -45,7 +46,7 @@ func needStack(t *testing.T) {
 	ok := exec.Command(docker, "info").Run() == nil
 	testenv.Need(t, ok, "a running Docker Engine (`docker info` failed)")
 	testenv.Need(t, os.Getenv("CDB_SETUP_COMPOSE") != "", "Compose v2 as CDB_SETUP_COMPOSE (scripts/test.sh builds it from the module cache)")
-	imageOnce.Do(func() { imageErr = buildFakeImage(docker) })
+	imageOnce.Do(func() { imageErr = buildFakeImage(docker); imageBuilt = imageErr == nil })
 	if imageErr != nil {
 		t.Fatalf("build %s: %v", e2eImage, imageErr)
 	}
@@ -88,8 +89,7 @@ func buildFakeImage(docker string) error {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if imageErr == nil {
-		imageOnce.Do(func() {}) // never built: nothing to remove
+	if imageBuilt {
 		_ = exec.Command("docker", "image", "rm", "-f", e2eImage).Run()
 	}
 	os.Exit(code)
