@@ -359,7 +359,7 @@ func TestUpStaleVolumeRecognised(t *testing.T) {
 		t.Fatalf("want the stale-volume cause, got %+v", rep.Diagnoses)
 	}
 	fix := rep.Diagnoses[0].Fix
-	if !strings.Contains(fix, "cdb-setup keychain pull POSTGRES_PASSWORD") || !strings.Contains(fix, "--recreate-volume "+s.project+"_pg_data") {
+	if !strings.Contains(fix, "cdb-setup keychain pull --force") || !strings.Contains(fix, "--recreate-volume "+s.project+"_pg_data") {
 		t.Errorf("fix: %s", fix)
 	}
 	if !strings.Contains(rep.Diagnoses[0].Explanation, "changed later") {

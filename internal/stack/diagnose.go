@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 
@@ -232,8 +233,13 @@ func recognisePassword(ctx context.Context, in DiagnoseInput, s Service, facts S
 		} else {
 			d.Explanation = fmt.Sprintf("the volume %s (created %s) keeps a password that differs from %s.", m.Volume, created.Local().Format(time.DateTime), m.Name)
 		}
-		d.Fix = fmt.Sprintf("either restore the old password: `cdb-setup keychain pull %s` then `%s`; or delete only this volume and its data (asks first): `%s --recreate-volume %s`",
+		d.Fix = fmt.Sprintf("either restore the old %s from the keychain mirror: `cdb-setup keychain pull --force` (backs the current file up first), then `%s`; or delete only this volume and its data (asks first): `%s --recreate-volume %s`",
 			m.Name, in.Rerun, in.Rerun, m.Volume)
+		// `secrets rotate` keeps the previous value in .backup/<NAME>.<UTC>.
+		if bs, _ := filepath.Glob(filepath.Join(filepath.Dir(m.Path), ".backup", m.Name+".*")); len(bs) > 0 {
+			sort.Strings(bs)
+			d.Fix += fmt.Sprintf("; the value before the last rotation is backed up in %s", bs[len(bs)-1])
+		}
 		return
 	}
 }

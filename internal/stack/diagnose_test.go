@@ -70,7 +70,7 @@ func TestDiagnoseRecognisesCauses(t *testing.T) {
 		{"stale volume: the volume predates the secret",
 			fakeEngine{logs: []string{`FATAL:  password authentication failed for user "claire_user"`}, volumeCreate: now.Add(-time.Hour)},
 			running, ServiceFacts{Secrets: []SecretMount{pgMount}}, "", CauseStaleVolume,
-			[]string{"cdb-setup keychain pull POSTGRES_PASSWORD", "--recreate-volume cdb_postgres_data"}},
+			[]string{"cdb-setup keychain pull --force", "--recreate-volume cdb_postgres_data"}},
 		{"password refused without a volume policy",
 			fakeEngine{logs: []string{"WRONGPASS invalid username-password pair"}},
 			running, ServiceFacts{Secrets: []SecretMount{{Name: "REDIS_PASSWORD", Path: secret, Target: "/run/secrets/redis_password"}}}, "", CausePasswordMismatch,
