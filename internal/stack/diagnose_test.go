@@ -138,3 +138,29 @@ func TestDiagnoseEvidenceIsRedacted(t *testing.T) {
 		t.Errorf("evidence: exit %v, %d log lines", d.ProbeExit, len(d.Logs))
 	}
 }
+
+// FuzzDiagnose feeds arbitrary log and compose text through the cause
+// recognisers: they parse text from services we do not control.
+func FuzzDiagnose(f *testing.F) {
+	for _, s := range []string{
+		"bind source path does not exist: /x/REDIS_PASSWORD",
+		"Bind for 127.0.0.1:6379 failed: port is already allocated",
+		"ERROR: Both A and A__FILE are set (but are exclusive)",
+		"cat: /run/secrets/x: Permission denied",
+		"password authentication failed for user \"u\"",
+		"pull access denied", "", "not a directory", ":",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		in := DiagnoseInput{API: fakeEngine{logs: []string{text}}, ComposeOutput: text, SecretsDir: "/x", Rerun: "cdb-setup up",
+			Services: map[string]ServiceFacts{"svc": {Secrets: []SecretMount{{Name: "X", Path: "/x/X", Target: "/run/secrets/x"}}}}}
+		for _, s := range []Service{{Name: "svc", ContainerID: "c", Outcome: Failed, Reason: ReasonUnhealthy}, {Name: "svc", Outcome: Failed, Reason: ReasonNotCreated}} {
+			if d := Diagnose(context.Background(), in, s); d.Fix == "" {
+				t.Fatalf("no fix for %q", text)
+			}
+		}
+		res := WaitResult{Services: []Service{{Name: "svc", Outcome: Waiting}}}
+		FailNotStarted(&res, text)
+	})
+}
