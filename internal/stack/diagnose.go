@@ -188,7 +188,8 @@ func recognise(ctx context.Context, in DiagnoseInput, s Service, facts ServiceFa
 		}
 		d.Cause = CausePortConflict
 		d.Explanation = fmt.Sprintf("%s publishes %s, which something else already holds.", s.Name, orUnknown(addr))
-		d.Fix = fmt.Sprintf("stop what holds the port (`cdb-setup doctor` names it; `docker ps --filter publish=%s` for a container), then: %s", portOf(addr), in.Rerun)
+		port := portOf(addr)
+		d.Fix = fmt.Sprintf("stop what holds port %s — a container: `docker ps --filter publish=%s`; a process: `lsof -iTCP:%s -sTCP:LISTEN` (Windows: `netstat -ano | findstr :%s`) — then: %s", port, port, port, port, in.Rerun)
 	case reImage.MatchString(text):
 		d.Cause = CauseImageMissing
 		d.Explanation = fmt.Sprintf("the image %s is not on this machine and could not be pulled.", orUnknown(facts.Image))
