@@ -54,9 +54,15 @@ type Preflight struct {
 	Compose *stack.Compose
 
 	Project string
-	// ComposeFiles are the absolute paths of the selected compose files.
+	// ComposeFiles are the absolute paths of the selected compose files;
+	// ComposeDir is where compose reads .env from.
 	ComposeFiles []string
-	Secrets      []SecretFile
+	ComposeDir   string
+	// SecretNames and SecretsDir tell secret-named variables apart
+	// (secrets.ComposeEnv's rule).
+	SecretNames []string
+	SecretsDir  string
+	Secrets     []SecretFile
 	// TLSDir and TLSFiles are checked when the tls overlay is selected.
 	TLSDir   string
 	TLSFiles []string
@@ -81,6 +87,7 @@ func (p *Preflight) Checks() []Check {
 		{ID: "docker.engine", Title: "Docker Engine reachable through the current context", Run: p.dockerReachable},
 		{ID: "docker.compose", Title: "Docker Compose v2 available", Run: p.composeAvailable},
 		{ID: "secrets.files", Title: "Every mounted secret file exists and lints clean", Run: p.secretFiles},
+		{ID: "compose.dotenv", Title: "Compose's .env holds no secret values", Run: p.composeDotEnv},
 	}
 	if p.TLSDir != "" {
 		list = append(list, Check{ID: "tls.files", Title: "TLS certificate files present", Run: p.tlsFiles})

@@ -68,3 +68,30 @@ func TestPortsFreeNamesTheHolder(t *testing.T) {
 		t.Errorf("after close: %+v", r)
 	}
 }
+
+func TestComposeDotEnv(t *testing.T) {
+	dir := t.TempDir()
+	compose := filepath.Join(dir, "dev.yml")
+	if err := os.WriteFile(compose, []byte("services:\n  g:\n    environment:\n      GF_SECURITY_ADMIN_PASSWORD: ${GRAFANA_PASSWORD}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &Preflight{ComposeDir: dir, ComposeFiles: []string{compose}, SecretNames: []string{"GRAFANA_PASSWORD"}, SecretsDir: "/s"}
+	write := func(s string) {
+		if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("STACK_NAME=cdb\n# GRAFANA_PASSWORD=old\nexport GRAFANA_PASSWORD=\"Sup3rSecretValue\"\n")
+	r := p.composeDotEnv(context.Background())
+	if r.Status != Fail || !strings.Contains(r.Detail, "GRAFANA_PASSWORD") || strings.Contains(r.Detail+r.Fix, "Sup3rSecretValue") {
+		t.Fatalf("%+v", r)
+	}
+	write("STACK_NAME=cdb\nREDIS_PASSWORD=abc\n")
+	if r := p.composeDotEnv(context.Background()); r.Status != Warn {
+		t.Errorf("an unused secret in .env is a warning: %+v", r)
+	}
+	write("STACK_NAME=cdb\nGRAFANA_PASSWORD=\n")
+	if r := p.composeDotEnv(context.Background()); r.Status != OK {
+		t.Errorf("an empty value is fine: %+v", r)
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/composefile"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
 )
@@ -127,7 +129,15 @@ func loadStack(f *Factory, sf *StackFlags) (*loadedStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	ls := &loadedStack{Repo: repo, Manifest: m, Source: src, Files: files, SecretsDir: dir, Catalogue: cat, Env: env, Project: loaded.Project, Warnings: loaded.Warnings}
+	ls := &loadedStack{Repo: repo, Manifest: m, Source: src, Files: files, SecretsDir: dir, Catalogue: cat, Env: env, Project: loaded.Project}
+	for _, w := range loaded.Warnings {
+		// CDB's dev.yml feeds GF_SECURITY_ADMIN_PASSWORD from
+		// ${GRAFANA_PASSWORD}; it is blank on purpose (trap 2).
+		if m := unsetVarRe.FindStringSubmatch(w); m != nil && isSecretVar(m[1], cat.Names(), dir) {
+			w += " (intentional: cdb-setup never passes secret values to compose; the service reads the secret file)"
+		}
+		ls.Warnings = append(ls.Warnings, w)
+	}
 	var absent []string
 	for _, t := range m.Targets {
 		if _, ok := loaded.Project.Services[t]; ok {
@@ -148,6 +158,15 @@ func loadStack(f *Factory, sf *StackFlags) (*loadedStack, error) {
 	}
 	ls.Inv = stack.Invocation{Repo: repo, Files: files, Project: project, Env: env}
 	return ls, nil
+}
+
+var unsetVarRe = regexp.MustCompile(`The "([^"]+)" variable is not set`)
+
+// isSecretVar reports whether compose's environment leaves name out
+// because it is named like a secret.
+func isSecretVar(name string, names []string, dir string) bool {
+	_, kept := secrets.ComposeEnv(platform.MapEnvironment{name: "x"}, names, dir)[name]
+	return !kept
 }
 
 // secretFilesOf lists the secret files the started services mount.

@@ -127,6 +127,8 @@ func upRun(opts *UpOptions) error {
 	for _, f := range ls.Files {
 		pf.ComposeFiles = append(pf.ComposeFiles, filepath.Join(ls.Repo, filepath.FromSlash(f)))
 	}
+	pf.ComposeDir = filepath.Dir(pf.ComposeFiles[0])
+	pf.SecretNames, pf.SecretsDir = ls.Catalogue.Names(), ls.SecretsDir
 	for _, u := range ls.secretFiles() {
 		sec, _ := ls.Catalogue.Get(u.Name)
 		pf.Secrets = append(pf.Secrets, checks.SecretFile{Name: u.Name, Path: u.Path, Services: u.Services, Policy: sec.Policy})
