@@ -211,7 +211,8 @@ func (s *Service) evaluate(at time.Time) {
 		case s.Health == "unhealthy":
 			decide(Failed, ReasonUnhealthy, fmt.Sprintf("unhealthy after %d failed probes", max(s.FailingStreak, 1)))
 		case !s.HasHealthcheck && s.inspected:
-			s.Dies, s.restartBase = 0, s.restartCount
+			// Deaths are not forgiven here: without a healthcheck, "running"
+			// is also the brief moment between two crashes of a loop.
 			decide(Ready, "", "running (no healthcheck)")
 		default:
 			if s.Outcome == Ready {

@@ -111,6 +111,16 @@ func TestServiceMachine(t *testing.T) {
 			outcome: Ready,
 		},
 		{
+			name: "restart loop of a service without a healthcheck",
+			steps: []step{
+				sn(Snapshot{ContainerID: "a", State: "running", RestartPolicy: "always", StartedAt: at(0)}),
+				ev(0.2, "a", "die", 1),
+				ev(0.4, "a", "start"),
+				ev(0.6, "a", "die", 1),
+			},
+			outcome: Failed, reason: ReasonRestartLoop, dies: 2,
+		},
+		{
 			name: "restart loop from the Engine's restart count when joining late",
 			steps: []step{
 				sn(Snapshot{ContainerID: "a", State: "restarting", RestartPolicy: "unless-stopped", RestartCount: 4, ExitCode: 1, FinishedAt: at(9)}),
