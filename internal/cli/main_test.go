@@ -18,5 +18,7 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	cleanupE2E()
+	os.Exit(code)
 }

@@ -82,6 +82,7 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdDoctor(f, nil))
 	root.AddCommand(NewCmdKeychain(f, nil))
 	root.AddCommand(NewCmdSecrets(f))
+	root.AddCommand(NewCmdUp(f, nil), NewCmdDown(f, nil))
 }
 
 // Main runs the command line and returns the process exit code.

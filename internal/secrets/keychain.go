@@ -330,7 +330,13 @@ func KeychainDecode(s string) ([]byte, error) {
 	if !ok {
 		return nil, errors.New("the keychain entry was not written by cdb-setup (no encoding prefix)")
 	}
-	b, err := base64.StdEncoding.DecodeString(rest)
+	// Strict: a non-canonical encoding (stray padding bits) is damage, not a
+	// second spelling of the same bytes (found by FuzzKeychainDecode).
+	// The decoder also skips CR and LF; we never write them, so they are damage too.
+	if strings.ContainsAny(rest, "\r\n") {
+		return nil, errors.New("the keychain entry is damaged: line breaks in its encoding")
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(rest)
 	if err != nil {
 		return nil, fmt.Errorf("the keychain entry is damaged: %w", err)
 	}

@@ -1,0 +1,97 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/claire-de-binare/cdb-setup/internal/stack"
+)
+
+func TestSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "REDIS_PASSWORD"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "SMTP_USER"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := &Preflight{Secrets: []SecretFile{
+		{Name: "REDIS_PASSWORD", Path: filepath.Join(dir, "REDIS_PASSWORD"), Services: []string{"cdb_redis"}},
+		{Name: "POSTGRES_PASSWORD", Path: filepath.Join(dir, "POSTGRES_PASSWORD"), Services: []string{"cdb_postgres"}},
+		{Name: "SMTP_USER", Path: filepath.Join(dir, "SMTP_USER"), Services: []string{"cdb_grafana"}},
+	}}
+	r := p.secretFiles(context.Background())
+	if r.Status != Fail || !strings.Contains(r.Detail, "POSTGRES_PASSWORD is missing (mounted by cdb_postgres)") || !strings.Contains(r.Detail, "is a folder") {
+		t.Fatalf("%+v", r)
+	}
+	if !strings.Contains(r.Fix, "cdb-setup secrets init") {
+		t.Errorf("fix: %s", r.Fix)
+	}
+}
+
+func TestTLSFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"ca.crt", "redis.crt"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("pem"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &Preflight{TLSDir: dir, TLSFiles: []string{"ca.crt", "redis.crt", "redis.key"}}
+	if r := p.tlsFiles(context.Background()); r.Status != Fail || !strings.Contains(r.Detail, "redis.key") || strings.Contains(r.Detail, "ca.crt") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestPortsFreeNamesTheHolder(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	p := &Preflight{Engine: &Engine{}, Rerun: "cdb-setup up", Ports: []stack.Port{{Service: "cdb_redis", HostIP: "127.0.0.1", Port: port, Proto: "tcp"}}}
+	r := p.portsFree(context.Background())
+	if r.Status != Fail || !strings.Contains(r.Detail, fmt.Sprintf("127.0.0.1:%d (cdb_redis) is held by", port)) {
+		t.Fatalf("%+v", r)
+	}
+	if runtime.GOOS == "linux" && !strings.Contains(r.Detail, fmt.Sprintf("(pid %d)", os.Getpid())) {
+		t.Errorf("on Linux the holding process is named: %s", r.Detail)
+	}
+	ln.Close()
+	if r := p.portsFree(context.Background()); r.Status != OK {
+		t.Errorf("after close: %+v", r)
+	}
+}
+
+func TestComposeDotEnv(t *testing.T) {
+	dir := t.TempDir()
+	compose := filepath.Join(dir, "dev.yml")
+	if err := os.WriteFile(compose, []byte("services:\n  g:\n    environment:\n      GF_SECURITY_ADMIN_PASSWORD: ${GRAFANA_PASSWORD}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &Preflight{ComposeDir: dir, ComposeFiles: []string{compose}, SecretNames: []string{"GRAFANA_PASSWORD"}, SecretsDir: "/s"}
+	write := func(s string) {
+		if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("STACK_NAME=cdb\n# GRAFANA_PASSWORD=old\nexport GRAFANA_PASSWORD=\"Sup3rSecretValue\"\n")
+	r := p.composeDotEnv(context.Background())
+	if r.Status != Fail || !strings.Contains(r.Detail, "GRAFANA_PASSWORD") || strings.Contains(r.Detail+r.Fix, "Sup3rSecretValue") {
+		t.Fatalf("%+v", r)
+	}
+	write("STACK_NAME=cdb\nREDIS_PASSWORD=abc\n")
+	if r := p.composeDotEnv(context.Background()); r.Status != Warn {
+		t.Errorf("an unused secret in .env is a warning: %+v", r)
+	}
+	write("STACK_NAME=cdb\nGRAFANA_PASSWORD=\n")
+	if r := p.composeDotEnv(context.Background()); r.Status != OK {
+		t.Errorf("an empty value is fine: %+v", r)
+	}
+}

@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/spf13/cobra"
+
+	"github.com/claire-de-binare/cdb-setup/internal/checks"
+	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/stack"
+)
+
+// DownOptions are the inputs of `cdb-setup down`.
+type DownOptions struct {
+	F     *Factory
+	Stack StackFlags
+	// Volumes also deletes the project's volumes (postgres and Grafana data,
+	// and the passwords they keep) after listing them and asking.
+	Volumes bool
+}
+
+// NewCmdDown wires `cdb-setup down`.
+func NewCmdDown(f *Factory, runF func(*DownOptions) error) *cobra.Command {
+	opts := &DownOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "down",
+		Short: "Stop and remove the stack's containers (volumes are kept unless --volumes)",
+		Long: `Stop and remove the containers and networks of the stack, with the same
+profile and overlay flags as up. Volumes — the databases, and the passwords
+postgres and Grafana were initialised with — are kept unless --volumes is
+given; then they are listed and you are asked first.`,
+		Example: `  cdb-setup down
+  cdb-setup down --volumes       # lists the volumes and asks before deleting`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return downRun(opts)
+		},
+	}
+	opts.Stack.register(cmd)
+	cmd.Flags().BoolVar(&opts.Volumes, "volumes", false, "also delete the stack's volumes and their data (lists them and asks first)")
+	return cmd
+}
+
+func downRun(opts *DownOptions) error {
+	f := opts.F
+	w := f.IO.ErrOut
+	ctx := f.ctx()
+	ls, err := loadStack(f, &opts.Stack)
+	if err != nil {
+		return err
+	}
+	facts, err := f.Facts()
+	if err != nil {
+		return err
+	}
+	engine := &checks.Engine{}
+	compose := &stack.Compose{}
+	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: engine, Compose: compose}
+	for _, file := range ls.Files {
+		pf.ComposeFiles = append(pf.ComposeFiles, filepath.Join(ls.Repo, filepath.FromSlash(file)))
+	}
+	all := pf.Checks()
+	outs := checks.RunAll(ctx, all[:2], nil) // Engine and Compose only
+	if failed, missing := checks.Failed(outs); failed {
+		for _, o := range outs {
+			printCheck(w, o)
+		}
+		if missing {
+			return SilentError(exitcode.Environment)
+		}
+		return SilentError(exitcode.Failed)
+	}
+	defer engine.Client.Close()
+
+	sub := []string{"down"}
+	var vols []volume.Volume
+	if opts.Volumes {
+		list, err := engine.Client.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", stack.LabelProject+"="+ls.Inv.Project))})
+		if err != nil {
+			return fmt.Errorf("list the volumes of %s: %w", ls.Inv.Project, err)
+		}
+		for _, v := range list.Volumes {
+			if v != nil {
+				vols = append(vols, *v)
+			}
+		}
+		sub = append(sub, "--volumes")
+	}
+	if f.Global.DryRun {
+		fmt.Fprintln(w, "Plan (dry run, nothing will change):")
+		fmt.Fprintf(w, "  • %s\n", compose.CommandLine(ls.Inv, sub...))
+		for _, v := range vols {
+			fmt.Fprintf(w, "  • delete volume %s (created %s)\n", v.Name, v.CreatedAt)
+		}
+		return nil
+	}
+	if opts.Volumes {
+		if len(vols) == 0 {
+			fmt.Fprintf(w, "No volumes of project %s exist; nothing to delete besides containers.\n", ls.Inv.Project)
+		} else {
+			fmt.Fprintf(w, "--volumes deletes these volumes and every byte in them:\n")
+			for _, v := range vols {
+				fmt.Fprintf(w, "  - %s (created %s)\n", v.Name, v.CreatedAt)
+			}
+			fmt.Fprintln(w, "Postgres and Grafana are initialised again with the current secrets on the next `cdb-setup up`.")
+			ok, err := confirmYes(f, "Delete these volumes?")
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return exitcode.New(exitcode.Failed, fmt.Errorf("not confirmed: nothing was stopped or deleted (run without --volumes to keep the data)"))
+			}
+		}
+	}
+	fmt.Fprintf(w, "Stopping: %s\n", compose.CommandLine(ls.Inv, sub...))
+	var out strings.Builder
+	if _, err := compose.Run(ctx, ls.Inv, &out, sub...); err != nil {
+		fmt.Fprint(w, out.String())
+		return err
+	}
+	if opts.Volumes {
+		fmt.Fprintf(w, "✓ stack %s stopped and removed, %d volume(s) deleted\n", ls.Inv.Project, len(vols))
+	} else {
+		fmt.Fprintf(w, "✓ stack %s stopped and removed; volumes kept (`cdb-setup down --volumes` deletes them)\n", ls.Inv.Project)
+	}
+	return nil
+}

@@ -1,0 +1,219 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/spf13/cobra"
+
+	"github.com/claire-de-binare/cdb-setup/internal/composefile"
+	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
+	"github.com/claire-de-binare/cdb-setup/internal/stack"
+)
+
+// StackFlags are the stack selection flags `up` and `down` share, named
+// after stack_up.ps1's switches.
+type StackFlags struct {
+	Profile          string
+	Logging          bool
+	StrictHealth     bool
+	NetworkIsolation bool
+	TLS              bool
+	// ProjectName overrides the manifest's project (as STACK_NAME did), e.g.
+	// to run a second copy of a stack side by side.
+	ProjectName string
+}
+
+func (s *StackFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&s.Profile, "profile", "", "compose profile from cdb-setup.yaml (default: the manifest's default, dev for CDB)")
+	fl.BoolVar(&s.Logging, "logging", false, "add the logging overlay (alertmanager, loki, promtail)")
+	fl.BoolVar(&s.StrictHealth, "strict-health", false, "add the strict healthcheck overlays")
+	fl.BoolVar(&s.NetworkIsolation, "network-isolation", false, "add the internal-network overlay")
+	fl.BoolVar(&s.TLS, "tls", false, "add the TLS overlay (checks the certificate files first)")
+	fl.StringVar(&s.ProjectName, "project-name", "", "compose project name (default: the manifest's project) [CDB_SETUP_PROJECT]")
+}
+
+// Selection turns the flags into a manifest selection, overlays in the
+// order stack_up.ps1 added them.
+func (s *StackFlags) Selection() manifest.Selection {
+	sel := manifest.Selection{Profile: s.Profile}
+	for _, o := range []struct {
+		on   bool
+		name string
+	}{{s.Logging, "logging"}, {s.StrictHealth, "strict-health"}, {s.NetworkIsolation, "network-isolation"}, {s.TLS, "tls"}} {
+		if o.on {
+			sel.Overlays = append(sel.Overlays, o.name)
+		}
+	}
+	return sel
+}
+
+// args renders the flags back for "run this again" fixes.
+func (s *StackFlags) args() []string {
+	var a []string
+	if s.Profile != "" {
+		a = append(a, "--profile", s.Profile)
+	}
+	for _, o := range []struct {
+		on   bool
+		flag string
+	}{{s.Logging, "--logging"}, {s.StrictHealth, "--strict-health"}, {s.NetworkIsolation, "--network-isolation"}, {s.TLS, "--tls"}} {
+		if o.on {
+			a = append(a, o.flag)
+		}
+	}
+	if s.ProjectName != "" {
+		a = append(a, "--project-name", s.ProjectName)
+	}
+	return a
+}
+
+// loadedStack is everything up and down derive from the repo and flags.
+type loadedStack struct {
+	Repo       string
+	Manifest   *manifest.Manifest
+	Source     string
+	Files      []string
+	SecretsDir string
+	Catalogue  *secrets.Catalogue
+	Env        map[string]string
+	Project    *types.Project
+	Targets    []string
+	Model      *stack.Model
+	Inv        stack.Invocation
+	Warnings   []string
+}
+
+// loadStack reads the manifest and compose files for the selection. Compose's
+// environment is built once here (secrets.ComposeEnv) and used for every
+// compose call and for reading the model, so both see the same variables.
+func loadStack(f *Factory, sf *StackFlags) (*loadedStack, error) {
+	repo, err := f.RepoDir()
+	if err != nil {
+		return nil, err
+	}
+	m, src, err := manifest.Load(repo)
+	if err != nil {
+		return nil, exitcode.New(exitcode.Failed, err)
+	}
+	files, err := m.ComposeFiles(sf.Selection())
+	if err != nil {
+		return nil, exitcode.New(exitcode.Usage, err)
+	}
+	dir, _, err := resolveSecretsDir(f)
+	if err != nil {
+		return nil, err
+	}
+	ctx := f.ctx()
+	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: repo, Manifest: m, Files: files, Dir: dir, Env: f.Env})
+	if err != nil {
+		return nil, err
+	}
+	env := secrets.ComposeEnv(f.Env, cat.Names(), dir)
+	project := sf.ProjectName
+	if project == "" {
+		project = f.Env.Getenv("CDB_SETUP_PROJECT")
+	}
+	if project == "" {
+		project = m.Project
+	}
+	loaded, err := composefile.Load(ctx, composefile.Options{Repo: repo, Files: files, Env: env, ProjectName: project})
+	if err != nil {
+		return nil, err
+	}
+	ls := &loadedStack{Repo: repo, Manifest: m, Source: src, Files: files, SecretsDir: dir, Catalogue: cat, Env: env, Project: loaded.Project}
+	for _, w := range loaded.Warnings {
+		// CDB's dev.yml feeds GF_SECURITY_ADMIN_PASSWORD from
+		// ${GRAFANA_PASSWORD}; it is blank on purpose (trap 2).
+		if m := unsetVarRe.FindStringSubmatch(w); m != nil && isSecretVar(m[1], cat.Names(), dir) {
+			w += " (intentional: cdb-setup never passes secret values to compose; the service reads the secret file)"
+		}
+		ls.Warnings = append(ls.Warnings, w)
+	}
+	var absent []string
+	for _, t := range m.Targets {
+		if _, ok := loaded.Project.Services[t]; ok {
+			ls.Targets = append(ls.Targets, t)
+		} else {
+			absent = append(absent, t)
+		}
+	}
+	if len(ls.Targets) == 0 {
+		return nil, exitcode.New(exitcode.Failed, fmt.Errorf("none of the target services (%s) is defined by %s: check targets: in %s", strings.Join(m.Targets, ", "), strings.Join(files, ", "), src))
+	}
+	if len(absent) > 0 {
+		ls.Warnings = append(ls.Warnings, fmt.Sprintf("this profile does not define %s; waiting for the other targets", strings.Join(absent, ", ")))
+	}
+	ls.Model, err = stack.BuildModel(loaded.Project, m, ls.Targets, dir)
+	if err != nil {
+		return nil, exitcode.New(exitcode.Failed, err)
+	}
+	ls.Inv = stack.Invocation{Repo: repo, Files: files, Project: project, Env: env}
+	return ls, nil
+}
+
+var unsetVarRe = regexp.MustCompile(`The "([^"]+)" variable is not set`)
+
+// isSecretVar reports whether compose's environment leaves name out
+// because it is named like a secret.
+func isSecretVar(name string, names []string, dir string) bool {
+	_, kept := secrets.ComposeEnv(platform.MapEnvironment{name: "x"}, names, dir)[name]
+	return !kept
+}
+
+// secretFilesOf lists the secret files the started services mount.
+func (ls *loadedStack) secretFiles() []secretUse {
+	byName := map[string]*secretUse{}
+	for _, svc := range ls.Model.Start {
+		for _, m := range ls.Model.Services[svc].Secrets {
+			u := byName[m.Name]
+			if u == nil {
+				u = &secretUse{Name: m.Name, Path: m.Path}
+				byName[m.Name] = u
+			}
+			u.Services = append(u.Services, svc)
+		}
+	}
+	out := make([]secretUse, 0, len(byName))
+	for _, u := range byName {
+		out = append(out, *u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+type secretUse struct {
+	Name     string
+	Path     string
+	Services []string
+}
+
+// redactor hides every secret value of the stack in text shown to the user
+// (logs and probe output of a failed service could echo a password).
+func (ls *loadedStack) redactor() func(string) string {
+	var values []string
+	for _, s := range ls.Catalogue.Secrets {
+		b, err := os.ReadFile(s.Path)
+		if err != nil {
+			continue
+		}
+		v := strings.TrimRight(string(b), "\r\n")
+		if len(v) >= 4 {
+			values = append(values, v)
+		}
+	}
+	return func(s string) string {
+		for _, v := range values {
+			s = strings.ReplaceAll(s, v, "[redacted]")
+		}
+		return s
+	}
+}

@@ -1,0 +1,302 @@
+package stack
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+)
+
+// CheckResult is the outcome of one post-start check.
+type CheckResult struct {
+	ID      string `json:"id"`
+	Service string `json:"service"`
+	OK      bool   `json:"ok"`
+	// Skipped: the check could not run here (Detail says why); not a failure.
+	Skipped bool   `json:"skipped,omitempty"`
+	Detail  string `json:"detail"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+// readSecret reads a password exactly as the service gets it (the file's
+// bytes). It stays in this process: never in argv, env or output.
+func readSecret(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return string(b), nil
+}
+
+// RunFunctional runs one manifest check against the running stack: a
+// healthcheck such as pg_isready passes while the password is wrong, so
+// cdb-setup logs in with the password from the file, as the apps do.
+// volume is the compose volume that keeps this password ("" if none).
+func RunFunctional(ctx context.Context, c manifest.Check, secretPath, rerun, volume string) CheckResult {
+	r := CheckResult{ID: "functional." + c.Kind, Service: c.Service}
+	pw, err := readSecret(secretPath)
+	if err != nil {
+		r.Detail, r.Fix = err.Error(), "cdb-setup secrets init"
+		return r
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	switch c.Kind {
+	case "postgres-login":
+		err = postgresLogin(ctx, c, pw)
+	case "redis-auth":
+		err = redisAuth(ctx, c.Address, pw)
+	case "http-basic-auth":
+		err = httpBasicAuth(ctx, c, pw)
+	default:
+		err = fmt.Errorf("unknown check kind %q", c.Kind)
+	}
+	if err != nil {
+		r.Detail = fmt.Sprintf("%s: %v", c.Service, err)
+		switch {
+		case errors.Is(err, errRefused) && volume != "":
+			r.Fix = fmt.Sprintf("%s keeps the password it was initialised with in the volume %s: restore the %s it was initialised with from the keychain mirror with `cdb-setup keychain pull --force` (backs the current file up first) and run `%s`, or delete only that volume and its data (asks first): `%s --recreate-volume %s`", c.Service, volume, c.Secret, rerun, rerun, volume)
+		case errors.Is(err, errRefused):
+			r.Fix = fmt.Sprintf("`cdb-setup secrets check` finds CRLF, BOM or whitespace in %s; if %s was changed while the service ran, restart it: `%s`", c.Secret, c.Secret, rerun)
+		default:
+			r.Fix = fmt.Sprintf("is %s published on %s? check the compose file's ports:, then: %s", c.Service, c.Address, rerun)
+		}
+		return r
+	}
+	r.OK = true
+	switch c.Kind {
+	case "postgres-login":
+		r.Detail = fmt.Sprintf("%s: login as %s to %s on %s with the password from %s", c.Service, c.User, c.Database, c.Address, c.Secret)
+	case "redis-auth":
+		r.Detail = fmt.Sprintf("%s: AUTH on %s with the password from %s", c.Service, c.Address, c.Secret)
+	default:
+		r.Detail = fmt.Sprintf("%s: GET %s as %s with the password from %s", c.Service, c.Path, c.User, c.Secret)
+	}
+	return r
+}
+
+var errRefused = errors.New("the password from the secret file was refused")
+
+func postgresLogin(ctx context.Context, c manifest.Check, pw string) error {
+	host, port, err := net.SplitHostPort(c.Address)
+	if err != nil {
+		return fmt.Errorf("address %q: %v", c.Address, err)
+	}
+	// Build the config without the password in any string (a parse error
+	// would echo the connection string); the password is set on the struct.
+	cfg, err := pgconn.ParseConfig(fmt.Sprintf("host=%s port=%s user=%s dbname=%s sslmode=prefer connect_timeout=10", host, port, quoteConn(c.User), quoteConn(c.Database)))
+	if err != nil {
+		return err
+	}
+	cfg.Password = pw
+	conn, err := pgconn.ConnectConfig(ctx, cfg)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "28P01" || strings.Contains(err.Error(), "password authentication failed") {
+			return fmt.Errorf("%w: postgres says password authentication failed for user %s", errRefused, c.User)
+		}
+		return fmt.Errorf("connect to %s: %v", c.Address, err)
+	}
+	return conn.Close(ctx)
+}
+
+func quoteConn(s string) string {
+	if s == "" {
+		return "''"
+	}
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+func redisAuth(ctx context.Context, addr, pw string) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %v", addr, err)
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	// One RESP array: AUTH <password>. Bulk strings carry any byte.
+	cmd := fmt.Sprintf("*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n*1\r\n$4\r\nPING\r\n", len(pw), pw)
+	if _, err := conn.Write([]byte(cmd)); err != nil {
+		return fmt.Errorf("send AUTH: %v", err)
+	}
+	r := bufio.NewReader(conn)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("read AUTH reply: %v", err)
+	}
+	line = strings.TrimSpace(line)
+	if !strings.HasPrefix(line, "+OK") {
+		return fmt.Errorf("%w: redis answered %s", errRefused, Shorten(line, 80))
+	}
+	if line, _ = r.ReadString('\n'); !strings.HasPrefix(line, "+PONG") {
+		return fmt.Errorf("PING after AUTH answered %q", strings.TrimSpace(line))
+	}
+	return nil
+}
+
+func httpBasicAuth(ctx context.Context, c manifest.Check, pw string) error {
+	url := "http://" + c.Address + c.Path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth(c.User, pw)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %v", url, err)
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return fmt.Errorf("%w: GET %s as %s answered %s", errRefused, c.Path, c.User, resp.Status)
+	case resp.StatusCode >= 300:
+		return fmt.Errorf("GET %s answered %s", url, resp.Status)
+	}
+	return nil
+}
+
+// ExecAPI is what the in-container readability check needs.
+type ExecAPI interface {
+	ContainerInspect(ctx context.Context, containerID string) (container.InspectResponse, error)
+	ContainerExecCreate(ctx context.Context, containerID string, options container.ExecOptions) (container.ExecCreateResponse, error)
+	ContainerExecStart(ctx context.Context, execID string, config container.ExecStartOptions) error
+	ContainerExecInspect(ctx context.Context, execID string) (container.ExecInspect, error)
+}
+
+// SecretReadability proves that a container's own user can read a mounted
+// secret (CDB_STACK.md trap 3): `test -r` inside the container as that user.
+// Images without `test` (FROM scratch) fall back to the host file's owner
+// and mode against the container's uid, which is what a native Linux engine
+// enforces. An image found to lack `test` is remembered, so its other
+// containers skip the failing exec (it costs a runtime start each time).
+type SecretReadability struct {
+	API    ExecAPI
+	mu     sync.Mutex
+	noTest map[string]bool // image ID → has no `test`
+}
+
+// Check runs the check for one mount of one container.
+func (sr *SecretReadability) Check(ctx context.Context, service, containerID string, m SecretMount) CheckResult {
+	r := CheckResult{ID: "secret-readable." + m.Name, Service: service}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	ci, err := sr.API.ContainerInspect(ctx, containerID)
+	if err != nil {
+		r.Detail = fmt.Sprintf("%s: inspect: %v", service, err)
+		return r
+	}
+	user := ""
+	if ci.Config != nil {
+		user = ci.Config.User
+	}
+	who := "root"
+	if user != "" {
+		who = "user " + user
+	}
+	sr.mu.Lock()
+	skipExec := sr.noTest[ci.Image]
+	sr.mu.Unlock()
+	if !skipExec {
+		code, execErr := execExitCode(ctx, sr.API, containerID, user, []string{"test", "-r", m.Target})
+		switch {
+		case execErr == nil && code == 0:
+			r.OK = true
+			r.Detail = fmt.Sprintf("%s can read %s as %s", service, m.Target, who)
+			return r
+		case execErr == nil && code == 1:
+			r.Detail = fmt.Sprintf("%s cannot read %s as %s", service, m.Target, who)
+			r.Fix = chmodFix(dirOf(m.Path), m.Path)
+			return r
+		}
+		sr.mu.Lock()
+		if sr.noTest == nil {
+			sr.noTest = map[string]bool{}
+		}
+		sr.noTest[ci.Image] = true
+		sr.mu.Unlock()
+	}
+	// No `test` in the image: decide from the host file.
+	ok, why, known := hostReadable(m.Path, user)
+	switch {
+	case !known:
+		r.OK, r.Skipped = true, true
+		r.Detail = fmt.Sprintf("%s: %s not checked (%s)", service, m.Target, why)
+	case ok:
+		r.OK = true
+		r.Detail = fmt.Sprintf("%s can read %s as %s (%s)", service, m.Target, who, why)
+	default:
+		r.Detail = fmt.Sprintf("%s cannot read %s as %s (%s)", service, m.Target, who, why)
+		r.Fix = chmodFix(dirOf(m.Path), m.Path)
+	}
+	return r
+}
+
+func execExitCode(ctx context.Context, api ExecAPI, id, user string, cmd []string) (int, error) {
+	ex, err := api.ContainerExecCreate(ctx, id, container.ExecOptions{User: user, Cmd: cmd})
+	if err != nil {
+		return -1, err
+	}
+	if err := api.ContainerExecStart(ctx, ex.ID, container.ExecStartOptions{Detach: true}); err != nil {
+		return -1, err
+	}
+	for {
+		in, err := api.ContainerExecInspect(ctx, ex.ID)
+		if err != nil {
+			return -1, err
+		}
+		if !in.Running {
+			if in.ExitCode == 126 || in.ExitCode == 127 {
+				return in.ExitCode, fmt.Errorf("%s is not available in the container", cmd[0])
+			}
+			return in.ExitCode, nil
+		}
+		select {
+		case <-ctx.Done():
+			return -1, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// parseUser splits a container's "uid[:gid]" user; names cannot be resolved
+// from outside the image.
+func parseUser(user string) (uid, gid int, ok bool) {
+	if user == "" {
+		return 0, 0, true
+	}
+	u, g, hasG := strings.Cut(user, ":")
+	uid, err := strconv.Atoi(u)
+	if err != nil {
+		return 0, 0, false
+	}
+	gid = -1
+	if hasG {
+		if gid, err = strconv.Atoi(g); err != nil {
+			gid = -1
+		}
+	}
+	return uid, gid, true
+}
+
+func dirOf(p string) string {
+	i := strings.LastIndexAny(p, `/\`)
+	if i < 0 {
+		return "."
+	}
+	return p[:i]
+}

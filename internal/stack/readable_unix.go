@@ -1,0 +1,40 @@
+//go:build unix
+
+package stack
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// hostReadable decides whether uid (from the container's "uid[:gid]" user)
+// can read path through a bind mount on a native Linux engine, where the
+// kernel checks the host file's owner and mode. known is false where that
+// cannot be decided (a user name, Docker Desktop's file sharing).
+func hostReadable(path, user string) (ok bool, why string, known bool) {
+	uid, gid, numeric := parseUser(user)
+	if !numeric {
+		return false, "the container's user is a name, not a uid", false
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return false, err.Error(), true
+	}
+	sys, isUnix := st.Sys().(*syscall.Stat_t)
+	if !isUnix {
+		return false, "no owner information", false
+	}
+	mode := st.Mode().Perm()
+	why = fmt.Sprintf("file mode %04o, owner %d:%d", mode, sys.Uid, sys.Gid)
+	switch {
+	case uid == 0:
+		return true, why, true
+	case uint32(uid) == sys.Uid:
+		return mode&0o400 != 0, why, true
+	case gid >= 0 && uint32(gid) == sys.Gid:
+		return mode&0o040 != 0, why, true
+	default:
+		return mode&0o004 != 0, why, true
+	}
+}
