@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
@@ -18,30 +19,7 @@ import (
 // setupBuilders wires each area of the wizard's plan to the package that
 // does it. An area left nil is shown as "not available in this version":
 // when a package lands, its builder goes here (one line each).
-//
-// TODO(lead), when `up` lands: Up: upBuilder(f), with
-//
-//	func upBuilder(f *Factory) setup.Builder {
-//		return func(_ context.Context, in setup.Input) ([]step.Step, error) {
-//			ov := in.Answers.Overlays
-//			sf := StackFlags{Profile: in.Answers.Profile, Logging: wizardWants(ov, "logging"),
-//				StrictHealth: wizardWants(ov, "strict-health"), NetworkIsolation: wizardWants(ov, "network-isolation"), TLS: wizardWants(ov, "tls")}
-//			return []step.Step{&setup.CommandStep{StepID: "stack.up", Fix: "cdb-setup up",
-//				Summary: "start the stack (" + in.Answers.Profile + ") and wait until every service is healthy",
-//				Done:    "the stack is up and every service is healthy",
-//				Run: func(ctx context.Context) error {
-//					g := *f.Global // up's own --json report must not mix with the wizard's
-//					g.JSON, g.SecretsPath = false, in.Answers.SecretsPath
-//					fc := *f
-//					fc.Global, fc.Context = &g, ctx
-//					return upRun(&UpOptions{F: &fc, Stack: sf})
-//				}}}, nil
-//		}
-//	}
-//
-// up runs its own preflight (volumes vs secrets, ports, Docker), so
-// Preflight stays nil. Doctor: append the stack's checks (same shape as
-// doctor.Check) in doctor.Checks.
+
 func setupBuilders(f *Factory) setup.Builders {
 	return setup.Builders{
 		KeychainRestore: keychainRestoreBuilder,
@@ -49,6 +27,9 @@ func setupBuilders(f *Factory) setup.Builders {
 		KeychainPush:    keychainPushBuilder,
 		Persist:         persistBuilder(f),
 		Hook:            hookBuilder,
+		// up runs its own preflight (Docker, Compose, secrets, ports,
+		// images), so there is no separate Preflight area.
+		Up: upBuilder(f),
 	}
 }
 
@@ -184,4 +165,50 @@ func wizardWants(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// upBuilder: `cdb-setup up` with the chosen profile and overlays, as one
+// step (it prints its own preflight and live service table while it runs).
+func upBuilder(f *Factory) setup.Builder {
+	return func(_ context.Context, in setup.Input) ([]step.Step, error) {
+		ov := in.Answers.Overlays
+		sf := StackFlags{Profile: in.Answers.Profile, Logging: wizardWants(ov, "logging"),
+			StrictHealth: wizardWants(ov, "strict-health"), NetworkIsolation: wizardWants(ov, "network-isolation"), TLS: wizardWants(ov, "tls")}
+		profile := in.Answers.Profile
+		if len(ov) > 0 {
+			profile += " + " + strings.Join(ov, ", ")
+		}
+		return []step.Step{&setup.CommandStep{
+			StepID:  "stack.up",
+			Summary: "start the stack (" + profile + ") and wait until every service is healthy",
+			Targets: in.Manifest.Targets,
+			Done:    "the stack is up and every service is healthy",
+			Fix:     "cdb-setup up" + upFlags(sf),
+			Run: func(ctx context.Context) error {
+				// up's own --json report must not mix with the wizard's, and
+				// it must use the folder just chosen.
+				g := *f.Global
+				g.JSON, g.SecretsPath = false, in.Answers.SecretsPath
+				fc := *f
+				fc.Global, fc.Context = &g, ctx
+				return upRun(&UpOptions{F: &fc, Stack: sf})
+			},
+		}}, nil
+	}
+}
+
+func upFlags(sf StackFlags) string {
+	s := ""
+	if sf.Profile != "" {
+		s += " --profile " + sf.Profile
+	}
+	for _, o := range []struct {
+		flag string
+		on   bool
+	}{{"--logging", sf.Logging}, {"--strict-health", sf.StrictHealth}, {"--network-isolation", sf.NetworkIsolation}, {"--tls", sf.TLS}} {
+		if o.on {
+			s += " " + o.flag
+		}
+	}
+	return s
 }

@@ -228,6 +228,7 @@ func ParseYAML(b []byte) (Answers, error) {
 		}
 		return Answers{}, fmt.Errorf("answers file: %w", redactYAMLError(err))
 	}
+	a.Overlays, a.Persist = noneList(a.Overlays), noneList(a.Persist)
 	if err := a.Validate(); err != nil {
 		return Answers{}, fmt.Errorf("answers file: %w", err)
 	}
@@ -362,7 +363,30 @@ func parseYesNo(v string) (bool, error) {
 // SaveYAML renders the answers without secret values, for the state
 // folder (the next run's defaults) and `--dry-run` output.
 func (a Answers) SaveYAML() ([]byte, error) {
-	return yaml.Marshal(a.WithoutSecrets())
+	a = a.WithoutSecrets()
+	// An explicit "none" is an answer; omitempty would drop an empty list
+	// and the next run would ask again (or, without a terminal, fail).
+	if a.Overlays != nil && len(a.Overlays) == 0 {
+		a.Overlays = []string{"none"}
+	}
+	if a.Persist != nil && len(a.Persist) == 0 {
+		a.Persist = []string{"none"}
+	}
+	return yaml.Marshal(a)
+}
+
+// noneList reads [none] (and "none" among others) as the empty answer.
+func noneList(l []string) []string {
+	if l == nil {
+		return nil
+	}
+	out := []string{}
+	for _, x := range l {
+		if !strings.EqualFold(strings.TrimSpace(x), "none") {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // ExpandHome resolves a leading ~ in the secrets path.

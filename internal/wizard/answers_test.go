@@ -129,6 +129,21 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// "none" survives a save and a load: it is an answer, not a missing one.
+func TestNoneRoundTrip(t *testing.T) {
+	b, err := (Answers{SecretsPath: absDir, Persist: []string{}, Overlays: []string{}}).SaveYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ParseYAML(b)
+	if err != nil || a.Persist == nil || len(a.Persist) != 0 || a.Overlays == nil || len(a.Overlays) != 0 {
+		t.Fatalf("%+v %v\n%s", a, err, b)
+	}
+	if m := a.Missing(Offer{Persist: true, PersistTargets: []string{PersistShells}}); len(m) != 0 {
+		t.Errorf("missing after reload: %v", m)
+	}
+}
+
 func TestExpandHome(t *testing.T) {
 	if got := (Answers{SecretsPath: "~/s/.cdb"}).ExpandHome("/h").SecretsPath; got != filepath.Join("/h", "s", ".cdb") {
 		t.Errorf("got %q", got)
