@@ -219,24 +219,40 @@ func wizardRun(o *WizardOptions) error {
 		return exitcode.New(exitcode.Environment, err)
 	}
 	in := setup.Input{Answers: ans, Facts: s.facts, Repo: s.repo, Manifest: s.man, Env: f.Env, StateDir: s.stateDir, State: st}
-	steps, err := setup.Plan(ctx, in, *o.Builders)
+	groups, err := setup.PlanGroups(ctx, in, *o.Builders)
 	if err != nil {
 		return exitcode.New(exitcode.Failed, err)
 	}
 
-	// The plan: every change before anything happens.
-	planRep, err := step.Run(ctx, steps, step.Options{DryRun: true, KeepGoing: true})
-	if err != nil {
-		return err
-	}
-	placeholders := map[string]bool{}
-	for _, st := range steps {
-		if setup.IsPlaceholder(st) {
-			placeholders[st.ID()] = true
+	// The plan: every change before anything happens. An area whose plan
+	// fails while an earlier area still has changes to make is planned
+	// again once those are made (its failure may be what they fix).
+	var planRep step.Report
+	placeholders, deferred := map[string]bool{}, map[string]bool{}
+	pending := false
+	for _, g := range groups {
+		rep, err := step.Run(ctx, g, step.Options{DryRun: true, KeepGoing: true})
+		if err != nil {
+			return err
+		}
+		for _, st := range g {
+			if setup.IsPlaceholder(st) {
+				placeholders[st.ID()] = true
+			}
+		}
+		planRep.Plans = append(planRep.Plans, rep.Plans...)
+		for _, r := range rep.Results {
+			if r.Status == step.StatusFailed && pending {
+				deferred[r.Step] = true
+			}
+			planRep.Results = append(planRep.Results, r)
+		}
+		for _, c := range rep.Plans {
+			pending = pending || (!c.None && !placeholders[c.Step])
 		}
 	}
-	todo := printPlan(w, planRep, placeholders)
-	if planRep.Failed() {
+	todo := printPlan(w, planRep, placeholders, deferred)
+	if planFailed(planRep, deferred) {
 		fmt.Fprintln(w, "Nothing was changed. Fix the problem above and run cdb-setup again.")
 		if f.Global.JSON {
 			_ = writeJSON(f.IO.Out, wizardJSON{Answers: ans.WithoutSecrets(), Plan: planRep.Plans, Results: planRep.Results})
@@ -247,9 +263,6 @@ func wizardRun(o *WizardOptions) error {
 		fmt.Fprintln(w, "Dry run: nothing was changed.")
 		if f.Global.JSON {
 			return writeJSON(f.IO.Out, wizardJSON{Answers: ans.WithoutSecrets(), Plan: planRep.Plans, Results: planRep.Results})
-		}
-		if planRep.Failed() {
-			return SilentError(exitcode.Failed)
 		}
 		return nil
 	}
@@ -267,11 +280,26 @@ func wizardRun(o *WizardOptions) error {
 		}
 	}
 
-	// Apply, one line per step as it finishes.
+	// Apply, one line per step as it finishes, area by area (each planned
+	// again first, so it sees what the areas before it did).
 	fmt.Fprintln(w)
-	rep, runErr := step.Run(ctx, steps, step.Options{
-		OnResult: func(r step.Result) { printWizardResult(w, r) },
-	})
+	var rep step.Report
+	var runErr error
+	for _, g := range groups {
+		r, err := step.Run(ctx, g, step.Options{OnResult: func(r step.Result) { printWizardResult(w, r) }})
+		rep.Plans = append(rep.Plans, r.Plans...)
+		rep.Results = append(rep.Results, r.Results...)
+		if r.Interrupted {
+			rep.Interrupted = true
+		}
+		if err != nil || r.Interrupted || r.Failed() {
+			runErr = err
+			break
+		}
+	}
+	if rep.Interrupted {
+		runErr = nil
+	}
 	if err := st.Save(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("save state: %w", err)
 	}
@@ -290,6 +318,16 @@ func wizardRun(o *WizardOptions) error {
 		return SilentError(exitcode.Failed)
 	}
 	return nil
+}
+
+// planFailed: a plan failure that no earlier change can resolve.
+func planFailed(rep step.Report, deferred map[string]bool) bool {
+	for _, r := range rep.Results {
+		if r.Status == step.StatusFailed && !deferred[r.Step] {
+			return true
+		}
+	}
+	return false
 }
 
 type wizardJSON struct {
@@ -553,7 +591,7 @@ func dockerContext(f *Factory) string {
 }
 
 // printPlan lists every change and returns how many would change something.
-func printPlan(w io.Writer, rep step.Report, placeholders map[string]bool) int {
+func printPlan(w io.Writer, rep step.Report, placeholders, deferred map[string]bool) int {
 	fmt.Fprintln(w, "The plan:")
 	todo := 0
 	for _, c := range rep.Plans {
@@ -572,9 +610,13 @@ func printPlan(w io.Writer, rep step.Report, placeholders map[string]bool) int {
 		}
 	}
 	for _, r := range rep.Results {
+		if deferred[r.Step] {
+			fmt.Fprintf(w, "  … %s (checked again after the changes above)\n", r.Detail)
+			continue
+		}
 		printWizardResult(w, r)
 	}
-	if todo == 0 && !rep.Failed() {
+	if todo == 0 && !planFailed(rep, deferred) {
 		fmt.Fprintln(w, "Everything is already done ✓")
 	}
 	return todo

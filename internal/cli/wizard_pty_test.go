@@ -210,6 +210,8 @@ func TestWizardInTerminal(t *testing.T) {
 	tm.Send("\r")
 	tm.WaitFor("Install the gitleaks pre-commit hook?")
 	tm.Send("n")
+	tm.WaitFor("Start the stack now?")
+	tm.Send("n")
 	tm.WaitFor("The plan:")
 	tm.WaitFor(secretsDir)
 	tm.WaitFor("gitleaks pre-commit hook: skipped (you chose no hook)")
@@ -265,6 +267,8 @@ func TestWizardInTerminal(t *testing.T) {
 	tm.Send("\r")
 	tm.WaitFor("Install the gitleaks pre-commit hook?")
 	tm.Send("\r") // the last answer (no) is the default now
+	tm.WaitFor("Start the stack now?")
+	tm.Send("\r")
 	tm.WaitFor("Everything is already done ✓")
 	tm.WaitFor("Everything already done ✓")
 	if code := tm.Exit(); code != 0 {
@@ -346,6 +350,8 @@ func TestWizardAccessibleInTerminal(t *testing.T) {
 	tm.Send("0\r") // keep the pre-selected "shells"
 	tm.WaitFor("Install the gitleaks pre-commit hook?")
 	tm.Send("n\r")
+	tm.WaitFor("Start the stack now?")
+	tm.Send("n\r")
 	tm.WaitFor("The plan:")
 	tm.WaitFor("Apply these")
 	tm.Send("y\r")
@@ -380,6 +386,8 @@ func TestWizardNarrowTerminal(t *testing.T) {
 	tm.WaitFor("Make SECRETS_PATH")
 	tm.Send("\r")
 	tm.WaitFor("Install the gitleaks")
+	tm.Send("n")
+	tm.WaitFor("Start the stack")
 	tm.Send("n")
 	tm.WaitFor("Apply these")
 	tm.Send("y")

@@ -381,7 +381,7 @@ func TestWizardInstallsHookWithRealGitleaks(t *testing.T) {
 	code := h.run(t, func(o *WizardOptions) {
 		b := setupBuilders(o.F)
 		o.Builders = &b
-	}, "--yes")
+	}, "--yes", "--start=false")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, h.err.String())
 	}

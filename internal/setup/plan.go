@@ -81,30 +81,51 @@ func Areas(a wizard.Answers, b Builders) []Area {
 	}
 }
 
-// Plan returns every step of the setup, in order: first remembering the
+// Plan is PlanGroups flattened.
+func Plan(ctx context.Context, in Input, b Builders) ([]step.Step, error) {
+	groups, err := PlanGroups(ctx, in, b)
+	if err != nil {
+		return nil, err
+	}
+	var out []step.Step
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out, nil
+}
+
+// PlanGroups returns every step of the setup, in order, one group per area:
+// a group is planned and applied after the groups before it have applied,
+// because an area's plan can depend on what an earlier one changes (the
+// keychain restores POSTGRES_PASSWORD, then init finds the DSN consistent).
+//
+// First remembering the
 // answers (so a re-run offers the same), then each area's steps, or one
 // step that says why the area is skipped. An area this version cannot do is
 // "not available" whatever the answer (the question was not asked).
-func Plan(ctx context.Context, in Input, b Builders) ([]step.Step, error) {
-	steps := []step.Step{&SaveAnswers{Dir: in.StateDir, Answers: in.Answers}}
+func PlanGroups(ctx context.Context, in Input, b Builders) ([][]step.Step, error) {
+	groups := [][]step.Step{{&SaveAnswers{Dir: in.StateDir, Answers: in.Answers}}}
+	add := func(s ...step.Step) { groups = append(groups, s) }
 	for _, ar := range Areas(in.Answers, b) {
 		switch {
 		case ar.ID == "stack.preflight" && ar.Build == nil && b.Up != nil:
 			// `up` runs its own preflight checks first; no separate area.
 			continue
 		case ar.Build == nil:
-			steps = append(steps, Unavailable{Area: ar.ID, Title: ar.Title})
+			add(Unavailable{Area: ar.ID, Title: ar.Title})
 		case !ar.Wanted:
-			steps = append(steps, Declined{Area: ar.ID, Title: ar.Title, Why: ar.Why})
+			add(Declined{Area: ar.ID, Title: ar.Title, Why: ar.Why})
 		default:
 			s, err := ar.Build(ctx, in)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", ar.Title, err)
 			}
-			steps = append(steps, s...)
+			if len(s) > 0 {
+				add(s...)
+			}
 		}
 	}
-	return steps, nil
+	return groups, nil
 }
 
 // Unavailable stands for an area this version of cdb-setup cannot do yet. It
