@@ -225,17 +225,19 @@ func wizardRun(o *WizardOptions) error {
 	}
 
 	// The plan: every change before anything happens. An area whose plan
-	// fails while an earlier area still has changes to make is planned
-	// again once those are made (its failure may be what they fix).
+	// fails while an earlier area that feeds it (the keychain restore, the
+	// secret files) still has changes to make is planned again once those
+	// are made: its failure may be what they fix. Any other plan failure
+	// stops the run before anything changes.
 	var planRep step.Report
 	placeholders, deferred := map[string]bool{}, map[string]bool{}
 	pending := false
 	for _, g := range groups {
-		rep, err := step.Run(ctx, g, step.Options{DryRun: true, KeepGoing: true})
+		rep, err := step.Run(ctx, g.Steps, step.Options{DryRun: true, KeepGoing: true})
 		if err != nil {
 			return err
 		}
-		for _, st := range g {
+		for _, st := range g.Steps {
 			if setup.IsPlaceholder(st) {
 				placeholders[st.ID()] = true
 			}
@@ -248,7 +250,7 @@ func wizardRun(o *WizardOptions) error {
 			planRep.Results = append(planRep.Results, r)
 		}
 		for _, c := range rep.Plans {
-			pending = pending || (!c.None && !placeholders[c.Step])
+			pending = pending || (g.Feeds && !c.None && !placeholders[c.Step])
 		}
 	}
 	todo := printPlan(w, planRep, placeholders, deferred)
@@ -286,7 +288,7 @@ func wizardRun(o *WizardOptions) error {
 	var rep step.Report
 	var runErr error
 	for _, g := range groups {
-		r, err := step.Run(ctx, g, step.Options{OnResult: func(r step.Result) { printWizardResult(w, r) }})
+		r, err := step.Run(ctx, g.Steps, step.Options{OnResult: func(r step.Result) { printWizardResult(w, r) }})
 		rep.Plans = append(rep.Plans, r.Plans...)
 		rep.Results = append(rep.Results, r.Results...)
 		if r.Interrupted {

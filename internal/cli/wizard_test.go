@@ -455,3 +455,64 @@ func TestWizardWarnsAboutCloudSyncedDocuments(t *testing.T) {
 		}
 	}
 }
+
+// needsStep's plan fails until another step has made its file.
+type needsStep struct{ id, needs string }
+
+func (s needsStep) ID() string { return s.id }
+func (s needsStep) Plan(context.Context) (step.Change, error) {
+	if _, err := os.Stat(s.needs); err != nil {
+		return step.Change{}, step.WithFix(fmt.Errorf("%s is missing", filepath.Base(s.needs)), "make it")
+	}
+	return step.Change{Step: s.id, None: true, Summary: s.id + " consistent"}, nil
+}
+func (s needsStep) Apply(context.Context) (step.Result, error) {
+	return step.Result{Step: s.id, Status: step.StatusDone, Detail: s.id + " consistent"}, nil
+}
+
+func TestWizardPlanFailureAnEarlierAreaFixes(t *testing.T) {
+	h := newWizardHarness(t)
+	restored := filepath.Join(h.home, "keychain.restore")
+	withNeeds := func(o *WizardOptions) {
+		b := h.builders(nil)
+		b.Secrets = func(context.Context, setup.Input) ([]step.Step, error) {
+			return []step.Step{needsStep{id: "secrets.dsn", needs: restored}}, nil
+		}
+		o.Builders = b
+		o.KeychainAnswers = func(context.Context) bool { return true }
+	}
+	if code := h.run(t, withNeeds, "--yes"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	if !strings.Contains(h.err.String(), "… plan: keychain.restore is missing (checked again after the changes above)") || !strings.Contains(h.err.String(), "✓ secrets.dsn consistent") {
+		t.Errorf("%s", h.err.String())
+	}
+	// Nothing before it to fix it: the plan stops the run before any change.
+	os.Remove(restored)
+	code := h.run(t, func(o *WizardOptions) {
+		withNeeds(o)
+		o.Builders.KeychainRestore = nil
+	}, "--yes")
+	if code != exitcode.Failed || !strings.Contains(h.err.String(), "Nothing was changed. Fix the problem above") {
+		t.Errorf("exit %d\n%s", code, h.err.String())
+	}
+}
+
+// A plan failure in an area nothing before it feeds (the hook) stops the
+// first run before any change, even though other areas have work to do.
+func TestWizardUnrelatedPlanFailureStopsBeforeChanges(t *testing.T) {
+	h := newWizardHarness(t)
+	code := h.run(t, func(o *WizardOptions) {
+		b := h.builders(nil)
+		b.Hook = func(context.Context, setup.Input) ([]step.Step, error) {
+			return []step.Step{needsStep{id: "hook.gitleaks", needs: filepath.Join(h.home, "gitleaks")}}, nil
+		}
+		o.Builders = b
+	}, "--yes")
+	if code != exitcode.Failed || !strings.Contains(h.err.String(), "✗ plan: gitleaks is missing") {
+		t.Fatalf("exit %d\n%s", code, h.err.String())
+	}
+	if _, err := os.Stat(filepath.Join(h.home, "secrets.init")); err == nil {
+		t.Error("an area was applied although the plan failed")
+	}
+}

@@ -81,6 +81,18 @@ func Areas(a wizard.Answers, b Builders) []Area {
 	}
 }
 
+// Group is the steps of one area.
+type Group struct {
+	Area  string
+	Steps []step.Step
+	// Feeds is true when later areas' plans read what this area writes
+	// (the secret files): a later plan failure may be fixed by it.
+	Feeds bool
+}
+
+// feeds lists the areas whose changes later plans depend on.
+var feeds = map[string]bool{"keychain.restore": true, "secrets": true}
+
 // Plan is PlanGroups flattened.
 func Plan(ctx context.Context, in Input, b Builders) ([]step.Step, error) {
 	groups, err := PlanGroups(ctx, in, b)
@@ -89,7 +101,7 @@ func Plan(ctx context.Context, in Input, b Builders) ([]step.Step, error) {
 	}
 	var out []step.Step
 	for _, g := range groups {
-		out = append(out, g...)
+		out = append(out, g.Steps...)
 	}
 	return out, nil
 }
@@ -103,10 +115,10 @@ func Plan(ctx context.Context, in Input, b Builders) ([]step.Step, error) {
 // answers (so a re-run offers the same), then each area's steps, or one
 // step that says why the area is skipped. An area this version cannot do is
 // "not available" whatever the answer (the question was not asked).
-func PlanGroups(ctx context.Context, in Input, b Builders) ([][]step.Step, error) {
-	groups := [][]step.Step{{&SaveAnswers{Dir: in.StateDir, Answers: in.Answers}}}
-	add := func(s ...step.Step) { groups = append(groups, s) }
+func PlanGroups(ctx context.Context, in Input, b Builders) ([]Group, error) {
+	groups := []Group{{Area: "wizard.answers", Steps: []step.Step{&SaveAnswers{Dir: in.StateDir, Answers: in.Answers}}}}
 	for _, ar := range Areas(in.Answers, b) {
+		add := func(s ...step.Step) { groups = append(groups, Group{Area: ar.ID, Steps: s, Feeds: feeds[ar.ID]}) }
 		switch {
 		case ar.ID == "stack.preflight" && ar.Build == nil && b.Up != nil:
 			// `up` runs its own preflight checks first; no separate area.
