@@ -225,13 +225,12 @@ func wizardRun(o *WizardOptions) error {
 	}
 
 	// The plan: every change before anything happens. An area whose plan
-	// fails while an earlier area that feeds it (the keychain restore, the
-	// secret files) still has changes to make is planned again once those
-	// are made: its failure may be what they fix. Any other plan failure
-	// stops the run before anything changes.
+	// fails while an area it reads from (the keychain restore, the secret
+	// files) still has changes to make is planned again once those are
+	// made: its failure may be what they fix. Any other plan failure stops
+	// the run before anything changes.
 	var planRep step.Report
-	placeholders, deferred := map[string]bool{}, map[string]bool{}
-	pending := false
+	placeholders, deferred, pending := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, g := range groups {
 		rep, err := step.Run(ctx, g.Steps, step.Options{DryRun: true, KeepGoing: true})
 		if err != nil {
@@ -243,14 +242,20 @@ func wizardRun(o *WizardOptions) error {
 			}
 		}
 		planRep.Plans = append(planRep.Plans, rep.Plans...)
+		fed := false
+		for _, d := range g.DependsOn {
+			fed = fed || pending[d]
+		}
 		for _, r := range rep.Results {
-			if r.Status == step.StatusFailed && pending {
+			if r.Status == step.StatusFailed && fed {
 				deferred[r.Step] = true
 			}
 			planRep.Results = append(planRep.Results, r)
 		}
 		for _, c := range rep.Plans {
-			pending = pending || (g.Feeds && !c.None && !placeholders[c.Step])
+			if !c.None && !placeholders[c.Step] {
+				pending[g.Area] = true
+			}
 		}
 	}
 	todo := printPlan(w, planRep, placeholders, deferred)

@@ -513,6 +513,6 @@ func TestWizardUnrelatedPlanFailureStopsBeforeChanges(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, h.err.String())
 	}
 	if _, err := os.Stat(filepath.Join(h.home, "secrets.init")); err == nil {
-		t.Error("an area was applied although the plan failed")
+		t.Errorf("an area was applied although the plan failed:\n%s", h.err.String())
 	}
 }

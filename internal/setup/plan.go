@@ -85,13 +85,19 @@ func Areas(a wizard.Answers, b Builders) []Area {
 type Group struct {
 	Area  string
 	Steps []step.Step
-	// Feeds is true when later areas' plans read what this area writes
-	// (the secret files): a later plan failure may be fixed by it.
-	Feeds bool
+	// DependsOn names the earlier areas whose changes this area's plan
+	// reads (the secret files): while they have changes pending, a plan
+	// failure here may be one they fix.
+	DependsOn []string
 }
 
-// feeds lists the areas whose changes later plans depend on.
-var feeds = map[string]bool{"keychain.restore": true, "secrets": true}
+// dependsOn: which areas read what which earlier areas write.
+var dependsOn = map[string][]string{
+	"secrets":         {"keychain.restore"},
+	"keychain.push":   {"keychain.restore", "secrets"},
+	"stack.preflight": {"keychain.restore", "secrets"},
+	"stack.up":        {"keychain.restore", "secrets"},
+}
 
 // Plan is PlanGroups flattened.
 func Plan(ctx context.Context, in Input, b Builders) ([]step.Step, error) {
@@ -118,7 +124,7 @@ func Plan(ctx context.Context, in Input, b Builders) ([]step.Step, error) {
 func PlanGroups(ctx context.Context, in Input, b Builders) ([]Group, error) {
 	groups := []Group{{Area: "wizard.answers", Steps: []step.Step{&SaveAnswers{Dir: in.StateDir, Answers: in.Answers}}}}
 	for _, ar := range Areas(in.Answers, b) {
-		add := func(s ...step.Step) { groups = append(groups, Group{Area: ar.ID, Steps: s, Feeds: feeds[ar.ID]}) }
+		add := func(s ...step.Step) { groups = append(groups, Group{Area: ar.ID, Steps: s, DependsOn: dependsOn[ar.ID]}) }
 		switch {
 		case ar.ID == "stack.preflight" && ar.Build == nil && b.Up != nil:
 			// `up` runs its own preflight checks first; no separate area.
