@@ -124,7 +124,9 @@ func Plan(ctx context.Context, in Input, b Builders) ([]step.Step, error) {
 func PlanGroups(ctx context.Context, in Input, b Builders) ([]Group, error) {
 	groups := []Group{{Area: "wizard.answers", Steps: []step.Step{&SaveAnswers{Dir: in.StateDir, Answers: in.Answers}}}}
 	for _, ar := range Areas(in.Answers, b) {
-		add := func(s ...step.Step) { groups = append(groups, Group{Area: ar.ID, Steps: s, DependsOn: dependsOn[ar.ID]}) }
+		add := func(s ...step.Step) {
+			groups = append(groups, Group{Area: ar.ID, Steps: s, DependsOn: dependsOn[ar.ID]})
+		}
 		switch {
 		case ar.ID == "stack.preflight" && ar.Build == nil && b.Up != nil:
 			// `up` runs its own preflight checks first; no separate area.
