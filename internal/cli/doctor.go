@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/doctor"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
@@ -65,6 +69,11 @@ func doctorRun(o *DoctorOptions) error {
 		e.Repo = ""
 	}
 	e.SecretsPath, e.SecretsPathFrom = doctorSecretsPath(f, stateDir)
+	if e.RepoErr == nil {
+		var done func()
+		e.Stack, done = stackDoctorChecks(f, e.SecretsPath)
+		defer done()
+	}
 
 	results := doctor.RunAll(ctx, doctor.Checks(ctx, e))
 	if ctx.Err() != nil {
@@ -125,5 +134,53 @@ func printDoctor(w io.Writer, results []doctor.Result, verbose bool) {
 		fmt.Fprintf(w, "\nNo problems; %d warning(s).\n", n[doctor.Warn])
 	default:
 		fmt.Fprintln(w, "\nNo issues found ✓")
+	}
+}
+
+// stackDoctorChecks are up's preflight checks for the default profile, as
+// doctor lines: the Docker Engine behind the current context, Compose v2,
+// compose's .env, the published ports, the images. (The secret files have
+// their own, per-file lines.) done closes the Engine client.
+func stackDoctorChecks(f *Factory, secretsPath string) ([]doctor.Check, func()) {
+	g := *f.Global
+	g.SecretsPath = secretsPath
+	fc := *f
+	fc.Global = &g
+	ls, err := loadStack(&fc, &StackFlags{})
+	if err != nil {
+		return []doctor.Check{{ID: "stack", Title: "Compose files", Run: func(context.Context) doctor.Result {
+			return doctor.Result{Status: doctor.Fail, Detail: "cannot read them: " + err.Error(), Fix: "fix the compose files or cdb-setup.yaml named above, then run cdb-setup doctor again"}
+		}}}, func() {}
+	}
+	facts, _ := f.Facts()
+	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: &checks.Engine{},
+		Project: ls.Inv.Project, Ports: ls.Model.Ports(ls.Project), Rerun: "cdb-setup doctor",
+		SecretNames: ls.Catalogue.Names(), SecretsDir: ls.SecretsDir}
+	for _, file := range ls.Files {
+		pf.ComposeFiles = append(pf.ComposeFiles, filepath.Join(ls.Repo, filepath.FromSlash(file)))
+	}
+	pf.ComposeDir = filepath.Dir(pf.ComposeFiles[0])
+	for _, name := range ls.Model.Start {
+		sf := ls.Model.Services[name]
+		pf.Images = append(pf.Images, checks.Image{Service: name, Name: sf.Image, HasBuild: sf.HasBuild})
+	}
+	var out []doctor.Check
+	for _, c := range pf.Checks() {
+		if c.ID == "secrets.files" {
+			continue
+		}
+		c := c
+		out = append(out, doctor.Check{ID: c.ID, Title: c.Title, Run: func(ctx context.Context) doctor.Result {
+			// Bounded like up's preflight: one hung call must not stall doctor.
+			cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			r := c.Run(cctx)
+			return doctor.Result{Status: doctor.Status(r.Status), Detail: r.Detail, Fix: r.Fix}
+		}})
+	}
+	return out, func() {
+		if pf.Engine.Client != nil {
+			pf.Engine.Client.Close()
+		}
 	}
 }

@@ -9,15 +9,13 @@ import (
 // NotAvailable lists what doctor will check once the packages that know
 // about it are in this version (shown, not faked).
 var NotAvailable = []string{
-	"Docker context and engine",
-	"Compose version",
-	"port conflicts",
 	"volumes vs secrets",
 }
 
 // Checks returns every check for e, in the order they are shown.
 func Checks(ctx context.Context, e Env) []Check {
 	cs := []Check{systemCheck(e), documentsCheck(e), cloudSyncCheck(e), macOSFilesAndFoldersCheck(e), repoCheck(e)}
+	cs = append(cs, e.Stack...)
 	cs = append(cs, secretsFolderCheck(e))
 	cs = append(cs, secretFileChecks(ctx, e)...)
 	cs = append(cs, keychainCheck(e, e.Keychain), secretsPathEnvCheck(e), newShellsCheck(e), stateCheck(e))

@@ -57,6 +57,10 @@ type Env struct {
 	StateDir        string
 	// Keychain is the OS keychain (nil: the real one, bounded by a timeout).
 	Keychain *secrets.Keychain
+	// Stack are the stack's own checks (Docker, Compose, .env, ports,
+	// images), built by the caller from internal/checks; shown after the
+	// repository line.
+	Stack []Check
 }
 
 // RunAll runs checks in order. A check never stops the others: doctor's job
