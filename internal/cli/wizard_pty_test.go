@@ -5,6 +5,7 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -394,5 +395,55 @@ func TestWizardNarrowTerminal(t *testing.T) {
 	tm.WaitFor("Check any time: cdb-setup doctor")
 	if code := tm.Exit(); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, tm.plain())
+	}
+}
+
+// The wizard in a terminal, all the way to a healthy demo stack on the real
+// Docker Engine: questions answered with keystrokes, the secrets generated,
+// `up`'s live table inside the wizard, the summary.
+func TestWizardInTerminalStartsDemoStack(t *testing.T) {
+	port := freePort(t)
+	s := newStack(t, fmt.Sprintf(`
+  redis:
+    image: IMAGE
+    restart: unless-stopped
+    environment: {FAKE_MODE: redis, FAKE_PASSWORD_FILE: /run/secrets/redis_password, FAKE_HEALTHY_AFTER: 1s}
+    secrets: [redis_password]
+    ports: ["127.0.0.1:%d:6379"]
+`, port), "", "redis")
+	for name := range s.values {
+		must(t, os.Remove(filepath.Join(s.secrets, name)))
+	}
+	s.values = map[string]string{}
+	home := testenv.TempDir(t)
+	env := ptyEnv(home)
+	for _, k := range []string{"CDB_SETUP_COMPOSE", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	tm := startTerm(t, env, "--repo", s.repo)
+	tm.WaitFor("Secrets folder")
+	tm.Send("\x15" + s.secrets + "\r")
+	tm.WaitFor("Make SECRETS_PATH permanent for")
+	tm.Send("\r")
+	tm.WaitFor("Install the gitleaks pre-commit hook?")
+	tm.Send("n")
+	tm.WaitFor("Start the stack now?")
+	tm.Send("\r") // yes is the default
+	tm.WaitFor("start the stack (dev) and wait until every service is healthy")
+	tm.WaitFor("Apply these")
+	tm.Send("y")
+	tm.WaitFor("Created REDIS_PASSWORD")
+	tm.WaitFor("SERVICE  STATE") // up's live table
+	tm.WaitFor("all 1 services healthy")
+	tm.WaitFor("the stack is up and every service is healthy")
+	tm.WaitFor("Check any time: cdb-setup doctor")
+	if code := tm.Exit(); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, tm.plain())
+	}
+	b, err := os.ReadFile(filepath.Join(s.secrets, "REDIS_PASSWORD"))
+	if err != nil || strings.Contains(tm.rawText(), string(b)) {
+		t.Fatalf("REDIS_PASSWORD missing or shown on the terminal (%v)", err)
 	}
 }
