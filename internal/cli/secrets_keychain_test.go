@@ -288,16 +288,26 @@ func TestUninstallPurgeSecrets(t *testing.T) {
 
 // TestUninstallPurgeWithoutRepo: without the compose files cdb-setup cannot
 // tell which files are secrets, so Purge keeps them and uninstall says why.
+// The repo recorded at init is used first, so here it has moved away.
 func TestUninstallPurgeWithoutRepo(t *testing.T) {
 	old := secretsKeychain
 	secretsKeychain = func() *secrets.Keychain { return &secrets.Keychain{Backend: kcBrokenBackend{}} }
 	t.Cleanup(func() { secretsKeychain = old })
 	env, home := fixtureEnv(t)
+	repo := filepath.Join(home, "clone")
+	if err := os.CopyFS(repo, os.DirFS(env["CDB_SETUP_REPO"])); err != nil {
+		t.Fatal(err)
+	}
+	env["CDB_SETUP_REPO"] = repo
 	dir := filepath.Join(home, "s")
 	if r := runCLI(t, env, "", "secrets", "init", "--yes", "--secrets-path", dir); r.code != 0 {
 		t.Fatalf("init: exit %d\n%s", r.code, r.stderr)
 	}
 	values := readSecrets(t, dir)
+	moved := repo + "-moved"
+	if err := os.Rename(repo, moved); err != nil {
+		t.Fatal(err)
+	}
 	elsewhere := platform.MapEnvironment{}
 	for k, v := range env {
 		elsewhere[k] = v
@@ -311,7 +321,11 @@ func TestUninstallPurgeWithoutRepo(t *testing.T) {
 		t.Fatal("purge without the repo deleted a secret it could not identify")
 	}
 	noValueIn(t, r.stdout+r.stderr, values)
-	if r = runCLI(t, env, "", "uninstall", "--purge", "--secrets-path", dir); r.code != 0 || !strings.Contains(r.stderr, "deleted the secrets folder "+dir) {
+	if err := os.Rename(moved, repo); err != nil {
+		t.Fatal(err)
+	}
+	// Back in place, the recorded repo is found from anywhere.
+	if r = runCLI(t, elsewhere, "", "uninstall", "--purge", "--secrets-path", dir); r.code != 0 || !strings.Contains(r.stderr, "deleted the secrets folder "+dir) {
 		t.Fatalf("purge with the repo: exit %d\n%s", r.code, r.stderr)
 	}
 }

@@ -191,7 +191,20 @@ func leftReason(known []string, from string) string {
 func purgeNames(f *Factory, dir string, recs []platform.Record) ([]string, string) {
 	var names []string
 	why := "without the repository cdb-setup cannot tell which files are secrets (pass --repo DIR)"
-	if repo := repoIfAny(f); repo != "" {
+	// The repo recorded when the folder was created comes first: uninstall
+	// may run from anywhere, long after.
+	repo := ""
+	for _, r := range recs {
+		if r.Kind == secretsKind && filepath.Clean(r.Target) == filepath.Clean(dir) && r.Data["repo"] != "" {
+			if st, err := os.Stat(r.Data["repo"]); err == nil && st.IsDir() {
+				repo = r.Data["repo"]
+			}
+		}
+	}
+	if repo == "" {
+		repo = repoIfAny(f)
+	}
+	if repo != "" {
 		if man, _, err := manifest.Load(repo); err != nil {
 			why = fmt.Sprintf("the stack manifest of %s cannot be read (%s), so cdb-setup cannot tell which files are secrets", repo, oneLine(err))
 		} else if cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: repo, Manifest: man, Dir: dir, Env: f.Env}); err != nil {

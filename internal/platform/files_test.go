@@ -161,3 +161,31 @@ func TestLockIsExclusiveAndNamesTheHolder(t *testing.T) {
 	}
 	l3.Release()
 }
+
+// Two holders of the state in one run (the wizard and a step that records
+// on its own) must not lose each other's records.
+func TestStateSaveMergesOtherHolders(t *testing.T) {
+	dir := testenv.TempDir(t)
+	wizard, _ := LoadState(dir)
+	wizard.Put(Record{Step: "old", Kind: "rc-block", Target: "/h/.zshenv"})
+	if err := wizard.Save(); err != nil {
+		t.Fatal(err)
+	}
+	step, _ := LoadState(dir)
+	step.Put(Record{Step: "secrets.folder", Kind: "secrets-folder", Target: "/s"})
+	if err := step.Save(); err != nil {
+		t.Fatal(err)
+	}
+	wizard.Put(Record{Step: "env", Kind: "rc-block", Target: "/h/.profile"})
+	wizard.Delete("old", "rc-block", "/h/.zshenv")
+	if err := wizard.Save(); err != nil {
+		t.Fatal(err)
+	}
+	final, _ := LoadState(dir)
+	if len(final.Find("secrets-folder")) != 1 {
+		t.Errorf("the other holder's record was lost: %+v", final.Records)
+	}
+	if got := final.Find("rc-block"); len(got) != 1 || got[0].Target != "/h/.profile" {
+		t.Errorf("rc-block records = %+v, want only the new one (the deleted one must stay deleted)", got)
+	}
+}

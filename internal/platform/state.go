@@ -59,7 +59,14 @@ type State struct {
 	Records []Record `json:"records"`
 
 	path string
+	// deleted remembers what Delete removed, so Save can merge without
+	// bringing it back.
+	deleted map[recordKey]bool
 }
+
+type recordKey struct{ step, kind, target string }
+
+func keyOf(r Record) recordKey { return recordKey{r.Step, r.Kind, r.Target} }
 
 // LoadState reads the state file in dir; a missing file is an empty state.
 func LoadState(dir string) (*State, error) {
@@ -109,6 +116,10 @@ func (s *State) Find(kind string) []Record {
 
 // Delete removes the record of step, kind and target.
 func (s *State) Delete(step, kind, target string) {
+	if s.deleted == nil {
+		s.deleted = map[recordKey]bool{}
+	}
+	s.deleted[recordKey{step, kind, target}] = true
 	out := s.Records[:0]
 	for _, r := range s.Records {
 		if !(r.Step == step && r.Kind == kind && r.Target == target) {
@@ -120,9 +131,25 @@ func (s *State) Delete(step, kind, target string) {
 
 // Save writes the state atomically (0600: it names files and keys, not secrets,
 // but it is nobody else's business).
+//
+// Several steps of one run may each hold a State loaded at different times;
+// Save first merges in what another holder saved meanwhile (records this
+// State neither has nor deleted), so a later Save never loses an earlier
+// one's records. Separate runs are kept apart by the run lock.
 func (s *State) Save() error {
 	if s.path == "" {
 		return errors.New("state has no path: load it with LoadState")
+	}
+	if disk, err := LoadState(filepath.Dir(s.path)); err == nil {
+		have := map[recordKey]bool{}
+		for _, r := range s.Records {
+			have[keyOf(r)] = true
+		}
+		for _, r := range disk.Records {
+			if k := keyOf(r); !have[k] && !s.deleted[k] {
+				s.Records = append(s.Records, r)
+			}
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return fmt.Errorf("create state folder: %w", err)

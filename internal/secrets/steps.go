@@ -98,7 +98,7 @@ func (s *FolderStep) Apply(ctx context.Context) (step.Result, error) {
 		res.Status = step.StatusChanged
 		res.Detail = fmt.Sprintf("Created the secrets folder %s (%s)", s.Dir, st.Detail)
 		if s.StateDir != "" {
-			if err := recordFolder(s.StateDir, s.Dir); err != nil {
+			if err := recordFolder(s.StateDir, s.Dir, s.Repo); err != nil {
 				res.Detail += "; could not record it in the state file: " + err.Error()
 			}
 		}
@@ -112,12 +112,14 @@ func (s *FolderStep) Apply(ctx context.Context) (step.Result, error) {
 	return res, nil
 }
 
-func recordFolder(stateDir, dir string) error {
+// recordFolder notes the folder (and the repo whose compose files say which
+// files in it are secrets, so `uninstall --purge` can run from anywhere).
+func recordFolder(stateDir, dir, repo string) error {
 	st, err := platform.LoadState(stateDir)
 	if err != nil {
 		return err
 	}
-	st.Put(platform.Record{Step: "secrets.folder", Kind: StateKindFolder, Target: dir, Data: map[string]string{"created": "true"}})
+	st.Put(platform.Record{Step: "secrets.folder", Kind: StateKindFolder, Target: dir, Data: map[string]string{"created": "true", "repo": repo}})
 	return st.Save()
 }
 
