@@ -11,10 +11,12 @@ import (
 	"testing"
 
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
+
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
 func TestSecretFiles(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	if err := os.WriteFile(filepath.Join(dir, "REDIS_PASSWORD"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +38,7 @@ func TestSecretFiles(t *testing.T) {
 }
 
 func TestTLSFiles(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	for _, f := range []string{"ca.crt", "redis.crt"} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte("pem"), 0o644); err != nil {
 			t.Fatal(err)
@@ -70,7 +72,7 @@ func TestPortsFreeNamesTheHolder(t *testing.T) {
 }
 
 func TestComposeDotEnv(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	compose := filepath.Join(dir, "dev.yml")
 	if err := os.WriteFile(compose, []byte("services:\n  g:\n    environment:\n      GF_SECURITY_ADMIN_PASSWORD: ${GRAFANA_PASSWORD}\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -110,7 +110,7 @@ func newStack(t *testing.T, services string, manifestExtra string, targets ...st
 	needStack(t)
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	s := &e2eStack{t: t, repo: t.TempDir(), secrets: t.TempDir(), project: "cdbtstack-" + hex.EncodeToString(b), values: map[string]string{}}
+	s := &e2eStack{t: t, repo: testenv.TempDir(t), secrets: testenv.TempDir(t), project: "cdbtstack-" + hex.EncodeToString(b), values: map[string]string{}}
 	if err := os.Chmod(s.secrets, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +452,7 @@ func TestUpDockerUnreachable(t *testing.T) {
     image: IMAGE
 `, "", "redis")
 	env := s.env()
-	env["DOCKER_HOST"] = "unix://" + filepath.Join(t.TempDir(), "no-docker.sock")
+	env["DOCKER_HOST"] = "unix://" + filepath.Join(testenv.TempDir(t), "no-docker.sock")
 	r := s.run(context.Background(), env, "up")
 	if r.code != 3 {
 		t.Fatalf("exit %d, want 3 (environment missing)", r.code)
@@ -526,7 +526,7 @@ func TestDownVolumesAsksFirst(t *testing.T) {
 }
 
 func TestUpComposeFailureDiagnosed(t *testing.T) {
-	missing := filepath.Join(t.TempDir(), "schema.sql")
+	missing := filepath.Join(testenv.TempDir(t), "schema.sql")
 	s := newStack(t, fmt.Sprintf(`
   db:
     image: IMAGE

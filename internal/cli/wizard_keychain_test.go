@@ -31,7 +31,9 @@ func TestWizardReinstallRestoresFromRealKeychain(t *testing.T) {
 	// Under the temp home on every OS (on Windows the default would be the
 	// real known Documents folder).
 	dir := filepath.Join(h.home, "Documents", ".secrets", ".cdb")
-	if !keychainAnswers(h.factory())(context.Background()) {
+	probe := h.factory()
+	probe.Global.Repo = h.repo // no git under Wine to find it
+	if !keychainAnswers(probe)(context.Background()) {
 		testenv.Need(t, false, "a usable OS keychain")
 	}
 	svc := secrets.KeychainService(manifest.Default().Project, dir)

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
 func TestInvocationArgs(t *testing.T) {
@@ -39,7 +41,7 @@ func fakeCompose(t *testing.T, dir, name, output string) string {
 }
 
 func TestLocateCompose(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	v2 := fakeCompose(t, dir, "compose-v2", "Docker Compose version v2.40.3")
 	v1 := fakeCompose(t, dir, "docker-compose", "docker-compose version 1.29.2, build unknown")
 	docker := fakeCompose(t, dir, "docker", "Docker Compose version v2.29.7")
@@ -94,7 +96,7 @@ func TestRunKeepsSecretsOutOfArgvAndEnv(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("needs a Unix shell")
 	}
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	// A stand-in compose that prints its argv and environment.
 	p := filepath.Join(dir, "compose")
 	if err := os.WriteFile(p, []byte("#!/bin/sh\necho \"ARGS $*\"\nenv\n"), 0o755); err != nil {

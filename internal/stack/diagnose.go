@@ -331,7 +331,8 @@ func isDir(p string) bool {
 
 func removeDirCmd(p string) string {
 	if runtime.GOOS == "windows" {
-		return fmt.Sprintf("Remove-Item -Recurse %q", orUnknown(p))
+		// PowerShell single quotes: no escapes, a quote is doubled.
+		return "Remove-Item -Recurse '" + strings.ReplaceAll(orUnknown(p), "'", "''") + "'"
 	}
 	return fmt.Sprintf("rmdir %q", orUnknown(p))
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
 // fakeEngine answers diagnosis' Engine calls from fixed data.
@@ -44,7 +47,7 @@ func (f fakeEngine) VolumeInspect(ctx context.Context, name string) (volume.Volu
 }
 
 func TestDiagnoseRecognisesCauses(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	secret := filepath.Join(dir, "POSTGRES_PASSWORD")
 	if err := os.WriteFile(secret, []byte("s3cretvalue"), 0o644); err != nil {
 		t.Fatal(err)
@@ -82,7 +85,7 @@ func TestDiagnoseRecognisesCauses(t *testing.T) {
 		{"secret unreadable by the container's uid",
 			fakeEngine{logs: []string{"cat: can't open '/run/secrets/postgres_password': Permission denied"}, user: "1000"},
 			running, ServiceFacts{Secrets: []SecretMount{pgMount}}, "", CauseSecretUnreadable,
-			[]string{"chmod 0644", secret}},
+			onOS([]string{"chmod 0644", secret}, []string{"cdb-setup secrets fix"})},
 		{"secret file missing: compose could not create the container",
 			fakeEngine{}, notCreated, ServiceFacts{},
 			`Error response from daemon: invalid mount config for type "bind": bind source path does not exist: ` + filepath.Join(dir, "SMTP_USER"),
@@ -94,7 +97,7 @@ func TestDiagnoseRecognisesCauses(t *testing.T) {
 		{"secret path is a folder",
 			fakeEngine{}, notCreated, ServiceFacts{Secrets: []SecretMount{{Name: "REDIS_PASSWORD", Path: asDir, Target: "/run/secrets/redis_password"}}},
 			`error mounting "` + asDir + `" to rootfs at "/run/secrets/redis_password": not a directory`,
-			CauseSecretIsDir, []string{"rmdir", "cdb-setup secrets init"}},
+			CauseSecretIsDir, onOS([]string{"rmdir", "cdb-setup secrets init"}, []string{"Remove-Item -Recurse '" + asDir + "'", "cdb-setup secrets init"})},
 		{"port conflict",
 			fakeEngine{}, notCreated, ServiceFacts{Ports: []string{"127.0.0.1:6379"}},
 			"Error response from daemon: driver failed programming external connectivity: Bind for 127.0.0.1:6379 failed: port is already allocated",
@@ -163,4 +166,13 @@ func FuzzDiagnose(f *testing.F) {
 		res := WaitResult{Services: []Service{{Name: "svc", Outcome: Waiting}}}
 		FailNotStarted(&res, text)
 	})
+}
+
+// onOS picks the fix text expected on this OS: the diagnosis gives
+// PowerShell commands on Windows and POSIX ones elsewhere.
+func onOS(unix, windows []string) []string {
+	if runtime.GOOS == "windows" {
+		return windows
+	}
+	return unix
 }

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
 // writeContext stores a docker context the way `docker context create` does.
@@ -20,14 +23,14 @@ func writeContext(t *testing.T, cfgDir, name, host string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	meta := `{"Name":"` + name + `","Metadata":{},"Endpoints":{"docker":{"Host":"` + host + `","SkipTLSVerify":false}}}`
+	meta := `{"Name":` + strconv.Quote(name) + `,"Metadata":{},"Endpoints":{"docker":{"Host":` + strconv.Quote(host) + `,"SkipTLSVerify":false}}}`
 	if err := os.WriteFile(filepath.Join(dir, "meta.json"), []byte(meta), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestResolveEndpoint(t *testing.T) {
-	home := t.TempDir()
+	home := testenv.TempDir(t)
 	cfg := filepath.Join(home, ".docker")
 	writeContext(t, cfg, "desktop-linux", "unix://"+home+"/.docker/run/docker.sock")
 	writeContext(t, cfg, "colima", "unix://"+home+"/.colima/default/docker.sock")
@@ -35,7 +38,7 @@ func TestResolveEndpoint(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(cfg, "config.json"), []byte(`{"auths":{},"currentContext":"desktop-linux"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	otherCfg := t.TempDir()
+	otherCfg := testenv.TempDir(t)
 
 	tests := []struct {
 		name    string
