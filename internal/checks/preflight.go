@@ -73,6 +73,15 @@ type Preflight struct {
 	Build bool
 	// Rerun is the command to run again after a fix.
 	Rerun string
+	// Volumes maps compose volume keys to the Engine's names (the compose
+	// model's); a key not in it is <Project>_<key>.
+	Volumes map[string]string
+	// Up is the `cdb-setup up ...` command fixes name (default Rerun, which
+	// is up's own command line when up runs the checks).
+	Up string
+	// Recreate are the Engine names of the volumes `up --recreate-volume`
+	// deletes before starting (the fix volumes.secrets gives).
+	Recreate []string
 }
 
 // Checks lists the preflight checks in the order they run.
@@ -95,6 +104,7 @@ func (p *Preflight) Checks() []Check {
 	list = append(list,
 		Check{ID: "ports.free", Title: "Published host ports are free", Run: p.portsFree},
 		Check{ID: "images.available", Title: "Images present or buildable", Run: p.images},
+		Check{ID: "volumes.secrets", Title: "Volumes hold the passwords in the secret files", Run: p.volumesSecrets},
 	)
 	return list
 }

@@ -125,7 +125,9 @@ func printDoctor(w io.Writer, results []doctor.Result, verbose bool) {
 			fmt.Fprintf(w, "    fix: %s\n", r.Fix)
 		}
 	}
-	fmt.Fprintf(w, "- not available in this version: %s\n", strings.Join(doctor.NotAvailable, ", "))
+	if len(doctor.NotAvailable) > 0 {
+		fmt.Fprintf(w, "- not available in this version: %s\n", strings.Join(doctor.NotAvailable, ", "))
+	}
 	n := doctor.Count(results)
 	switch {
 	case n[doctor.Fail] > 0:
@@ -139,8 +141,9 @@ func printDoctor(w io.Writer, results []doctor.Result, verbose bool) {
 
 // stackDoctorChecks are up's preflight checks for the default profile, as
 // doctor lines: the Docker Engine behind the current context, Compose v2,
-// compose's .env, the published ports, the images. (The secret files have
-// their own, per-file lines.) done closes the Engine client.
+// compose's .env, the published ports, the images, the volumes that keep
+// passwords vs their secret files. (The secret files have their own,
+// per-file lines.) done closes the Engine client.
 func stackDoctorChecks(f *Factory, secretsPath string) ([]doctor.Check, func()) {
 	g := *f.Global
 	g.SecretsPath = secretsPath
@@ -155,7 +158,14 @@ func stackDoctorChecks(f *Factory, secretsPath string) ([]doctor.Check, func()) 
 	facts, _ := f.Facts()
 	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: &checks.Engine{},
 		Project: ls.Inv.Project, Ports: ls.Model.Ports(ls.Project), Rerun: "cdb-setup doctor",
-		SecretNames: ls.Catalogue.Names(), SecretsDir: ls.SecretsDir}
+		SecretNames: ls.Catalogue.Names(), SecretsDir: ls.SecretsDir,
+		Volumes: ls.Model.Volumes, Up: rerunCommand(f, "up", nil)}
+	// The secret files have their own doctor lines; volumes.secrets compares
+	// them with the volumes keeping their passwords.
+	for _, u := range ls.secretFiles() {
+		sec, _ := ls.Catalogue.Get(u.Name)
+		pf.Secrets = append(pf.Secrets, checks.SecretFile{Name: u.Name, Path: u.Path, Services: u.Services, Policy: sec.Policy})
+	}
 	for _, file := range ls.Files {
 		pf.ComposeFiles = append(pf.ComposeFiles, filepath.Join(ls.Repo, filepath.FromSlash(file)))
 	}

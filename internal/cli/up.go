@@ -123,12 +123,15 @@ func upRun(opts *UpOptions) error {
 	compose := &stack.Compose{}
 	engine := &checks.Engine{}
 	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: engine, Compose: compose,
-		Project: ls.Inv.Project, Ports: ls.Model.Ports(ls.Project), Build: opts.Build, Rerun: rerun}
+		Project: ls.Inv.Project, Ports: ls.Model.Ports(ls.Project), Build: opts.Build, Rerun: rerun, Volumes: ls.Model.Volumes}
 	for _, f := range ls.Files {
 		pf.ComposeFiles = append(pf.ComposeFiles, filepath.Join(ls.Repo, filepath.FromSlash(f)))
 	}
 	pf.ComposeDir = filepath.Dir(pf.ComposeFiles[0])
 	pf.SecretNames, pf.SecretsDir = ls.Catalogue.Names(), ls.SecretsDir
+	for _, v := range opts.RecreateVolumes {
+		pf.Recreate = append(pf.Recreate, volumeName(ls, v))
+	}
 	for _, u := range ls.secretFiles() {
 		sec, _ := ls.Catalogue.Get(u.Name)
 		pf.Secrets = append(pf.Secrets, checks.SecretFile{Name: u.Name, Path: u.Path, Services: u.Services, Policy: sec.Policy})

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
@@ -108,9 +109,16 @@ type e2eStack struct {
 func newStack(t *testing.T, services string, manifestExtra string, targets ...string) *e2eStack {
 	t.Helper()
 	needStack(t)
+	return newStackNamed(t, "cdbtstack-", services, manifestExtra, targets...)
+}
+
+// newStackNamed is newStack for a test that starts nothing (no image is
+// built): the project is prefix + random hex.
+func newStackNamed(t *testing.T, prefix, services string, manifestExtra string, targets ...string) *e2eStack {
+	t.Helper()
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	s := &e2eStack{t: t, repo: testenv.TempDir(t), secrets: testenv.TempDir(t), project: "cdbtstack-" + hex.EncodeToString(b), values: map[string]string{}}
+	s := &e2eStack{t: t, repo: testenv.TempDir(t), secrets: testenv.TempDir(t), project: prefix + hex.EncodeToString(b), values: map[string]string{}}
 	if err := os.Chmod(s.secrets, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -347,14 +355,33 @@ func TestUpStaleVolumeRecognised(t *testing.T) {
 	// A new password while the volume keeps the old one; the mtime is set
 	// past the volume's creation (whole seconds) so the comparison is exact.
 	s.setSecret("POSTGRES_PASSWORD", 0o644)
+	pw := filepath.Join(s.secrets, "POSTGRES_PASSWORD")
 	later := time.Now().Add(2 * time.Second)
-	must(t, os.Chtimes(filepath.Join(s.secrets, "POSTGRES_PASSWORD"), later, later))
+	must(t, os.Chtimes(pw, later, later))
 
+	// The preflight sees it: nothing starts.
 	r := s.run(context.Background(), s.env(), "up", "--json")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1", r.code)
 	}
 	rep := jsonReport(t, r)
+	if o := preflightOutcome(rep, "volumes.secrets"); o.Status != "fail" || !strings.Contains(o.Fix, "cdb-setup keychain pull --force") ||
+		!strings.Contains(o.Fix, "--recreate-volume "+s.project+"_pg_data") || !strings.Contains(o.Detail, "changed later") {
+		t.Fatalf("volumes.secrets: %+v", o)
+	}
+	if len(rep.Diagnoses) != 0 || !strings.Contains(r.stderr, "nothing was started") {
+		t.Fatalf("up went past the preflight: %+v", rep.Diagnoses)
+	}
+
+	// A change the file's time cannot show (a file copied with its old
+	// time): postgres fails, and diagnosis recognises the volume.
+	earlier := time.Now().Add(-24 * time.Hour)
+	must(t, os.Chtimes(pw, earlier, earlier))
+	r = s.run(context.Background(), s.env(), "up", "--json")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1", r.code)
+	}
+	rep = jsonReport(t, r)
 	if len(rep.Diagnoses) != 1 || rep.Diagnoses[0].Cause != "stale-volume" {
 		t.Fatalf("want the stale-volume cause, got %+v", rep.Diagnoses)
 	}
@@ -362,14 +389,85 @@ func TestUpStaleVolumeRecognised(t *testing.T) {
 	if !strings.Contains(fix, "cdb-setup keychain pull --force") || !strings.Contains(fix, "--recreate-volume "+s.project+"_pg_data") {
 		t.Errorf("fix: %s", fix)
 	}
-	if !strings.Contains(rep.Diagnoses[0].Explanation, "changed later") {
-		t.Errorf("explanation: %s", rep.Diagnoses[0].Explanation)
-	}
 
-	// The fix: recreate only that volume (confirmed with --yes), then healthy.
+	// The fix: recreate only that volume (confirmed with --yes), then
+	// healthy; the preflight lets a volume about to be recreated pass.
+	must(t, os.Chtimes(pw, later, later))
 	r = s.run(context.Background(), s.env(), "--yes", "up", "--recreate-volume", "pg_data")
 	if r.code != 0 {
 		t.Fatalf("up --recreate-volume: exit %d", r.code)
+	}
+}
+
+// preflightOutcome finds one preflight check in up's report.
+func preflightOutcome(rep upReport, id string) checks.Outcome {
+	for _, o := range rep.Preflight {
+		if o.ID == id {
+			return o
+		}
+	}
+	return checks.Outcome{}
+}
+
+// TestUpStopsBeforeStartOnStaleVolume: a volume created before the secret
+// file changed stops up in the preflight (nothing is started, so no image is
+// needed), and doctor shows the same line.
+func TestUpStopsBeforeStartOnStaleVolume(t *testing.T) {
+	docker := testenv.NeedCommand(t, "docker")
+	testenv.Need(t, exec.Command(docker, "info").Run() == nil, "a running Docker Engine (`docker info` failed)")
+	s := newStackNamed(t, "cdbtvol", fmt.Sprintf(pgService, "", freePort(t)), "", "pg")
+	vol := s.project + "_pg_data"
+	out, err := exec.Command(docker, "volume", "create", vol).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker volume create: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command(docker, "volume", "rm", "-f", vol).Run() })
+	out, err = exec.Command(docker, "volume", "inspect", "--format", "{{.CreatedAt}}", vol).Output()
+	must(t, err)
+	created, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(out)))
+	must(t, err)
+	pw := filepath.Join(s.secrets, "POSTGRES_PASSWORD")
+	later := created.Add(5 * time.Second)
+	must(t, os.Chtimes(pw, later, later))
+
+	r := s.run(context.Background(), s.env(), "up", "--json")
+	rep := jsonReport(t, r)
+	o := preflightOutcome(rep, "volumes.secrets")
+	if r.code != 1 || o.Status != "fail" || !strings.Contains(o.Detail, vol) || !strings.Contains(o.Fix, "--recreate-volume "+vol) {
+		t.Fatalf("exit %d, volumes.secrets %+v", r.code, o)
+	}
+	if !strings.Contains(r.stderr, "✗ Preflight failed: nothing was started.") {
+		t.Errorf("up did not stop in the preflight")
+	}
+	if ps, _ := exec.Command(docker, "ps", "-aq", "--filter", "label=com.docker.compose.project="+s.project).Output(); len(bytes.TrimSpace(ps)) > 0 {
+		t.Errorf("containers were created: %s", ps)
+	}
+
+	// doctor: the same check among the stack lines, with up's command.
+	r = s.run(context.Background(), s.env(), "doctor", "--json")
+	var doc struct {
+		Checks []struct{ ID, Status, Detail, Fix string }
+	}
+	must(t, json.Unmarshal([]byte(r.stdout), &doc))
+	found := false
+	for _, c := range doc.Checks {
+		if c.ID == "volumes.secrets" {
+			found = true
+			if c.Status != "fail" || !strings.Contains(c.Fix, "cdb-setup up --repo "+s.repo) || !strings.Contains(c.Fix, "--recreate-volume "+vol) {
+				t.Errorf("doctor's volumes.secrets: %+v", c)
+			}
+		}
+	}
+	if !found || strings.Contains(r.stderr, "not available in this version") {
+		t.Errorf("doctor lacks volumes.secrets:\n%s", r.stderr)
+	}
+
+	// The volume newer than the file: the check passes.
+	earlier := created.Add(-time.Hour)
+	must(t, os.Chtimes(pw, earlier, earlier))
+	r = s.run(context.Background(), s.env(), "--dry-run", "up", "--json")
+	if o := preflightOutcome(jsonReport(t, r), "volumes.secrets"); o.Status != "ok" || !strings.Contains(o.Detail, "initialised with the current POSTGRES_PASSWORD") {
+		t.Errorf("volume newer than the file: %+v", o)
 	}
 }
 
@@ -385,6 +483,10 @@ func TestUpWrongPasswordBehindPassingHealthcheck(t *testing.T) {
 	}
 	s.run(context.Background(), s.env(), "down")
 	s.setSecret("POSTGRES_PASSWORD", 0o644)
+	// A file time from before the volume: the preflight cannot see this
+	// change, only the functional login can.
+	earlier := time.Now().Add(-24 * time.Hour)
+	must(t, os.Chtimes(filepath.Join(s.secrets, "POSTGRES_PASSWORD"), earlier, earlier))
 	r := s.run(context.Background(), s.env(), "up", "--json")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1: a healthy stack with a refused password is a failure", r.code)

@@ -8,9 +8,9 @@ import (
 
 // NotAvailable lists what doctor will check once the packages that know
 // about it are in this version (shown, not faked).
-var NotAvailable = []string{
-	"volumes vs secrets",
-}
+// (Empty: "volumes vs secrets" is up's volumes.secrets preflight check,
+// among the stack lines.)
+var NotAvailable = []string{}
 
 // Checks returns every check for e, in the order they are shown.
 func Checks(ctx context.Context, e Env) []Check {

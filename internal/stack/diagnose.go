@@ -229,20 +229,37 @@ func recognisePassword(ctx context.Context, in DiagnoseInput, s Service, facts S
 		}
 		d.Cause = CauseStaleVolume
 		if st.ModTime().After(created) {
-			d.Explanation = fmt.Sprintf("the volume %s was initialised on %s with the password %s had then; %s was changed later (%s). The service keeps the password stored in its volume.",
-				m.Volume, created.Local().Format(time.DateTime), m.Name, m.Name, st.ModTime().Local().Format(time.DateTime))
+			d.Explanation = StaleVolumeExplanation(m.Name, m.Volume, created, st.ModTime()) + " The service keeps the password stored in its volume."
 		} else {
 			d.Explanation = fmt.Sprintf("the volume %s (created %s) keeps a password that differs from %s.", m.Volume, created.Local().Format(time.DateTime), m.Name)
 		}
-		d.Fix = fmt.Sprintf("either restore the old %s from the keychain mirror: `cdb-setup keychain pull --force` (backs the current file up first), then `%s`; or delete only this volume and its data (asks first): `%s --recreate-volume %s`",
-			m.Name, in.Rerun, in.Rerun, m.Volume)
-		// `secrets rotate` keeps the previous value in .backup/<NAME>.<UTC>.
-		if bs, _ := filepath.Glob(filepath.Join(filepath.Dir(m.Path), ".backup", m.Name+".*")); len(bs) > 0 {
-			sort.Strings(bs)
-			d.Fix += fmt.Sprintf("; the value before the last rotation is backed up in %s", bs[len(bs)-1])
-		}
+		d.Fix = StaleVolumeFix(m.Name, m.Path, m.Volume, in.Rerun)
 		return
 	}
+}
+
+// StaleVolumeExplanation says why a volume created before the secret file's
+// last change locks its service out (CDB_STACK.md, "Volumes keep passwords").
+// Diagnosis and up's preflight word it the same way.
+func StaleVolumeExplanation(name, volume string, created, modified time.Time) string {
+	return fmt.Sprintf("the volume %s was initialised on %s with the password %s had then; %s was changed later (%s).",
+		volume, created.Local().Format(time.DateTime), name, name, modified.Local().Format(time.DateTime))
+}
+
+// StaleVolumeFix is the exact fix for a volume that keeps an older password
+// than the secret file at path: restore the old value from the keychain
+// mirror, or delete only that volume (up asks first). up is the command that
+// starts the stack again with the user's flags. The value before the last
+// `secrets rotate` is named when its backup exists.
+func StaleVolumeFix(name, path, volume, up string) string {
+	fix := fmt.Sprintf("either restore the old %s from the keychain mirror: `cdb-setup keychain pull --force` (backs the current file up first), then `%s`; or delete only this volume and its data (asks first): `%s --recreate-volume %s`",
+		name, up, up, volume)
+	// `secrets rotate` keeps the previous value in .backup/<NAME>.<UTC>.
+	if bs, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".backup", name+".*")); len(bs) > 0 {
+		sort.Strings(bs)
+		fix += fmt.Sprintf("; the value before the last rotation is backed up in %s", bs[len(bs)-1])
+	}
+	return fix
 }
 
 func genericFix(s Service) string {
