@@ -24,7 +24,7 @@ func pgSecret(dir string) SecretFile {
 }
 
 func TestVolumeVerdict(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	s := pgSecret(dir)
 	created := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 	up := "cdb-setup up --repo /r"
@@ -76,7 +76,7 @@ func TestVolumeVerdict(t *testing.T) {
 }
 
 func TestVolumesSecretsWithoutEngine(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	p := &Preflight{Engine: &Engine{}, Project: "cdb", Secrets: []SecretFile{{Name: "REDIS_PASSWORD", Path: filepath.Join(dir, "REDIS_PASSWORD")}}}
 	if r := p.volumesSecrets(context.Background()); r.Status != OK {
 		t.Errorf("no volume policy: %+v", r)
@@ -110,7 +110,7 @@ func TestVolumesSecretsOnEngine(t *testing.T) {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	p.Project = "cdbtvol" + hex.EncodeToString(b)
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	s := pgSecret(dir)
 	must(t, os.WriteFile(s.Path, []byte("pw-not-shown"), 0o644))
 	p.Secrets = []SecretFile{s}
