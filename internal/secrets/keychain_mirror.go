@@ -36,8 +36,41 @@ type keychainIndex struct {
 	Project string `json:"project"`
 	Dir     string `json:"dir"`
 	// SHA256 maps a secret's file name to the hex sha256 of its bytes.
-	SHA256  map[string]string `json:"sha256"`
+	SHA256 map[string]string `json:"sha256"`
+	// MTime maps a secret's file name to the file's modification time when
+	// it was mirrored (UTC, RFC3339Nano). Pull sets it back on a restored
+	// file whose bytes match SHA256, so a volume initialised with that value
+	// is not reported as older than the file (checks: volumes.secrets). An
+	// index written before cdb-setup recorded times has none: pull then
+	// leaves the time of the write.
+	MTime   map[string]string `json:"mtime,omitempty"`
 	Updated time.Time         `json:"updated"`
+}
+
+// setMTime records t as name's modification time (zero: forget it).
+func (idx *keychainIndex) setMTime(name string, t time.Time) {
+	if t.IsZero() {
+		delete(idx.MTime, name)
+		return
+	}
+	if idx.MTime == nil {
+		idx.MTime = map[string]string{}
+	}
+	idx.MTime[name] = t.UTC().Format(time.RFC3339Nano)
+}
+
+// mtime is name's recorded modification time, if any (an unparsable one
+// counts as none).
+func (idx *keychainIndex) mtime(name string) (time.Time, bool) {
+	s, ok := idx.MTime[name]
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || t.IsZero() {
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // KeychainMirror is the keychain copy of one stack's secrets folder.
@@ -147,6 +180,8 @@ type kcFile struct {
 	exists bool
 	data   []byte
 	mode   fs.FileMode
+	// modTime is the file's modification time (of the open file read).
+	modTime time.Time
 }
 
 // kcReadFile reads a secret file without following a symlink or reading a
@@ -171,7 +206,11 @@ func kcReadFile(path string) (kcFile, error) {
 	if err != nil {
 		return kcFile{}, err
 	}
-	return kcFile{exists: true, data: b, mode: fi.Mode().Perm()}, nil
+	mod := fi.ModTime()
+	if ofi, err := f.Stat(); err == nil {
+		mod = ofi.ModTime()
+	}
+	return kcFile{exists: true, data: b, mode: fi.Mode().Perm(), modTime: mod}, nil
 }
 
 func kcSum(b []byte) string {
@@ -293,7 +332,7 @@ func (m *KeychainMirror) MirrorUpdate(ctx context.Context, names ...string) (boo
 		if !f.exists {
 			continue
 		}
-		if err := m.pushOne(ctx, idx, n, f.data); err != nil {
+		if err := m.pushOne(ctx, idx, n, f); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -303,8 +342,10 @@ func (m *KeychainMirror) MirrorUpdate(ctx context.Context, names ...string) (boo
 	return true, errors.Join(errs...)
 }
 
-// pushOne stores value as name and notes its hash in idx.
-func (m *KeychainMirror) pushOne(ctx context.Context, idx *keychainIndex, name string, value []byte) error {
+// pushOne stores the file's bytes as name and notes their hash and the
+// file's modification time in idx.
+func (m *KeychainMirror) pushOne(ctx context.Context, idx *keychainIndex, name string, f kcFile) error {
+	value := f.data
 	if err := m.Keychain.fits(m.Service, name, m.Dir, value); err != nil {
 		return err
 	}
@@ -312,6 +353,7 @@ func (m *KeychainMirror) pushOne(ctx context.Context, idx *keychainIndex, name s
 		return m.withDir(err)
 	}
 	idx.SHA256[name] = kcSum(value)
+	idx.setMTime(name, f.modTime)
 	return nil
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
@@ -104,8 +106,10 @@ func KeychainPushSteps(m *KeychainMirror) []step.Step {
 					return c, err
 				case !f.exists:
 					c.None, c.Summary = true, name+": no file, nothing to mirror"
-				case ierr == nil && idx.SHA256[name] == kcSum(f.data):
+				case ierr == nil && idx.SHA256[name] == kcSum(f.data) && !needsMTime(idx, name):
 					c.None, c.Summary = true, name+" already mirrored"
+				case ierr == nil && idx.SHA256[name] == kcSum(f.data):
+					c.Summary = name + " already mirrored; record its modification time in the index"
 				default:
 					c.Summary = fmt.Sprintf("mirror %s (%d bytes) into the keychain", name, len(f.data))
 				}
@@ -125,9 +129,19 @@ func KeychainPushSteps(m *KeychainMirror) []step.Step {
 				}
 				fields := map[string]any{"name": name, "bytes": len(f.data)}
 				if idx.SHA256[name] == kcSum(f.data) {
+					if needsMTime(idx, name) {
+						// Mirrored by a cdb-setup that kept no times: the
+						// keychain copy is these bytes, so their time is this
+						// file's. A recorded time is kept (it is the time of
+						// these bytes, which a later rewrite of the same
+						// value does not change).
+						idx.setMTime(name, f.modTime)
+						r.dirty = true
+						return step.Result{Status: step.StatusChanged, Detail: fmt.Sprintf("%s already mirrored (%d bytes); modification time recorded", name, len(f.data)), Fields: fields}, nil
+					}
 					return step.Result{Status: step.StatusDone, Detail: fmt.Sprintf("%s already mirrored (%d bytes)", name, len(f.data)), Fields: fields}, nil
 				}
-				if err := m.pushOne(ctx, idx, name, f.data); err != nil {
+				if err := m.pushOne(ctx, idx, name, f); err != nil {
 					return kcFailed(id, err), nil
 				}
 				r.dirty = true
@@ -222,6 +236,26 @@ func KeychainPullSteps(m *KeychainMirror, force bool) []step.Step {
 		},
 	})
 	return steps
+}
+
+// needsMTime: the index has name but no time for it.
+func needsMTime(idx *keychainIndex, name string) bool {
+	_, ok := idx.mtime(name)
+	return !ok
+}
+
+// restorableMTime is the recorded modification time of name, when the
+// restored value is the one the index describes.
+func (r *kcRun) restorableMTime(ctx context.Context, name string, value []byte) (time.Time, bool) {
+	idx, err := r.index(ctx)
+	if err != nil || idx == nil {
+		return time.Time{}, false
+	}
+	h, ok := idx.SHA256[name]
+	if !ok || h != kcSum(value) {
+		return time.Time{}, false
+	}
+	return idx.mtime(name)
 }
 
 func (r *kcRun) extraNames(ctx context.Context) []string {
@@ -329,6 +363,17 @@ func (r *kcRun) pullStep(name string, force bool, ensureDir func() error) step.S
 			if out.Backup != "" {
 				fields["backup"] = out.Backup
 				detail += "; the old file is saved as " + out.Backup
+			}
+			if mt, ok := r.restorableMTime(ctx, name, value); ok {
+				// The time belongs to these bytes (their sha256 is the
+				// index's): a volume initialised with this value is then
+				// not older than the file (checks: volumes.secrets).
+				if err := os.Chtimes(out.Path, mt, mt); err != nil {
+					detail += fmt.Sprintf("; note: the modification time could not be restored (%v)", err)
+				} else {
+					detail += "; modification time restored to " + mt.Format(time.RFC3339Nano)
+					fields["mtime"] = mt.Format(time.RFC3339Nano)
+				}
 			}
 			if verr := ValidateValue(value); verr != nil {
 				// Restored exactly as mirrored (a volume may hold these very
