@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -22,9 +21,7 @@ import (
 // so the volume initialised with that value is not older than the file.
 // Uses the real keychain (scripts/with-secret-service.sh on Linux).
 func TestVolumeVerdictPassesAfterKeychainPull(t *testing.T) {
-	if runtime.GOOS != "windows" && runtime.GOOS != "darwin" {
-		testenv.Need(t, os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "", "a D-Bus session with an unlocked Secret Service (scripts/with-secret-service.sh)")
-	}
+	testenv.NeedSecretService(t)
 	ctx := context.Background()
 	k := &secrets.Keychain{}
 	_, err := k.Get(ctx, "cdb-setup:test:probe", "/probe")

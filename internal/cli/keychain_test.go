@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -66,9 +65,7 @@ func kcCLI(t *testing.T, env platform.MapEnvironment, args ...string) (int, stri
 // TestKeychainCommands runs push, status, pull against the real keychain
 // (see internal/secrets/keychain_real_test.go for the backends).
 func TestKeychainCommands(t *testing.T) {
-	if runtime.GOOS != "windows" && runtime.GOOS != "darwin" {
-		testenv.Need(t, os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "", "a D-Bus session with an unlocked Secret Service (scripts/test.sh)")
-	}
+	testenv.NeedSecretService(t)
 	_, err := (&secrets.Keychain{}).Get(context.Background(), "cdb-setup:test:probe", "/probe")
 	testenv.Need(t, secrets.IsKeychainKind(err, secrets.KeychainNotFound), fmt.Sprintf("a usable OS keychain (probe: %v)", err))
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -20,9 +19,7 @@ import (
 // OS keychain: on Linux the Secret Service scripts/test.sh starts.
 func needKeychain(t *testing.T) {
 	t.Helper()
-	if runtime.GOOS != "windows" && runtime.GOOS != "darwin" {
-		testenv.Need(t, os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "", "a D-Bus session with an unlocked Secret Service (scripts/test.sh)")
-	}
+	testenv.NeedSecretService(t)
 	_, err := (&secrets.Keychain{}).Get(context.Background(), "cdb-setup:test:probe", "/probe")
 	testenv.Need(t, secrets.IsKeychainKind(err, secrets.KeychainNotFound), fmt.Sprintf("a usable OS keychain (probe: %v)", err))
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -20,10 +19,7 @@ import (
 // back byte for byte from the keychain instead of new passwords that the
 // volumes would refuse.
 func TestWizardReinstallRestoresFromRealKeychain(t *testing.T) {
-	if runtime.GOOS == "linux" {
-		testenv.Need(t, os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "",
-			"a D-Bus session with an unlocked Secret Service (scripts/test.sh runs the tests under dbus-run-session with gnome-keyring-daemon --unlock)")
-	}
+	testenv.NeedSecretService(t)
 	h := newWizardHarness(t)
 	for _, k := range []string{"DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"} {
 		h.env[k] = os.Getenv(k)

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -17,10 +16,7 @@ import (
 // On the real Secret Service: mirror, then change a file — doctor says the
 // copy is stale and names the push.
 func TestKeychainCheckOnRealKeychain(t *testing.T) {
-	if runtime.GOOS == "linux" {
-		testenv.Need(t, os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "",
-			"a D-Bus session with an unlocked Secret Service (scripts/test.sh runs the tests under dbus-run-session with gnome-keyring-daemon --unlock)")
-	}
+	testenv.NeedSecretService(t)
 	f := newFixture(t)
 	kc := &secrets.Keychain{}
 	_, err := kc.Get(context.Background(), "cdb-setup:test:probe", "/probe")

@@ -228,9 +228,15 @@ func storedPassword(dir, given string) (string, error) {
 // in with a cleartext password: SSLRequest → 'N', startup, password, then
 // AuthenticationOk + ReadyForQuery, or the same FATAL postgres sends.
 func servePG(st *state, port, user string) {
+	serveTCP("postgres", port, func(c net.Conn) { pgSession(c, st, user) })
+}
+
+// serveTCP accepts connections on port and runs session for each, bounded
+// to 10 s so a stuck client cannot pin the fake service.
+func serveTCP(name, port string, session func(net.Conn)) {
 	ln, err := net.Listen("tcp", ":"+port)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "postgres listen:", err)
+		fmt.Fprintln(os.Stderr, name+" listen:", err)
 		os.Exit(1)
 	}
 	for {
@@ -241,7 +247,7 @@ func servePG(st *state, port, user string) {
 		go func() {
 			defer c.Close()
 			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-			pgSession(c, st, user)
+			session(c)
 		}()
 	}
 }
@@ -309,49 +315,38 @@ func pgMsg(t byte, body []byte) []byte {
 // serveRedis answers AUTH and PING in RESP, enough for redis-cli and the
 // functional check.
 func serveRedis(st *state, port string) {
-	ln, err := net.Listen("tcp", ":"+port)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "redis listen:", err)
-		os.Exit(1)
-	}
+	serveTCP("redis", port, func(c net.Conn) { redisSession(c, st) })
+}
+
+func redisSession(c net.Conn, st *state) {
+	r := bufio.NewReader(c)
+	authed := st.password == ""
 	for {
-		c, err := ln.Accept()
+		args, err := readRESP(r)
 		if err != nil {
 			return
 		}
-		go func() {
-			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-			r := bufio.NewReader(c)
-			authed := st.password == ""
-			for {
-				args, err := readRESP(r)
-				if err != nil {
-					return
-				}
-				switch strings.ToUpper(args[0]) {
-				case "AUTH":
-					pw := args[len(args)-1]
-					if len(args) >= 2 && pw == st.password {
-						authed = true
-						_, _ = c.Write([]byte("+OK\r\n"))
-					} else {
-						_, _ = c.Write([]byte("-WRONGPASS invalid username-password pair or user is disabled.\r\n"))
-					}
-				case "PING":
-					if !authed {
-						_, _ = c.Write([]byte("-NOAUTH Authentication required.\r\n"))
-					} else {
-						_, _ = c.Write([]byte("+PONG\r\n"))
-					}
-				case "QUIT":
-					_, _ = c.Write([]byte("+OK\r\n"))
-					return
-				default:
-					_, _ = c.Write([]byte("-ERR unknown command\r\n"))
-				}
+		switch strings.ToUpper(args[0]) {
+		case "AUTH":
+			pw := args[len(args)-1]
+			if len(args) >= 2 && pw == st.password {
+				authed = true
+				_, _ = c.Write([]byte("+OK\r\n"))
+			} else {
+				_, _ = c.Write([]byte("-WRONGPASS invalid username-password pair or user is disabled.\r\n"))
 			}
-		}()
+		case "PING":
+			if !authed {
+				_, _ = c.Write([]byte("-NOAUTH Authentication required.\r\n"))
+			} else {
+				_, _ = c.Write([]byte("+PONG\r\n"))
+			}
+		case "QUIT":
+			_, _ = c.Write([]byte("+OK\r\n"))
+			return
+		default:
+			_, _ = c.Write([]byte("-ERR unknown command\r\n"))
+		}
 	}
 }
 

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"time"
+
+	"github.com/claire-de-binare/cdb-setup/internal/hook"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
 // ErrInWorktree means the secrets folder is inside the repository's work
@@ -16,38 +15,26 @@ import (
 var ErrInWorktree = errors.New("is inside the git work tree and not ignored")
 
 // CheckNotInWorktree returns ErrInWorktree (with the fix) when dir lies
-// inside repo and git would track files in it. It asks git itself
-// (`check-ignore`), so every .gitignore, info/exclude and global excludes
-// file counts.
+// inside repo and git would track files in it. The question is the hook
+// package's (hook.CheckSecretsFolder): it asks git itself (`check-ignore`,
+// so every .gitignore, info/exclude and global excludes file counts),
+// resolves symlinks and also catches files git already tracks there.
 func CheckNotInWorktree(ctx context.Context, repo, dir string) error {
 	if repo == "" {
 		return nil
 	}
-	rel, err := filepath.Rel(repo, dir)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+	s, err := hook.CheckSecretsFolder(ctx, platform.OSEnvironment{}, repo, dir)
+	if err != nil || !s.AtRisk() {
+		// An error means git is missing or repo is no git repository:
+		// then nothing can be committed by git here.
 		return nil
 	}
-	fix := fmt.Sprintf("use a folder outside the repository (the default <Documents>/.secrets/.cdb), or add %s/ to .gitignore", filepath.ToSlash(rel))
-	if rel == "." {
-		return fmt.Errorf("secrets folder %s is the repository itself: %w; %s", dir, ErrInWorktree, fix)
+	if s.GitignoreLine == "" {
+		return fmt.Errorf("secrets folder %s is the repository itself: %w; use a folder outside the repository (the default <Documents>/.secrets/.cdb)", dir, ErrInWorktree)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	// A file name inside the folder: check-ignore answers for paths, and a
-	// folder pattern ("secrets/") matches its contents.
-	probe := filepath.ToSlash(filepath.Join(rel, "REDIS_PASSWORD"))
-	cmd := exec.CommandContext(ctx, "git", "-C", repo, "check-ignore", "-q", "--no-index", "--", probe)
-	err = cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return nil // ignored
-	case errors.As(err, &ee) && ee.ExitCode() == 1:
-		return fmt.Errorf("secrets folder %s %w: %s", dir, ErrInWorktree, fix)
-	case ctx.Err() != nil:
-		return fmt.Errorf("git check-ignore timed out after 10s; cannot tell whether %s is ignored: %s", dir, fix)
-	default:
-		// Not a git repo, or git missing: nothing can be committed by git here.
-		return nil
+	fix := fmt.Sprintf("use a folder outside the repository (the default <Documents>/.secrets/.cdb), or add %s to .gitignore", s.GitignoreLine)
+	if s.Tracked {
+		return fmt.Errorf("secrets folder %s %w (git already tracks files in it): %s, then `git rm --cached -r %s`", dir, ErrInWorktree, fix, s.GitignoreLine[1:])
 	}
+	return fmt.Errorf("secrets folder %s %w: %s", dir, ErrInWorktree, fix)
 }

@@ -27,10 +27,7 @@ import (
 // CDB_SETUP_REQUIRE_ALL=1) when this machine has none.
 func kcRealKeychain(t testing.TB) *Keychain {
 	t.Helper()
-	if runtime.GOOS != "windows" && runtime.GOOS != "darwin" {
-		testenv.Need(t, os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "",
-			"a D-Bus session with an unlocked Secret Service (scripts/test.sh runs the tests under dbus-run-session with gnome-keyring-daemon --unlock)")
-	}
+	testenv.NeedSecretService(t)
 	_, err := (&Keychain{}).Get(context.Background(), "cdb-setup:test:probe", "/probe")
 	testenv.Need(t, IsKeychainKind(err, KeychainNotFound), fmt.Sprintf("a usable OS keychain (probe: %v)", err))
 	return &Keychain{}

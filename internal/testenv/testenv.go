@@ -80,3 +80,16 @@ func removeTree(dir string) {
 // UnderWine reports whether this test binary is a Windows program running
 // under Wine (the CI's way of running the Windows tests on Linux).
 func UnderWine() bool { return underWine() }
+
+// NeedSecretService skips (fails under CDB_SETUP_REQUIRE_ALL=1) a Linux test
+// that needs a D-Bus session with an unlocked Secret Service; scripts/test.sh
+// runs the tests inside one (scripts/with-secret-service.sh). Windows (Wine's
+// Credential Manager) and macOS need no session bus.
+func NeedSecretService(t testing.TB) {
+	t.Helper()
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		return
+	}
+	Need(t, os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "",
+		"a D-Bus session with an unlocked Secret Service (scripts/with-secret-service.sh; scripts/test.sh runs the tests inside one)")
+}
