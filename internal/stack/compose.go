@@ -22,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 )
 
 // Compose is a located Compose CLI.
@@ -121,7 +122,10 @@ func composeVersion(ctx context.Context, env platform.Environment, argv ...strin
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], "version")...)
-	cmd.Env = env.Environ()
+	// Even `compose version` never sees a secret-named variable (trap 2).
+	childEnv := secrets.ComposeEnv(env, nil, "")
+	delete(childEnv, "SECRETS_PATH")
+	cmd.Env = pairs(childEnv)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("%v: %s", err, firstLine(string(out)))
