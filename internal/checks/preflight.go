@@ -27,6 +27,9 @@ type Engine struct {
 	Client *client.Client
 	Info   stack.EngineInfo
 	Err    error
+	// ID is the Engine's ID (docker info), read once when needed: volume
+	// fingerprints are keyed by it.
+	ID string
 }
 
 // SecretFile is a secret file the chosen services mount.
@@ -82,6 +85,15 @@ type Preflight struct {
 	// Recreate are the Engine names of the volumes `up --recreate-volume`
 	// deletes before starting (the fix volumes.secrets gives).
 	Recreate []string
+	// StateDir holds the volume fingerprints (internal/volpass).
+	StateDir string
+	// Logins are the manifest's functional checks: a postgres-login check
+	// names the service, role and database whose verifier volumes.secrets
+	// reads while the stack runs.
+	Logins []manifest.Check
+
+	// fresh are the volumes volumes.secrets found missing (RecordFresh).
+	fresh []FreshVolume
 }
 
 // Checks lists the preflight checks in the order they run.

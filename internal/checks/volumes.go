@@ -2,23 +2,40 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
+	"sort"
 	"strings"
-	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 
+	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/rekey"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
+	"github.com/claire-de-binare/cdb-setup/internal/volpass"
 )
 
-// volumesSecrets compares each volume that keeps a password (manifest
-// policy Volume:) with its secret file: a volume created before the file's
-// last change was initialised with an older password, and the service will
-// reject the current one (CDB_STACK.md, "Volumes keep passwords"). Failing
-// here stops `up` before anything starts; diagnosis recognises the same
-// cause only after the service failed to log in.
+// volumesSecrets tells, for each volume that keeps a password (manifest
+// policy Volume:), whether it holds the password in the secret file
+// (CDB_STACK.md, "Volumes keep passwords"). It never guesses from times: on
+// Engine 20.10 a volume's CreatedAt moves at every postgres start and stop
+// (issue 12, observation 1). In order of authority:
+//
+//  1. the running server: postgres' role verifier, read through the
+//     container's local socket and checked locally (no login, no password
+//     sent);
+//  2. the fingerprint cdb-setup recorded when `up` initialised the volume or
+//     `secrets rotate` re-keyed it (volpass);
+//  3. otherwise unknown (a warning, never ✓): the login check after start
+//     settles it.
+//
+// A mismatch stops `up` before anything starts.
 func (p *Preflight) volumesSecrets(ctx context.Context) Result {
 	var kept []SecretFile
 	for _, s := range p.Secrets {
@@ -32,77 +49,211 @@ func (p *Preflight) volumesSecrets(ctx context.Context) Result {
 	if p.Engine.Client == nil {
 		return skip("Docker is not reachable")
 	}
-	var fails, fixes, oks []string
+	engineID, err := p.engineID(ctx)
+	if err != nil {
+		return warn("cannot read the Docker Engine's ID: "+err.Error(), p.Rerun)
+	}
+	var book *volpass.Book
+	var bookErr error
+	if p.StateDir != "" {
+		book, bookErr = volpass.Open(p.StateDir)
+	} else {
+		bookErr = errors.New("no state folder")
+	}
+	var fails, fixes, unknowns, oks []string
 	for _, s := range kept {
 		vol := p.volumeName(s.Policy.Volume)
 		if slices.Contains(p.Recreate, vol) {
 			oks = append(oks, fmt.Sprintf("%s: deleted before the start (--recreate-volume), so it is initialised with the current %s", vol, s.Name))
+			if pw, err := os.ReadFile(s.Path); err == nil {
+				p.fresh = append(p.fresh, FreshVolume{Secret: s, Volume: vol, EngineID: engineID, password: pw})
+			}
 			continue
 		}
-		st, err := os.Stat(s.Path)
+		pw, err := os.ReadFile(s.Path)
 		if err != nil {
 			// secrets.files reports a missing or unreadable file.
-			oks = append(oks, fmt.Sprintf("%s: %s cannot be compared (the secret file is missing)", vol, s.Name))
+			unknowns = append(unknowns, fmt.Sprintf("%s: unknown whether it holds %s (the secret file cannot be read)", vol, s.Name))
 			continue
 		}
-		v, err := p.Engine.Client.VolumeInspect(ctx, vol)
-		if err != nil && !client.IsErrNotFound(err) {
+		_, err = p.Engine.Client.VolumeInspect(ctx, vol)
+		if client.IsErrNotFound(err) {
+			oks = append(oks, fmt.Sprintf("%s: no volume yet: the first start initialises it with the current %s (cdb-setup records a fingerprint of it)", vol, s.Name))
+			p.fresh = append(p.fresh, FreshVolume{Secret: s, Volume: vol, EngineID: engineID, password: pw})
+			continue
+		}
+		if err != nil {
 			return warn(fmt.Sprintf("cannot look up the volume %s: %v", vol, err), "docker volume inspect "+vol+"   # then: "+p.Rerun)
 		}
-		found := err == nil
-		var created time.Time
-		if found {
-			created, _ = time.Parse(time.RFC3339Nano, v.CreatedAt)
+		// 1. The running server.
+		if held, how, known := p.askServer(ctx, s, vol, pw); known {
+			if held {
+				oks = append(oks, fmt.Sprintf("%s holds the current %s (%s)", vol, s.Name, how))
+				if book != nil {
+					_ = book.Record(volpass.Entry{EngineID: engineID, Volume: vol, Secret: s.Name, How: how}, pw)
+				}
+				continue
+			}
+			fails = append(fails, fmt.Sprintf("%s holds another password than the current %s (%s): %s will reject it (\"password authentication failed\")", vol, s.Name, how, who(s)))
+			fixes = append(fixes, p.mismatchFix(s, vol, func(b []byte) bool { h, _, _ := p.askServer(ctx, s, vol, b); return h }))
+			continue
 		}
-		d := VolumeVerdict(VolumeFacts{Secret: s, Volume: vol, Exists: found, Created: created, Modified: st.ModTime()}, p.upCommand())
-		if d.Status == Fail {
-			fails, fixes = append(fails, d.Detail), append(fixes, d.Fix)
-		} else {
-			oks = append(oks, d.Detail)
+		// 2. The recorded fingerprint.
+		if book == nil {
+			unknowns = append(unknowns, fmt.Sprintf("%s: unknown whether it holds the current %s (no fingerprint store: %v); the login check after start settles it", vol, s.Name, bookErr))
+			continue
+		}
+		switch v, e := book.Compare(engineID, vol, pw); v {
+		case volpass.Match:
+			oks = append(oks, fmt.Sprintf("%s holds the current %s (fingerprint recorded %s: %s)", vol, s.Name, e.At.Local().Format("2006-01-02 15:04"), e.How))
+		case volpass.Mismatch:
+			fails = append(fails, fmt.Sprintf("%s holds another password than the current %s (fingerprint recorded %s: %s): %s will reject it (\"password authentication failed\")", vol, s.Name, e.At.Local().Format("2006-01-02 15:04"), e.How, who(s)))
+			fixes = append(fixes, p.mismatchFix(s, vol, func(b []byte) bool { m, _ := book.Compare(engineID, vol, b); return m == volpass.Match }))
+		default:
+			unknowns = append(unknowns, fmt.Sprintf("%s: unknown whether it holds the current %s (made before cdb-setup recorded it, or on another install); the login check after start settles it", vol, s.Name))
 		}
 	}
-	if len(fails) > 0 {
-		return fail(strings.Join(fails, "; "), strings.Join(fixes, "; and "))
+	switch {
+	case len(fails) > 0:
+		return fail(strings.Join(append(fails, unknowns...), "; "), strings.Join(fixes, "; and "))
+	case len(unknowns) > 0:
+		return warn(strings.Join(append(unknowns, oks...), "; "), "nothing to do before the start: `up` logs in with the current password once the service runs (`cdb-setup doctor` does too while the stack runs)")
 	}
 	return ok(strings.Join(oks, "; "))
 }
 
-// VolumeFacts is what the volumes-vs-secrets decision looks at.
-type VolumeFacts struct {
-	Secret SecretFile
-	// Volume is the Engine's name (cdb_postgres_data).
-	Volume string
-	Exists bool
-	// Created is the volume's creation time (zero when the Engine gave
-	// none); Modified is the secret file's last modification.
-	Created, Modified time.Time
+// FreshVolume is a volume that did not exist at preflight: the start
+// initialises it with the password read then. up records it once the
+// volume exists (RecordFresh).
+type FreshVolume struct {
+	Secret   SecretFile
+	Volume   string
+	EngineID string
+	password []byte
 }
 
-// VolumeVerdict decides one volume: it fails when the volume was created
-// before the secret file last changed. The Engine reports creation in whole
-// seconds, so both times are compared in whole seconds and a change within
-// the volume's creation second passes (diagnosis still catches it if the
-// service then rejects the password). up is the command that starts the
-// stack with the user's flags (the fix names it).
-func VolumeVerdict(f VolumeFacts, up string) Result {
-	s := f.Secret
-	switch {
-	case !f.Exists:
-		return ok(fmt.Sprintf("%s: no volume yet: first start initialises it with the current %s", f.Volume, s.Name))
-	case f.Created.IsZero():
-		return ok(fmt.Sprintf("%s exists (the Engine gives no creation time; a refused %s is diagnosed if the service fails)", f.Volume, s.Name))
-	case f.Modified.Truncate(time.Second).After(f.Created.Truncate(time.Second)):
-		who := "its service"
-		if len(s.Services) > 0 {
-			who = strings.Join(s.Services, ", ")
-		}
-		detail := stack.StaleVolumeExplanation(s.Name, f.Volume, f.Created, f.Modified) +
-			fmt.Sprintf(" %s will reject the current password (\"password authentication failed\")", who)
-		return fail(detail, stack.StaleVolumeFix(s.Name, s.Path, f.Volume, up))
-	default:
-		return ok(fmt.Sprintf("%s: initialised with the current %s (volume created %s, file last changed %s)",
-			f.Volume, s.Name, f.Created.Local().Format(time.DateTime), f.Modified.Local().Format(time.DateTime)))
+// RecordFresh records a fingerprint for every volume the preflight saw
+// missing and that exists now: `up` initialised it with the password the
+// secret file held at preflight. It returns the volumes recorded.
+func (p *Preflight) RecordFresh(ctx context.Context) ([]string, error) {
+	if len(p.fresh) == 0 || p.StateDir == "" || p.Engine.Client == nil {
+		return nil, nil
 	}
+	book, err := volpass.Open(p.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	var done []string
+	for _, f := range p.fresh {
+		if _, err := p.Engine.Client.VolumeInspect(ctx, f.Volume); err != nil {
+			continue
+		}
+		if err := book.Record(volpass.Entry{EngineID: f.EngineID, Volume: f.Volume, Secret: f.Secret.Name, How: "initialised by cdb-setup up"}, f.password); err != nil {
+			return done, err
+		}
+		done = append(done, f.Volume)
+	}
+	return done, nil
+}
+
+func who(s SecretFile) string {
+	if len(s.Services) > 0 {
+		return strings.Join(s.Services, ", ")
+	}
+	return "its service"
+}
+
+// askServer checks the password against a running postgres that keeps it
+// in vol: the role's SCRAM verifier read on the container's local socket.
+// known is false when no such server runs or it cannot be asked.
+func (p *Preflight) askServer(ctx context.Context, s SecretFile, vol string, pw []byte) (held bool, how string, known bool) {
+	pg, ok := p.postgresFor(ctx, s, vol)
+	if !ok {
+		return false, "", false
+	}
+	held, err := pg.Holds(ctx, pw)
+	if err != nil {
+		return false, "", false
+	}
+	return held, "checked against the role's SCRAM verifier in the running postgres", true
+}
+
+// postgresFor finds the running container of the postgres-login check that
+// uses secret s, if it mounts vol.
+func (p *Preflight) postgresFor(ctx context.Context, s SecretFile, vol string) (rekey.Postgres, bool) {
+	var login *manifest.Check
+	for i, c := range p.Logins {
+		if c.Kind == "postgres-login" && c.Secret == s.Name {
+			login = &p.Logins[i]
+			break
+		}
+	}
+	if login == nil || p.Project == "" {
+		return rekey.Postgres{}, false
+	}
+	list, err := p.Engine.Client.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("label", stack.LabelProject+"="+p.Project),
+		filters.Arg("label", stack.LabelService+"="+login.Service),
+		filters.Arg("volume", vol),
+		filters.Arg("status", "running"))})
+	if err != nil || len(list) == 0 {
+		return rekey.Postgres{}, false
+	}
+	return rekey.Postgres{API: p.Engine.Client, Container: list[0].ID, User: login.User, Database: login.Database}, true
+}
+
+// mismatchFix names, in order: a backup of the secret that holds the
+// volume's password (restoring it passes), re-keying in place, and last
+// deleting the volume with its data.
+func (p *Preflight) mismatchFix(s SecretFile, vol string, holds func([]byte) bool) string {
+	var parts []string
+	if b := matchingBackup(s, holds); b != "" {
+		parts = append(parts, fmt.Sprintf("the backup %s holds the password %s keeps: put it back with `%s`, then `%s`", b, vol, copyCommand(b, s.Path), p.upCommand()))
+	}
+	parts = append(parts, "if you know the old password, put it in "+s.Path+", start the stack and change it inside the service: `cdb-setup secrets rotate "+s.Name+"`")
+	parts = append(parts, fmt.Sprintf("last resort, deletes %s and all its data (asks first): `%s --recreate-volume %s`", vol, p.upCommand(), vol))
+	return strings.Join(parts, "; or ")
+}
+
+// matchingBackup returns the newest backup of s (.backup/<NAME>.<time>, as
+// rotate and init --force leave them) whose value the volume holds.
+func matchingBackup(s SecretFile, holds func([]byte) bool) string {
+	bs, _ := filepath.Glob(filepath.Join(filepath.Dir(s.Path), ".backup", s.Name+".*"))
+	sort.Sort(sort.Reverse(sort.StringSlice(bs)))
+	for i, b := range bs {
+		if i == 10 { // each check may cost a SCRAM derivation
+			break
+		}
+		if v, err := os.ReadFile(b); err == nil && len(v) > 0 && holds(v) {
+			return b
+		}
+	}
+	return ""
+}
+
+// copyCommand is the shell command that copies a backup over the secret
+// file, as the user's shell spells it.
+func copyCommand(from, to string) string {
+	if runtime.GOOS == "windows" {
+		return fmt.Sprintf("Copy-Item -LiteralPath '%s' -Destination '%s'", strings.ReplaceAll(from, "'", "''"), strings.ReplaceAll(to, "'", "''"))
+	}
+	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	return "cp " + q(from) + " " + q(to)
+}
+
+func (p *Preflight) engineID(ctx context.Context) (string, error) {
+	if p.Engine.ID != "" {
+		return p.Engine.ID, nil
+	}
+	info, err := p.Engine.Client.Info(ctx)
+	if err != nil {
+		return "", err
+	}
+	if info.ID == "" {
+		return "", errors.New("the Engine reported no ID")
+	}
+	p.Engine.ID = info.ID
+	return info.ID, nil
 }
 
 // volumeName resolves a compose volume key to the Engine's name: the
@@ -123,4 +274,36 @@ func (p *Preflight) upCommand() string {
 		return p.Up
 	}
 	return p.Rerun
+}
+
+// RecordLogin records that the volume keeping secret name holds the
+// secret file's current password: a login with it just succeeded. It
+// settles an "unknown" volume (made before cdb-setup).
+func (p *Preflight) RecordLogin(ctx context.Context, name string) error {
+	if p.StateDir == "" || p.Engine.Client == nil {
+		return nil
+	}
+	for _, s := range p.Secrets {
+		if s.Name != name || s.Policy.Volume == "" {
+			continue
+		}
+		vol := p.volumeName(s.Policy.Volume)
+		if _, err := p.Engine.Client.VolumeInspect(ctx, vol); err != nil {
+			return nil
+		}
+		engineID, err := p.engineID(ctx)
+		if err != nil {
+			return err
+		}
+		pw, err := os.ReadFile(s.Path)
+		if err != nil {
+			return err
+		}
+		book, err := volpass.Open(p.StateDir)
+		if err != nil {
+			return err
+		}
+		return book.Record(volpass.Entry{EngineID: engineID, Volume: vol, Secret: name, How: "a login with it succeeded after start"}, pw)
+	}
+	return nil
 }

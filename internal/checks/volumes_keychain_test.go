@@ -8,19 +8,19 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+	"github.com/claire-de-binare/cdb-setup/internal/volpass"
 )
 
 // The fix volumes.secrets names, `keychain pull --force`, clears the check:
-// the restored file gets back the modification time it had when mirrored,
-// so the volume initialised with that value is not older than the file.
-// Uses the real keychain (scripts/with-secret-service.sh on Linux).
-func TestVolumeVerdictPassesAfterKeychainPull(t *testing.T) {
+// the restored value is the one whose fingerprint was recorded when the
+// volume was initialised. Uses the real keychain
+// (scripts/with-secret-service.sh on Linux).
+func TestFingerprintMatchesAfterKeychainPull(t *testing.T) {
 	testenv.NeedSecretService(t)
 	ctx := context.Background()
 	k := &secrets.Keychain{}
@@ -41,22 +41,19 @@ func TestVolumeVerdictPassesAfterKeychainPull(t *testing.T) {
 	if err := os.WriteFile(s.Path, old, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// The password was written, then the volume was initialised with it
-	// (the Engine reports creation in whole seconds).
-	written := time.Date(2024, 3, 1, 12, 0, 0, 123456789, time.UTC)
-	if err := os.Chtimes(s.Path, written, written); err != nil {
+	book, err := volpass.Open(testenv.TempDir(t))
+	if err != nil {
 		t.Fatal(err)
 	}
-	created := written.Add(90 * time.Second).Truncate(time.Second)
-	verdict := func() Result {
-		fi, err := os.Stat(s.Path)
+	// `up` initialised the volume with the file's value.
+	must(t, book.Record(volpass.Entry{EngineID: "engine", Volume: "cdb_postgres_data", Secret: s.Name, How: "initialised by cdb-setup up"}, old))
+	verdict := func() volpass.Verdict {
+		b, err := os.ReadFile(s.Path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return VolumeVerdict(VolumeFacts{Secret: s, Volume: "cdb_postgres_data", Exists: true, Created: created, Modified: fi.ModTime()}, "cdb-setup up")
-	}
-	if r := verdict(); r.Status != OK {
-		t.Fatalf("before: %s %q", r.Status, r.Detail)
+		v, _ := book.Compare("engine", "cdb_postgres_data", b)
+		return v
 	}
 
 	m := &secrets.KeychainMirror{Keychain: k, Project: "cdbtest", Dir: dir, Service: secrets.KeychainService("cdbtest", dir), Names: []string{s.Name}}
@@ -78,19 +75,19 @@ func TestVolumeVerdictPassesAfterKeychainPull(t *testing.T) {
 	}
 	run(secrets.KeychainPushSteps(m))
 
-	// A new password (say `secrets init --force`): the volume is now older.
+	// A new password (say `secrets init --force`): the volume holds another.
 	if err := os.WriteFile(s.Path, pw(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if r := verdict(); r.Status != Fail {
-		t.Fatalf("after changing the file: %s %q", r.Status, r.Detail)
+	if v := verdict(); v != volpass.Mismatch {
+		t.Fatalf("after changing the file: %s", v)
 	}
 
 	run(secrets.KeychainPullSteps(m, true))
 	if got, _ := os.ReadFile(s.Path); string(got) != string(old) {
 		t.Fatal("pull --force did not restore the mirrored value")
 	}
-	if r := verdict(); r.Status != OK {
-		t.Fatalf("after keychain pull --force: %s %q", r.Status, r.Detail)
+	if v := verdict(); v != volpass.Match {
+		t.Fatalf("after keychain pull --force: %s", v)
 	}
 }

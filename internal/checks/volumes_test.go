@@ -23,58 +23,6 @@ func pgSecret(dir string) SecretFile {
 		Policy: manifest.Secret{Kind: manifest.KindGenerated, Volume: "postgres_data"}}
 }
 
-func TestVolumeVerdict(t *testing.T) {
-	dir := testenv.TempDir(t)
-	s := pgSecret(dir)
-	created := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
-	up := "cdb-setup up --repo /r"
-	cases := []struct {
-		name     string
-		f        VolumeFacts
-		want     Status
-		contains []string
-	}{
-		{"no volume", VolumeFacts{Secret: s, Volume: "cdb_postgres_data"}, OK, []string{"no volume yet: first start initialises it"}},
-		{"volume newer than the file", VolumeFacts{Secret: s, Volume: "cdb_postgres_data", Exists: true, Created: created, Modified: created.Add(-time.Hour)}, OK,
-			[]string{"initialised with the current POSTGRES_PASSWORD"}},
-		// The Engine gives whole seconds: a change within the creation
-		// second is not evidence.
-		{"same second", VolumeFacts{Secret: s, Volume: "cdb_postgres_data", Exists: true, Created: created, Modified: created.Add(900 * time.Millisecond)}, OK, nil},
-		{"no creation time", VolumeFacts{Secret: s, Volume: "cdb_postgres_data", Exists: true, Modified: created}, OK, nil},
-		{"file changed after the volume", VolumeFacts{Secret: s, Volume: "cdb_postgres_data", Exists: true, Created: created, Modified: created.Add(2 * time.Hour)}, Fail,
-			[]string{"cdb_postgres_data", created.Local().Format(time.DateTime), created.Add(2 * time.Hour).Local().Format(time.DateTime), "cdb_postgres will reject the current password"}},
-	}
-	for _, c := range cases {
-		r := VolumeVerdict(c.f, up)
-		if r.Status != c.want {
-			t.Errorf("%s: %+v, want %s", c.name, r, c.want)
-			continue
-		}
-		for _, w := range c.contains {
-			if !strings.Contains(r.Detail, w) {
-				t.Errorf("%s: detail %q lacks %q", c.name, r.Detail, w)
-			}
-		}
-		if r.Status == Fail {
-			for _, w := range []string{"`cdb-setup keychain pull --force`", "then `" + up + "`", "`" + up + " --recreate-volume cdb_postgres_data`", "(asks first)"} {
-				if !strings.Contains(r.Fix, w) {
-					t.Errorf("%s: fix %q lacks %q", c.name, r.Fix, w)
-				}
-			}
-		} else if r.Fix != "" {
-			t.Errorf("%s: a pass with a fix: %q", c.name, r.Fix)
-		}
-	}
-
-	// The value before the last `secrets rotate` is named, as in diagnosis.
-	must(t, os.MkdirAll(filepath.Join(dir, ".backup"), 0o700))
-	must(t, os.WriteFile(filepath.Join(dir, ".backup", "POSTGRES_PASSWORD.20240501T110000Z"), []byte("x"), 0o600))
-	r := VolumeVerdict(VolumeFacts{Secret: s, Volume: "v", Exists: true, Created: created, Modified: created.Add(time.Hour)}, up)
-	if !strings.Contains(r.Fix, filepath.Join(dir, ".backup", "POSTGRES_PASSWORD.20240501T110000Z")) {
-		t.Errorf("fix without the backup: %s", r.Fix)
-	}
-}
-
 func TestVolumesSecretsWithoutEngine(t *testing.T) {
 	dir := testenv.TempDir(t)
 	p := &Preflight{Engine: &Engine{}, Project: "cdb", Secrets: []SecretFile{{Name: "REDIS_PASSWORD", Path: filepath.Join(dir, "REDIS_PASSWORD")}}}
@@ -96,12 +44,14 @@ func TestVolumesSecretsWithoutEngine(t *testing.T) {
 
 // TestVolumesSecretsOnEngine runs the check against the real Engine with a
 // volume cdbtvol<rand>_postgres_data, as compose names it for the project.
+// Times play no part (issue 12, observation 1): the file's mtime and the
+// volume's CreatedAt are moved both ways and change nothing.
 func TestVolumesSecretsOnEngine(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("runs on the Linux CI engine")
 	}
 	home, _ := os.UserHomeDir()
-	p := &Preflight{Env: platform.EnvironmentFrom(os.Environ()), Home: home, GOOS: runtime.GOOS, Rerun: "cdb-setup up"}
+	p := &Preflight{Env: platform.EnvironmentFrom(os.Environ()), Home: home, GOOS: runtime.GOOS, Rerun: "cdb-setup up", StateDir: testenv.TempDir(t)}
 	p.Checks() // sets up p.Engine
 	if r := p.dockerReachable(context.Background()); r.Status == Fail {
 		testenv.Need(t, false, "a running Docker Engine: "+r.Detail)
@@ -112,50 +62,76 @@ func TestVolumesSecretsOnEngine(t *testing.T) {
 	p.Project = "cdbtvol" + hex.EncodeToString(b)
 	dir := testenv.TempDir(t)
 	s := pgSecret(dir)
-	must(t, os.WriteFile(s.Path, []byte("pw-not-shown"), 0o644))
+	must(t, os.WriteFile(s.Path, []byte("pw-not-shown-1"), 0o644))
 	p.Secrets = []SecretFile{s}
 	ctx := context.Background()
 	name := p.Project + "_postgres_data"
 
-	// No volume: passes.
+	// No volume: passes, and up records it once it exists.
 	if r := p.volumesSecrets(ctx); r.Status != OK || !strings.Contains(r.Detail, name+": no volume yet") {
 		t.Fatalf("no volume: %+v", r)
 	}
-
-	v, err := p.Engine.Client.VolumeCreate(ctx, volume.CreateOptions{Name: name})
-	if err != nil {
+	if _, err := p.Engine.Client.VolumeCreate(ctx, volume.CreateOptions{Name: name}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Engine.Client.VolumeRemove(context.Background(), name, true) })
-	created, err := time.Parse(time.RFC3339Nano, v.CreatedAt)
-	if err != nil {
-		t.Fatalf("CreatedAt %q: %v", v.CreatedAt, err)
+	if got, err := p.RecordFresh(ctx); err != nil || len(got) != 1 || got[0] != name {
+		t.Fatalf("RecordFresh = %v, %v", got, err)
+	}
+	if r := p.volumesSecrets(ctx); r.Status != OK || !strings.Contains(r.Detail, name+" holds the current POSTGRES_PASSWORD") || strings.Contains(r.Detail, "initialised on") {
+		t.Fatalf("recorded volume: %+v", r)
+	}
+	// A file time far in the future changes nothing.
+	future := time.Now().Add(48 * time.Hour)
+	must(t, os.Chtimes(s.Path, future, future))
+	if r := p.volumesSecrets(ctx); r.Status != OK {
+		t.Fatalf("same password, later file time: %+v", r)
 	}
 
-	// The file changed after the volume (set explicitly: no clock race).
-	later := created.Add(5 * time.Second)
-	must(t, os.Chtimes(s.Path, later, later))
+	// A new password (as `secrets rotate --force-volume` wrote it, backup
+	// first): the volume holds the old one.
+	must(t, os.MkdirAll(filepath.Join(dir, ".backup"), 0o700))
+	backup := filepath.Join(dir, ".backup", "POSTGRES_PASSWORD.20240501T110000Z")
+	must(t, os.WriteFile(backup, []byte("pw-not-shown-1"), 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, ".backup", "POSTGRES_PASSWORD.20240601T110000Z"), []byte("pw-not-shown-other"), 0o600))
+	must(t, os.WriteFile(s.Path, []byte("pw-not-shown-2"), 0o644))
+	past := time.Now().Add(-48 * time.Hour)
+	must(t, os.Chtimes(s.Path, past, past)) // older than the volume: still caught
 	r := p.volumesSecrets(ctx)
-	if r.Status != Fail || !strings.Contains(r.Detail, "the volume "+name+" was initialised on") ||
-		!strings.Contains(r.Fix, "cdb-setup keychain pull --force") || !strings.Contains(r.Fix, "cdb-setup up --recreate-volume "+name) {
-		t.Fatalf("file newer than the volume: %+v", r)
+	if r.Status != Fail || !strings.Contains(r.Detail, name+" holds another password than the current POSTGRES_PASSWORD") ||
+		!strings.Contains(r.Fix, "the backup "+backup+" holds the password") ||
+		!strings.Contains(r.Fix, "`cp '"+backup+"' '"+s.Path+"'`") ||
+		!strings.Contains(r.Fix, "`cdb-setup up --recreate-volume "+name+"`") {
+		t.Fatalf("file changed: %+v", r)
+	}
+	if strings.Index(r.Fix, "the backup") > strings.Index(r.Fix, "--recreate-volume") {
+		t.Errorf("deleting the volume is offered before the backup: %s", r.Fix)
 	}
 	if strings.Contains(r.Detail+r.Fix, "pw-not-shown") {
-		t.Fatal("the secret value appeared in the result")
+		t.Fatal("a secret value appeared in the result")
+	}
+
+	// Restoring the backup the fix names passes (the other half of
+	// observation 1).
+	cp, err := os.ReadFile(backup)
+	must(t, err)
+	must(t, os.WriteFile(s.Path, cp, 0o644))
+	if r := p.volumesSecrets(ctx); r.Status != OK {
+		t.Fatalf("backup restored: %+v", r)
 	}
 
 	// `up --recreate-volume` deletes it before the start: passes.
+	must(t, os.WriteFile(s.Path, []byte("pw-not-shown-2"), 0o644))
 	p.Recreate = []string{name}
 	if r := p.volumesSecrets(ctx); r.Status != OK || !strings.Contains(r.Detail, "--recreate-volume") {
 		t.Fatalf("volume to be recreated: %+v", r)
 	}
 	p.Recreate = nil
 
-	// The volume is newer than the file: passes.
-	earlier := created.Add(-time.Hour)
-	must(t, os.Chtimes(s.Path, earlier, earlier))
-	if r := p.volumesSecrets(ctx); r.Status != OK || !strings.Contains(r.Detail, "initialised with the current POSTGRES_PASSWORD") {
-		t.Fatalf("volume newer than the file: %+v", r)
+	// No record (a volume made before cdb-setup): unknown, never ✓.
+	p.StateDir = testenv.TempDir(t)
+	if r := p.volumesSecrets(ctx); r.Status != Warn || !strings.Contains(r.Detail, "unknown whether it holds the current POSTGRES_PASSWORD") {
+		t.Fatalf("no record: %+v", r)
 	}
 
 	// Gone again: passes.

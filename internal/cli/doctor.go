@@ -159,7 +159,8 @@ func stackDoctorChecks(f *Factory, secretsPath string) ([]doctor.Check, func()) 
 	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: &checks.Engine{},
 		Project: ls.Inv.Project, Ports: ls.Model.Ports(ls.Project), Rerun: "cdb-setup doctor",
 		SecretNames: ls.Catalogue.Names(), SecretsDir: ls.SecretsDir,
-		Volumes: ls.Model.Volumes, Up: rerunCommand(f, "up", nil)}
+		Volumes: ls.Model.Volumes, Up: rerunCommand(f, "up", nil), Logins: ls.Manifest.Checks}
+	pf.StateDir, _ = f.StateDir()
 	// The secret files have their own doctor lines; volumes.secrets compares
 	// them with the volumes keeping their passwords.
 	for _, u := range ls.secretFiles() {

@@ -129,6 +129,10 @@ func upRun(opts *UpOptions) error {
 	}
 	pf.ComposeDir = filepath.Dir(pf.ComposeFiles[0])
 	pf.SecretNames, pf.SecretsDir = ls.Catalogue.Names(), ls.SecretsDir
+	// Volume fingerprints live next to the state; without a state folder
+	// volumes.secrets says "unknown" rather than guess.
+	pf.StateDir, _ = f.StateDir()
+	pf.Logins = ls.Manifest.Checks
 	for _, v := range opts.RecreateVolumes {
 		pf.Recreate = append(pf.Recreate, volumeName(ls, v))
 	}
@@ -216,6 +220,11 @@ func upRun(opts *UpOptions) error {
 		ComposeDone: composeDone,
 	})
 	rep.Services, rep.TimedOut, rep.LastReadyAt = res.Services, res.TimedOut, res.LastReadyAt
+	// A volume that did not exist at preflight was initialised by this
+	// start with the password the file held then, whatever happens next.
+	if vols, err := pf.RecordFresh(ctx); err != nil {
+		fmt.Fprintf(w, "! could not record which password %s was initialised with: %v\n", strings.Join(vols, ", "), err)
+	}
 	if werr != nil {
 		if ctx.Err() != nil {
 			rep.Interrupted = true
@@ -249,6 +258,12 @@ func upRun(opts *UpOptions) error {
 			printPostCheck(w, c)
 			if !c.OK {
 				bad++
+			}
+		}
+		for _, c := range rep.Checks {
+			// A login that worked settles which password its volume holds.
+			if name, ok := loginSecret(ls, c); ok && c.OK && !c.Skipped {
+				_ = pf.RecordLogin(ctx, name)
 			}
 		}
 		if bad > 0 {
@@ -285,6 +300,16 @@ func upRun(opts *UpOptions) error {
 		fmt.Fprintf(w, "  (%d other service(s) were still starting; the stack was left running: `%s` stops it)\n", waiting, rerunCommand(f, "down", opts.Stack.args()))
 	}
 	return finish(SilentError(exitcode.Failed))
+}
+
+// loginSecret is the secret a functional login check used.
+func loginSecret(ls *loadedStack, c stack.CheckResult) (string, bool) {
+	for _, m := range ls.Manifest.Checks {
+		if c.ID == "functional."+m.Kind && c.Service == m.Service {
+			return m.Secret, true
+		}
+	}
+	return "", false
 }
 
 // err2 maps an Engine error during the wait to an exit code.
@@ -429,7 +454,11 @@ func (p *postChecks) run(s stack.Service) []stack.CheckResult {
 			continue
 		}
 		path := filepath.Join(p.ls.SecretsDir, c.Secret)
-		out = append(out, stack.RunFunctional(p.ctx, c, path, p.rerun, p.ls.Manifest.Secrets[c.Secret].Volume))
+		vol := p.ls.Manifest.Secrets[c.Secret].Volume
+		if vol != "" {
+			vol = volumeName(p.ls, vol) // one spelling in every fix: the Engine's name
+		}
+		out = append(out, stack.RunFunctional(p.ctx, c, path, p.rerun, vol))
 	}
 	return out
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+	"github.com/claire-de-binare/cdb-setup/internal/volpass"
 )
 
 const e2eImage = "cdbtstack-fakesvc:e2e"
@@ -104,6 +105,8 @@ type e2eStack struct {
 	secrets string
 	project string
 	values  map[string]string
+	// state is this test's state folder (volume fingerprints, run lock).
+	state string
 }
 
 func newStack(t *testing.T, services string, manifestExtra string, targets ...string) *e2eStack {
@@ -118,7 +121,7 @@ func newStackNamed(t *testing.T, prefix, services string, manifestExtra string, 
 	t.Helper()
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	s := &e2eStack{t: t, repo: testenv.TempDir(t), secrets: testenv.TempDir(t), project: prefix + hex.EncodeToString(b), values: map[string]string{}}
+	s := &e2eStack{t: t, repo: testenv.TempDir(t), secrets: testenv.TempDir(t), project: prefix + hex.EncodeToString(b), values: map[string]string{}, state: testenv.TempDir(t)}
 	if err := os.Chmod(s.secrets, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +180,7 @@ func (s *e2eStack) env() platform.MapEnvironment {
 	env := platform.EnvironmentFrom(os.Environ())
 	delete(env, "SECRETS_PATH")
 	delete(env, "NO_COLOR")
+	env["CDB_SETUP_STATE_DIR"] = s.state
 	return env
 }
 
@@ -352,50 +356,55 @@ func TestUpStaleVolumeRecognised(t *testing.T) {
 	if r := s.run(context.Background(), s.env(), "down"); r.code != 0 {
 		t.Fatalf("down: exit %d", r.code)
 	}
-	// A new password while the volume keeps the old one; the mtime is set
-	// past the volume's creation (whole seconds) so the comparison is exact.
+	// A new password while the volume keeps the old one. The file's time
+	// is set before the volume's: times play no part (observation 1).
 	s.setSecret("POSTGRES_PASSWORD", 0o644)
 	pw := filepath.Join(s.secrets, "POSTGRES_PASSWORD")
-	later := time.Now().Add(2 * time.Second)
-	must(t, os.Chtimes(pw, later, later))
+	earlier := time.Now().Add(-24 * time.Hour)
+	must(t, os.Chtimes(pw, earlier, earlier))
 
-	// The preflight sees it: nothing starts.
+	// The preflight sees it from the fingerprint `up` recorded: nothing starts.
 	r := s.run(context.Background(), s.env(), "up", "--json")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1", r.code)
 	}
 	rep := jsonReport(t, r)
-	if o := preflightOutcome(rep, "volumes.secrets"); o.Status != "fail" || !strings.Contains(o.Fix, "cdb-setup keychain pull --force") ||
-		!strings.Contains(o.Fix, "--recreate-volume "+s.project+"_pg_data") || !strings.Contains(o.Detail, "changed later") {
+	if o := preflightOutcome(rep, "volumes.secrets"); o.Status != "fail" || !strings.Contains(o.Detail, "holds another password than the current POSTGRES_PASSWORD") ||
+		!strings.Contains(o.Fix, "--recreate-volume "+s.project+"_pg_data") || strings.Contains(o.Detail, "initialised on") {
 		t.Fatalf("volumes.secrets: %+v", o)
 	}
 	if len(rep.Diagnoses) != 0 || !strings.Contains(r.stderr, "nothing was started") {
 		t.Fatalf("up went past the preflight: %+v", rep.Diagnoses)
 	}
 
-	// A change the file's time cannot show (a file copied with its old
-	// time): postgres fails, and diagnosis recognises the volume.
-	earlier := time.Now().Add(-24 * time.Hour)
-	must(t, os.Chtimes(pw, earlier, earlier))
+	// Without the record (another install's volume) the preflight cannot
+	// know: it warns, postgres fails, and diagnosis recognises the volume.
+	must(t, os.Remove(filepath.Join(s.state, "state.json")))
 	r = s.run(context.Background(), s.env(), "up", "--json")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1", r.code)
 	}
 	rep = jsonReport(t, r)
+	if o := preflightOutcome(rep, "volumes.secrets"); o.Status != "warn" || !strings.Contains(o.Detail, "unknown whether it holds the current POSTGRES_PASSWORD") {
+		t.Fatalf("volumes.secrets without a record: %+v", o)
+	}
 	if len(rep.Diagnoses) != 1 || rep.Diagnoses[0].Cause != "stale-volume" {
 		t.Fatalf("want the stale-volume cause, got %+v", rep.Diagnoses)
 	}
 	fix := rep.Diagnoses[0].Fix
-	if !strings.Contains(fix, "cdb-setup keychain pull --force") || !strings.Contains(fix, "--recreate-volume "+s.project+"_pg_data") {
-		t.Errorf("fix: %s", fix)
+	if !strings.Contains(fix, "--recreate-volume "+s.project+"_pg_data") || strings.Contains(rep.Diagnoses[0].Explanation, "initialised on") {
+		t.Errorf("diagnosis: %+v", rep.Diagnoses[0])
 	}
 
-	// The fix: recreate only that volume (confirmed with --yes), then
-	// healthy; the preflight lets a volume about to be recreated pass.
-	must(t, os.Chtimes(pw, later, later))
+	// The last resort: recreate only that volume (confirmed with --yes),
+	// then healthy, and the new volume's password is recorded.
 	r = s.run(context.Background(), s.env(), "--yes", "up", "--recreate-volume", "pg_data")
 	if r.code != 0 {
 		t.Fatalf("up --recreate-volume: exit %d", r.code)
+	}
+	r = s.run(context.Background(), s.env(), "--dry-run", "up", "--json")
+	if o := preflightOutcome(jsonReport(t, r), "volumes.secrets"); o.Status != "ok" || !strings.Contains(o.Detail, "holds the current POSTGRES_PASSWORD") {
+		t.Errorf("after --recreate-volume: %+v", o)
 	}
 }
 
@@ -409,9 +418,10 @@ func preflightOutcome(rep upReport, id string) checks.Outcome {
 	return checks.Outcome{}
 }
 
-// TestUpStopsBeforeStartOnStaleVolume: a volume created before the secret
-// file changed stops up in the preflight (nothing is started, so no image is
-// needed), and doctor shows the same line.
+// TestUpStopsBeforeStartOnStaleVolume: a volume recorded with another
+// password stops up in the preflight (nothing is started, so no image is
+// needed), and doctor shows the same line. The record is made as `up`
+// makes it, through volpass.
 func TestUpStopsBeforeStartOnStaleVolume(t *testing.T) {
 	docker := testenv.NeedCommand(t, "docker")
 	testenv.Need(t, exec.Command(docker, "info").Run() == nil, "a running Docker Engine (`docker info` failed)")
@@ -422,13 +432,11 @@ func TestUpStopsBeforeStartOnStaleVolume(t *testing.T) {
 		t.Fatalf("docker volume create: %v: %s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command(docker, "volume", "rm", "-f", vol).Run() })
-	out, err = exec.Command(docker, "volume", "inspect", "--format", "{{.CreatedAt}}", vol).Output()
+	engineID, err := exec.Command(docker, "info", "--format", "{{.ID}}").Output()
 	must(t, err)
-	created, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(out)))
+	book, err := volpass.Open(s.state)
 	must(t, err)
-	pw := filepath.Join(s.secrets, "POSTGRES_PASSWORD")
-	later := created.Add(5 * time.Second)
-	must(t, os.Chtimes(pw, later, later))
+	must(t, book.Record(volpass.Entry{EngineID: strings.TrimSpace(string(engineID)), Volume: vol, Secret: "POSTGRES_PASSWORD", How: "initialised by cdb-setup up"}, []byte("an-older-password")))
 
 	r := s.run(context.Background(), s.env(), "up", "--json")
 	rep := jsonReport(t, r)
@@ -462,12 +470,11 @@ func TestUpStopsBeforeStartOnStaleVolume(t *testing.T) {
 		t.Errorf("doctor lacks volumes.secrets:\n%s", r.stderr)
 	}
 
-	// The volume newer than the file: the check passes.
-	earlier := created.Add(-time.Hour)
-	must(t, os.Chtimes(pw, earlier, earlier))
+	// The file holds the recorded password again: the check passes.
+	must(t, os.WriteFile(filepath.Join(s.secrets, "POSTGRES_PASSWORD"), []byte("an-older-password"), 0o644))
 	r = s.run(context.Background(), s.env(), "--dry-run", "up", "--json")
-	if o := preflightOutcome(jsonReport(t, r), "volumes.secrets"); o.Status != "ok" || !strings.Contains(o.Detail, "initialised with the current POSTGRES_PASSWORD") {
-		t.Errorf("volume newer than the file: %+v", o)
+	if o := preflightOutcome(jsonReport(t, r), "volumes.secrets"); o.Status != "ok" || !strings.Contains(o.Detail, "holds the current POSTGRES_PASSWORD") {
+		t.Errorf("recorded password restored: %+v", o)
 	}
 }
 
@@ -483,10 +490,9 @@ func TestUpWrongPasswordBehindPassingHealthcheck(t *testing.T) {
 	}
 	s.run(context.Background(), s.env(), "down")
 	s.setSecret("POSTGRES_PASSWORD", 0o644)
-	// A file time from before the volume: the preflight cannot see this
-	// change, only the functional login can.
-	earlier := time.Now().Add(-24 * time.Hour)
-	must(t, os.Chtimes(filepath.Join(s.secrets, "POSTGRES_PASSWORD"), earlier, earlier))
+	// No record of the volume (made by another install): the preflight
+	// cannot know (a warning, not ✓); only the functional login can tell.
+	must(t, os.Remove(filepath.Join(s.state, "state.json")))
 	r := s.run(context.Background(), s.env(), "up", "--json")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1: a healthy stack with a refused password is a failure", r.code)

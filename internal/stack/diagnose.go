@@ -213,53 +213,45 @@ func recognisePassword(ctx context.Context, in DiagnoseInput, s Service, facts S
 		if m.Volume == "" {
 			continue
 		}
-		st, err := os.Stat(m.Path)
-		if err != nil || in.API == nil {
+		if _, err := os.Stat(m.Path); err != nil || in.API == nil {
 			continue
 		}
 		vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		v, err := in.API.VolumeInspect(vctx, m.Volume)
+		_, err := in.API.VolumeInspect(vctx, m.Volume)
 		cancel()
 		if err != nil {
 			continue
 		}
-		created, err := time.Parse(time.RFC3339, v.CreatedAt)
-		if err != nil {
-			continue
-		}
 		d.Cause = CauseStaleVolume
-		if st.ModTime().After(created) {
-			d.Explanation = StaleVolumeExplanation(m.Name, m.Volume, created, st.ModTime()) + " The service keeps the password stored in its volume."
-		} else {
-			d.Explanation = fmt.Sprintf("the volume %s (created %s) keeps a password that differs from %s.", m.Volume, created.Local().Format(time.DateTime), m.Name)
-		}
+		d.Explanation = StaleVolumeExplanation(m.Name, m.Volume)
 		d.Fix = StaleVolumeFix(m.Name, m.Path, m.Volume, in.Rerun)
 		return
 	}
 }
 
-// StaleVolumeExplanation says why a volume created before the secret file's
-// last change locks its service out (CDB_STACK.md, "Volumes keep passwords").
-// Diagnosis and up's preflight word it the same way.
-func StaleVolumeExplanation(name, volume string, created, modified time.Time) string {
-	return fmt.Sprintf("the volume %s was initialised on %s with the password %s had then; %s was changed later (%s).",
-		volume, created.Local().Format(time.DateTime), name, name, modified.Local().Format(time.DateTime))
+// StaleVolumeExplanation says why a service that keeps its password in a
+// volume rejects the file's. It claims no time: a volume's CreatedAt is no
+// creation time on every Engine (issue 12, observation 1).
+func StaleVolumeExplanation(name, volume string) string {
+	return fmt.Sprintf("the volume %s keeps the password the service was initialised with (or last re-keyed to), and it is not the one in %s now.", volume, name)
 }
 
-// StaleVolumeFix is the exact fix for a volume that keeps an older password
-// than the secret file at path: restore the old value from the keychain
-// mirror, or delete only that volume (up asks first). up is the command that
-// starts the stack again with the user's flags. The value before the last
-// `secrets rotate` is named when its backup exists.
+// StaleVolumeFix is the exact fix for a volume that keeps another password
+// than the secret file at path, data-keeping options first: put back the
+// password the volume holds (the newest backup, or the keychain mirror),
+// and only last delete the volume (up asks first). up is the command that
+// starts the stack again with the user's flags.
 func StaleVolumeFix(name, path, volume, up string) string {
-	fix := fmt.Sprintf("either restore the old %s from the keychain mirror: `cdb-setup keychain pull --force` (backs the current file up first), then `%s`; or delete only this volume and its data (asks first): `%s --recreate-volume %s`",
-		name, up, up, volume)
-	// `secrets rotate` keeps the previous value in .backup/<NAME>.<UTC>.
+	var fix string
+	// `secrets rotate` and `init --force` keep earlier values in .backup/<NAME>.<UTC>.
 	if bs, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".backup", name+".*")); len(bs) > 0 {
 		sort.Strings(bs)
-		fix += fmt.Sprintf("; the value before the last rotation is backed up in %s", bs[len(bs)-1])
+		fix = fmt.Sprintf("put back the password %s holds: an earlier %s is backed up in %s (copy it over %s), or run `cdb-setup keychain pull --force` if you mirrored the secrets; then `%s`",
+			volume, name, bs[len(bs)-1], path, up)
+	} else {
+		fix = fmt.Sprintf("put back the password %s holds: `cdb-setup keychain pull --force` if you mirrored the secrets (backs the current file up first), then `%s`", volume, up)
 	}
-	return fix
+	return fix + fmt.Sprintf("; last resort, deletes %s and all its data (asks first): `%s --recreate-volume %s`", volume, up, volume)
 }
 
 func genericFix(s Service) string {
