@@ -57,7 +57,7 @@ func secretsRotateRun(opts *SecretsRotateOptions) error {
 	if err := preflight(f, sc); err != nil {
 		return err
 	}
-	steps, err := secrets.RotateSteps(secrets.RotateOptions{Options: sc.Options, Name: opts.Name, ForceVolume: opts.ForceVolume})
+	steps, err := rotateSteps(f, sc, opts)
 	if err != nil {
 		fmt.Fprintf(f.IO.ErrOut, "✗ %s\n", err)
 		if fix := step.FixOf(err); fix != "" {
@@ -79,6 +79,9 @@ func secretsRotateRun(opts *SecretsRotateOptions) error {
 		// old password after a wipe. Update it even after a partial run.
 		var names []string
 		for _, s := range steps {
+			if w, ok := s.(interface{ Unwrap() step.Step }); ok {
+				s = w.Unwrap()
+			}
 			if ss, ok := s.(*secrets.SecretStep); ok {
 				names = append(names, ss.Secret.Name)
 			}
@@ -86,6 +89,46 @@ func secretsRotateRun(opts *SecretsRotateOptions) error {
 		mirrorAfterRotate(f, sc, names)
 	}
 	return err
+}
+
+// rotateSteps chooses how to rotate: inside the running services when the
+// stack runs (data kept, internal/rotate), only the file when nothing runs
+// that reads it and no volume keeps it. A file-only rotation of a password a
+// volume keeps is refused unless --force-volume: the service would refuse
+// the new value.
+func rotateSteps(f *Factory, sc *secretsContext, opts *SecretsRotateOptions) ([]step.Step, error) {
+	// Validates the name and kind first (a derived or external secret).
+	if _, err := secrets.RotateSteps(secrets.RotateOptions{Options: sc.Options, Name: opts.Name, InService: true}); err != nil {
+		return nil, err
+	}
+	s, _ := sc.Catalogue.Get(opts.Name)
+	lr, err := planLiveRotation(f, sc, opts, s)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if lr != nil && lr.Steps == nil {
+			lr.close()
+		}
+	}()
+	if lr.Steps != nil {
+		return lr.Steps, nil
+	}
+	if s.Policy.Volume != "" && lr.VolumeExists && !opts.ForceVolume {
+		return nil, step.WithFix(fmt.Errorf("%s is kept in the volume %s, and the stack is not running: a new value written only to the file would lock %s out", s.Name, sc.Options.Project+"_"+s.Policy.Volume, strings.Join(servicesUsing(sc, s), ", ")),
+			fmt.Sprintf("start the stack (`%s`), then run `cdb-setup secrets rotate %s` again: cdb-setup changes the password inside the service and keeps the data", rerunCommand(f, "up", nil), s.Name))
+	}
+	// No volume yet (or --force-volume, or no Engine to ask): the file only.
+	return secrets.RotateSteps(secrets.RotateOptions{Options: sc.Options, Name: opts.Name, ForceVolume: opts.ForceVolume,
+		InService: lr.Reachable && !lr.VolumeExists})
+}
+
+// servicesUsing names the services that read s, for messages.
+func servicesUsing(sc *secretsContext, s secrets.Secret) []string {
+	if len(s.Services) > 0 {
+		return s.Services
+	}
+	return []string{"its service"}
 }
 
 // mirrorAfterRotate copies the rotated values into the keychain mirror, if

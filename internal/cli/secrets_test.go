@@ -171,7 +171,7 @@ func TestSecretsBadInput(t *testing.T) {
 		{[]string{"secrets", "init", "--profile", "nope", "--secrets-path", filepath.Join(home, "s")}, exitcode.Usage, `unknown profile "nope"`},
 		{[]string{"secrets", "init", "--overlay", "nope", "--secrets-path", filepath.Join(home, "s")}, exitcode.Usage, `unknown overlay "nope"`},
 		{[]string{"secrets", "init", "--file-mode", "0777", "--secrets-path", filepath.Join(home, "s")}, exitcode.Usage, "--file-mode"},
-		{[]string{"secrets", "rotate", "POSTGRES_PASSWORD", "--secrets-path", filepath.Join(home, "s")}, exitcode.Failed, "--force-volume"},
+		{[]string{"secrets", "rotate", "NO_SUCH_SECRET", "--secrets-path", filepath.Join(home, "s")}, exitcode.Failed, `unknown secret "NO_SUCH_SECRET"`},
 		{[]string{"secrets", "from-env", "--secrets-path", filepath.Join(home, "ci")}, exitcode.Failed, "CDB_SECRET_REDIS_PASSWORD"},
 	}
 	for _, c := range cases {

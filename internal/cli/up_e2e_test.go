@@ -29,7 +29,13 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/volpass"
 )
 
-const e2eImage = "cdbtstack-fakesvc:e2e"
+// e2eImage is unique to this test process: several test runs share one
+// Engine, and each removes its image at the end (cleanupE2E).
+var e2eImage = func() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return "cdbtstack-fakesvc:e2e-" + hex.EncodeToString(b)
+}()
 
 var (
 	imageOnce  sync.Once
@@ -77,7 +83,9 @@ func buildFakeImage(docker string) error {
 	// The e2e image also has the fake as /bin/test, so the in-container
 	// `test -r` readability check runs (the demo image has no test and
 	// exercises the host-side fallback).
-	df = append(df, []byte("\nCOPY svc /bin/test\n")...)
+	// And as /bin/grafana: the fake Grafana CLI (grafana has no Debian
+	// package; see internal/fakesvc).
+	df = append(df, []byte("\nCOPY svc /bin/test\nCOPY svc /bin/grafana\n")...)
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), df, 0o644); err != nil {
 		return err
 	}

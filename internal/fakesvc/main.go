@@ -19,6 +19,14 @@
 //	FAKE_REDIS_PORT    redis mode: RESP port (default 6379)
 //	FAKE_PG_USER       postgres mode: the user name (default claire_user)
 //
+// Grafana has no Debian package, so tests use this fake for it. Like
+// Grafana, grafana mode keeps the admin password in its data directory
+// after the first start and checks every login against the stored one; and
+// installed as /bin/grafana it answers `grafana cli admin
+// reset-admin-password --password-from-stdin` (also as grafana-cli) by
+// storing the line it reads on stdin, as the real CLI writes Grafana's
+// database.
+//
 // `fakesvc probe` is the exec-form HEALTHCHECK: it asks the running service's
 // /health and prints the answer, so the probe output shown by cdb-setup is
 // the service's own reason.
@@ -54,6 +62,9 @@ func main() {
 			os.Exit(0)
 		}
 		os.Exit(2)
+	}
+	if b := filepath.Base(os.Args[0]); b == "grafana" || b == "grafana-cli" {
+		os.Exit(grafanaCLI(os.Args[1:]))
 	}
 	if len(os.Args) > 1 && os.Args[1] == "probe" {
 		os.Exit(probe())
@@ -197,7 +208,7 @@ func run() error {
 	})
 	mux.HandleFunc("/api/user", func(w http.ResponseWriter, r *http.Request) {
 		u, p, ok := r.BasicAuth()
-		if !ok || u != "admin" || p != st.password {
+		if !ok || u != "admin" || p != st.current(mode) {
 			w.WriteHeader(http.StatusUnauthorized)
 			fmt.Fprintln(w, `{"message":"invalid username or password"}`)
 			return
@@ -205,6 +216,54 @@ func run() error {
 		fmt.Fprintln(w, `{"login":"admin","isGrafanaAdmin":true}`)
 	})
 	return http.ListenAndServe(":"+env("FAKE_HTTP_PORT", "8080"), mux)
+}
+
+// current is the password a login must give: in grafana mode the one in
+// the data directory now (the CLI may have changed it), else the one read
+// at start.
+func (s *state) current(mode string) string {
+	if dir := os.Getenv("FAKE_DATA_DIR"); mode == "grafana" && dir != "" {
+		if b, err := os.ReadFile(filepath.Join(dir, "password")); err == nil {
+			return string(b)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.password
+}
+
+// grafanaCLI is the fake `grafana cli admin reset-admin-password
+// --password-from-stdin`: the only form cdb-setup uses (never the password
+// as an argument).
+func grafanaCLI(args []string) int {
+	if len(args) > 0 && args[0] == "cli" {
+		args = args[1:]
+	}
+	if len(args) != 3 || args[0] != "admin" || args[1] != "reset-admin-password" || args[2] != "--password-from-stdin" {
+		fmt.Fprintln(os.Stderr, "fake grafana cli: only `admin reset-admin-password --password-from-stdin` is emulated")
+		return 2
+	}
+	dir := os.Getenv("FAKE_DATA_DIR")
+	if dir == "" {
+		fmt.Fprintln(os.Stderr, "fake grafana cli: no FAKE_DATA_DIR (no database)")
+		return 1
+	}
+	sc := bufio.NewScanner(os.Stdin)
+	if !sc.Scan() {
+		fmt.Fprintln(os.Stderr, "can't read password from stdin")
+		return 1
+	}
+	pw := sc.Text()
+	if len(pw) < 4 {
+		fmt.Fprintln(os.Stderr, "new password is too short")
+		return 1
+	}
+	if err := os.WriteFile(filepath.Join(dir, "password"), []byte(pw), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, "failed to update user password:", err)
+		return 1
+	}
+	fmt.Println("Admin password changed successfully ✔")
+	return 0
 }
 
 // storedPassword returns the password kept in dir, storing given on first start.

@@ -16,6 +16,12 @@ type RotateOptions struct {
 	// grafana) although the service will then refuse the new value until
 	// its volume is wiped or the password changed inside it.
 	ForceVolume bool
+	// InService: the caller changes the password inside the running
+	// service first (internal/rotate), so the volume keeps no stale one.
+	InService bool
+	// Value, when set, is the new value (the caller made it to set it in
+	// the service too); otherwise one is generated.
+	Value []byte
 }
 
 // ErrVolume stops a rotation that would lock a service out of its volume.
@@ -40,17 +46,26 @@ func RotateSteps(o RotateOptions) ([]step.Step, error) {
 		return nil, step.WithFix(fmt.Errorf("%s is an external secret (you supply it); cdb-setup cannot make a new one", s.Name),
 			fmt.Sprintf("get a new value from its provider, then `cdb-setup secrets init --force --set %s=@FILE`", s.Name))
 	}
-	if s.Policy.Volume != "" && !o.ForceVolume {
+	if s.Policy.Volume != "" && !o.ForceVolume && !o.InService {
 		return nil, step.WithFix(fmt.Errorf("%s %w: %s", s.Name, ErrVolume, volumeWarning(o.Project, s)),
 			fmt.Sprintf("if the volume does not exist yet or you will handle it, run `cdb-setup secrets rotate %s --force-volume`", s.Name))
 	}
 	steps := []step.Step{&FolderStep{Dir: o.dir(), Repo: o.Repo, StateDir: o.StateDir}}
 	p := s.Policy
+	value := func() ([]byte, error) { return GenerateFor(p) }
+	if o.Value != nil {
+		v := o.Value
+		value = func() ([]byte, error) { return v, nil }
+	}
+	warn := volumeWarning(o.Project, s)
+	if o.InService {
+		warn = ""
+	}
 	steps = append(steps, &SecretStep{
 		Secret: s, Dir: o.dir(), Mode: o.Mode, Replace: true,
 		How:   describeGenerated(p) + ", rotated",
-		Value: func() ([]byte, error) { return GenerateFor(p) },
-		Warn:  volumeWarning(o.Project, s),
+		Value: value,
+		Warn:  warn,
 		id:    "secrets.rotate." + s.Name,
 	})
 	for _, d := range o.Catalogue.Secrets {

@@ -434,7 +434,7 @@ func volumeWarning(project string, s Secret) string {
 	if project != "" {
 		vol = project + "_" + vol
 	}
-	return fmt.Sprintf("%s is also stored in the Docker volume %s once its service has started: the new value does not reach it, and the service will refuse it (\"password authentication failed\"). Either change the password inside the service too, or wipe the volume with `docker compose down -v` (deletes its data).", s.Name, vol)
+	return fmt.Sprintf("%s is also stored in the Docker volume %s once its service has started: a new value written only to the file does not reach it, and the service will refuse it (\"password authentication failed\"). Rotate it while the stack runs (`cdb-setup up`, then `cdb-setup secrets rotate %s`): cdb-setup then changes it inside the service and keeps the data.", s.Name, vol, s.Name)
 }
 
 // derivedAccept accepts an existing derived value that matches its inputs:

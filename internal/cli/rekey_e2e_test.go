@@ -1,0 +1,349 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+)
+
+// The real PostgreSQL 15 and Redis 7 images scripts/server-images.sh builds
+// from Debian's packages. Grafana has no Debian package: the stack's
+// Grafana is the project's fake service (internal/fakesvc, grafana mode),
+// which keeps its admin password in its volume like Grafana and emulates
+// `grafana cli admin reset-admin-password --password-from-stdin`.
+const (
+	realPostgresImage = "cdb-setup-test/postgres:15"
+	realRedisImage    = "cdb-setup-test/redis:7"
+)
+
+type realStack struct {
+	*e2eStack
+	pgPort, redisPort, grafanaPort int
+	docker                         string
+}
+
+// newRealStack writes a CDB-shaped stack: real postgres and redis, the fake
+// Grafana, cdb_ws reading REDIS_PASSWORD at start (like CDB's apps), and
+// cdb_prometheus reading no secret at all.
+func newRealStack(t *testing.T) *realStack {
+	t.Helper()
+	needStack(t)
+	docker := testenv.NeedCommand(t, "docker")
+	for _, img := range []string{realPostgresImage, realRedisImage} {
+		testenv.Need(t, exec.Command(docker, "image", "inspect", img).Run() == nil,
+			fmt.Sprintf("the image %s (scripts/server-images.sh builds it; scripts/test.sh runs it)", img))
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	s := &realStack{e2eStack: &e2eStack{t: t, repo: testenv.TempDir(t), secrets: testenv.TempDir(t), project: "cdbtrekey" + hex.EncodeToString(b),
+		values: map[string]string{}, state: testenv.TempDir(t)}, pgPort: freePort(t), redisPort: freePort(t), grafanaPort: freePort(t), docker: docker}
+	must(t, os.Chmod(s.secrets, 0o700))
+	manifest := fmt.Sprintf(`version: 1
+project: %s
+compose_dir: compose
+profiles:
+  dev: [base.yml]
+default_profile: dev
+targets: [cdb_postgres, cdb_redis, cdb_grafana, cdb_ws, cdb_prometheus]
+secrets:
+  POSTGRES_PASSWORD: {kind: generated, volume: postgres_data}
+  REDIS_PASSWORD: {kind: generated}
+  GRAFANA_PASSWORD: {kind: generated, volume: grafana_data}
+  POSTGRES_PASSWORD_DSN:
+    kind: derived
+    template: 'postgresql://claire_user:{{urlquery (secret "POSTGRES_PASSWORD")}}@cdb_postgres:5432/claire_de_binare?sslmode=disable'
+checks:
+  - {kind: postgres-login, service: cdb_postgres, secret: POSTGRES_PASSWORD, address: "127.0.0.1:%d", user: claire_user, database: claire_de_binare}
+  - {kind: redis-auth, service: cdb_redis, secret: REDIS_PASSWORD, address: "127.0.0.1:%d"}
+  - {kind: http-basic-auth, service: cdb_grafana, secret: GRAFANA_PASSWORD, address: "127.0.0.1:%d", user: admin, path: /api/user}
+`, s.project, s.pgPort, s.redisPort, s.grafanaPort)
+	compose := fmt.Sprintf(`name: %s
+services:
+  cdb_postgres:
+    image: %s
+    environment: {POSTGRES_DB: claire_de_binare, POSTGRES_USER: claire_user, POSTGRES_PASSWORD_FILE: /run/secrets/postgres_password}
+    secrets: [postgres_password]
+    volumes: [postgres_data:/var/lib/postgresql/data]
+    healthcheck: {test: ["CMD-SHELL", "pg_isready -U claire_user -d claire_de_binare"], interval: 2s, timeout: 3s, retries: 5, start_period: 60s}
+    ports: ["127.0.0.1:%d:5432"]
+  cdb_redis:
+    image: %s
+    secrets: [redis_password]
+    volumes: [redis_data:/data]
+    command: ["sh", "-c", "exec redis-server --requirepass \"$$(cat /run/secrets/redis_password)\""]
+    healthcheck: {test: ["CMD", "sh", "-c", "REDISCLI_AUTH=\"$$(cat /run/secrets/redis_password)\" redis-cli ping | grep -q PONG"], interval: 2s, timeout: 3s, retries: 5, start_period: 60s}
+    ports: ["127.0.0.1:%d:6379"]
+  cdb_grafana:
+    image: %s
+    user: "472"
+    environment: {FAKE_MODE: grafana, FAKE_PASSWORD_FILE: /run/secrets/grafana_password, FAKE_DATA_DIR: /data, FAKE_HTTP_PORT: "3000"}
+    secrets: [grafana_password]
+    volumes: [grafana_data:/data]
+    ports: ["127.0.0.1:%d:3000"]
+  cdb_ws:
+    image: %s
+    environment: {FAKE_SECRET_FILES: /run/secrets/redis_password}
+    secrets: [redis_password]
+  cdb_prometheus:
+    image: %s
+volumes:
+  postgres_data:
+  redis_data:
+  grafana_data:
+secrets:
+  postgres_password:
+    file: ${SECRETS_PATH}/POSTGRES_PASSWORD
+  redis_password:
+    file: ${SECRETS_PATH}/REDIS_PASSWORD
+  grafana_password:
+    file: ${SECRETS_PATH}/GRAFANA_PASSWORD
+  postgres_password_dsn:
+    file: ${SECRETS_PATH}/POSTGRES_PASSWORD_DSN
+`, s.project, realPostgresImage, s.pgPort, realRedisImage, s.redisPort, e2eImage, s.grafanaPort, e2eImage, e2eImage)
+	must(t, os.MkdirAll(filepath.Join(s.repo, "compose"), 0o755))
+	must(t, os.WriteFile(filepath.Join(s.repo, "cdb-setup.yaml"), []byte(manifest), 0o644))
+	must(t, os.WriteFile(filepath.Join(s.repo, "compose", "base.yml"), []byte(compose), 0o644))
+	for _, n := range []string{"POSTGRES_PASSWORD", "REDIS_PASSWORD", "GRAFANA_PASSWORD"} {
+		s.setSecret(n, 0o644)
+	}
+	must(t, os.WriteFile(filepath.Join(s.secrets, "POSTGRES_PASSWORD_DSN"), []byte("postgresql://claire_user:"+s.values["POSTGRES_PASSWORD"]+"@cdb_postgres:5432/claire_de_binare?sslmode=disable"), 0o644))
+	t.Cleanup(s.remove)
+	return s
+}
+
+// up starts the stack. Until the login check retries connection errors
+// (branch servers, issue 12 observation 4), the first login can hit the
+// entrypoint's socket-only init server and fail: a second up then finds
+// postgres ready. Any other failure fails the test.
+func (s *realStack) up(ctx context.Context) {
+	s.t.Helper()
+	r := s.run(ctx, s.env(), "up", "--json")
+	if r.code == 0 {
+		return
+	}
+	for _, c := range jsonReport(s.t, r).Checks {
+		if !c.OK && !strings.Contains(c.Detail, "connection reset") && !strings.Contains(c.Detail, "EOF") && !strings.Contains(c.Detail, "starting up") {
+			s.t.Fatalf("up: exit %d: %s", r.code, c.Detail)
+		}
+	}
+	// Wait (bounded) until postgres answers on TCP, then up again.
+	for i := 0; i < 300; i++ {
+		var pe *pgconn.PgError
+		if err := pgLoginOnce(s.pgPort, s.secret("POSTGRES_PASSWORD")); err == nil || errors.As(err, &pe) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if r := s.run(ctx, s.env(), "up"); r.code != 0 {
+		s.t.Fatalf("up: exit %d", r.code)
+	}
+}
+
+func (s *realStack) secret(name string) string {
+	b, err := os.ReadFile(filepath.Join(s.secrets, name))
+	must(s.t, err)
+	return string(b)
+}
+
+// containers maps each service to its container ID.
+func (s *realStack) containers() map[string]string {
+	out, err := exec.Command(s.docker, "ps", "--filter", "label=com.docker.compose.project="+s.project, "--format", `{{.Label "com.docker.compose.service"}}={{.ID}}`).Output()
+	must(s.t, err)
+	m := map[string]string{}
+	for _, l := range strings.Fields(string(out)) {
+		k, v, _ := strings.Cut(l, "=")
+		m[k] = v
+	}
+	return m
+}
+
+// psql runs SQL in the postgres container on its local socket (no password).
+func (s *realStack) psql(sql string) string {
+	id := s.containers()["cdb_postgres"]
+	cmd := exec.Command(s.docker, "exec", "-i", id, "psql", "-X", "-w", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-U", "claire_user", "-d", "claire_de_binare")
+	cmd.Stdin = strings.NewReader(sql)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("psql: %v: %s", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// redisCmd sends AUTH and one command over TCP; the password never leaves
+// this process except to redis.
+func redisCmd(addr, pw string, args ...string) (string, error) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	all := append([]string{"AUTH", pw}, args...)
+	write := func(a []string) {
+		fmt.Fprintf(c, "*%d\r\n", len(a))
+		for _, x := range a {
+			fmt.Fprintf(c, "$%d\r\n%s\r\n", len(x), x)
+		}
+	}
+	write(all[:2])
+	write(args)
+	r := bufio.NewReader(c)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(line, "+OK") {
+		return "", errors.New(strings.TrimSpace(line))
+	}
+	line, err = r.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	if strings.HasPrefix(line, "$") {
+		v, _ := r.ReadString('\n')
+		return strings.TrimSpace(v), nil
+	}
+	return strings.TrimSpace(line), nil
+}
+
+func pgLoginOnce(port int, pw string) error {
+	cfg, err := pgconn.ParseConfig(fmt.Sprintf("host=127.0.0.1 port=%d user=claire_user dbname=claire_de_binare sslmode=disable connect_timeout=5", port))
+	if err != nil {
+		return err
+	}
+	cfg.Password = pw
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := pgconn.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return c.Close(ctx)
+}
+
+func grafanaLogin(port int, pw string) (int, error) {
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/api/user", port), nil)
+	req.SetBasicAuth("admin", pw)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// TestRotateInPlaceKeepsData is the scenario of docs/recovery.md: a row in
+// postgres and a key in redis; rotate POSTGRES_PASSWORD, REDIS_PASSWORD and
+// GRAFANA_PASSWORD on the running stack; the row and the key are still
+// there, the new passwords log in, the old ones are refused, and only the
+// containers that read a rotated secret at start were recreated.
+func TestRotateInPlaceKeepsData(t *testing.T) {
+	s := newRealStack(t)
+	ctx := context.Background()
+	s.up(ctx)
+	s.psql("CREATE TABLE trades (id int, pair text); INSERT INTO trades VALUES (1, 'BTCUSDT');\n")
+	redisAddr := fmt.Sprintf("127.0.0.1:%d", s.redisPort)
+	if _, err := redisCmd(redisAddr, s.secret("REDIS_PASSWORD"), "SET", "last_signal", "buy"); err != nil {
+		t.Fatal(err)
+	}
+	before := s.containers()
+	old := map[string]string{}
+	for _, n := range []string{"POSTGRES_PASSWORD", "REDIS_PASSWORD", "GRAFANA_PASSWORD", "POSTGRES_PASSWORD_DSN"} {
+		old[n] = s.secret(n)
+	}
+
+	for _, n := range []string{"POSTGRES_PASSWORD", "REDIS_PASSWORD", "GRAFANA_PASSWORD"} {
+		r := s.run(ctx, s.env(), "secrets", "rotate", n)
+		if r.code != 0 {
+			t.Fatalf("secrets rotate %s: exit %d", n, r.code)
+		}
+		s.values[n+" (new)"] = s.secret(n)
+		if s.secret(n) == old[n] {
+			t.Fatalf("%s was not changed", n)
+		}
+	}
+	s.values["POSTGRES_PASSWORD_DSN (new)"] = s.secret("POSTGRES_PASSWORD_DSN")
+	if s.secret("POSTGRES_PASSWORD_DSN") == old["POSTGRES_PASSWORD_DSN"] || !strings.Contains(s.secret("POSTGRES_PASSWORD_DSN"), s.secret("POSTGRES_PASSWORD")) {
+		t.Error("the DSN was not re-derived from the new POSTGRES_PASSWORD")
+	}
+
+	// The data is still there.
+	if got := s.psql("SELECT pair FROM trades WHERE id = 1;\n"); got != "BTCUSDT" {
+		t.Errorf("row after the rotations: %q", got)
+	}
+	if got, err := redisCmd(redisAddr, s.secret("REDIS_PASSWORD"), "GET", "last_signal"); err != nil || got != "buy" {
+		t.Errorf("redis key after the rotation: %q, %v", got, err)
+	}
+	// New passwords work, old ones are refused.
+	if err := pgLoginOnce(s.pgPort, s.secret("POSTGRES_PASSWORD")); err != nil {
+		t.Errorf("postgres, new password: %v", err)
+	}
+	var pe *pgconn.PgError
+	if err := pgLoginOnce(s.pgPort, old["POSTGRES_PASSWORD"]); !errors.As(err, &pe) || pe.Code != "28P01" {
+		t.Errorf("postgres, old password: %v, want refused", err)
+	}
+	if _, err := redisCmd(redisAddr, old["REDIS_PASSWORD"], "PING"); err == nil || !strings.Contains(err.Error(), "WRONGPASS") {
+		t.Errorf("redis, old password: %v, want WRONGPASS", err)
+	}
+	if code, err := grafanaLogin(s.grafanaPort, s.secret("GRAFANA_PASSWORD")); err != nil || code != 200 {
+		t.Errorf("grafana (fake), new password: %d %v", code, err)
+	}
+	if code, err := grafanaLogin(s.grafanaPort, old["GRAFANA_PASSWORD"]); err != nil || code != 401 {
+		t.Errorf("grafana (fake), old password: %d %v", code, err)
+	}
+	// Only redis and cdb_ws (which read REDIS_PASSWORD at start) were recreated.
+	after := s.containers()
+	for svc, id := range before {
+		recreated := after[svc] != id
+		want := svc == "cdb_redis" || svc == "cdb_ws"
+		if recreated != want {
+			t.Errorf("%s recreated=%v, want %v", svc, recreated, want)
+		}
+	}
+	// The next up knows which password each volume holds.
+	r := s.run(ctx, s.env(), "up", "--json")
+	if r.code != 0 {
+		t.Fatalf("up after the rotations: exit %d", r.code)
+	}
+	if o := preflightOutcome(jsonReport(t, r), "volumes.secrets"); o.Status != "ok" || !strings.Contains(o.Detail, "holds the current POSTGRES_PASSWORD") || !strings.Contains(o.Detail, "holds the current GRAFANA_PASSWORD") {
+		t.Errorf("volumes.secrets after the rotations: %+v", o)
+	}
+}
+
+// With the volume there and the stack stopped, a file-only rotation would
+// lock postgres out: rotate refuses and names the commands that rotate in
+// place; the file is untouched. (The fake postgres suffices: nothing starts.)
+func TestRotateRefusedWhileStackStopped(t *testing.T) {
+	docker := testenv.NeedCommand(t, "docker")
+	testenv.Need(t, exec.Command(docker, "info").Run() == nil, "a running Docker Engine (`docker info` failed)")
+	s := newStackNamed(t, "cdbtrot", fmt.Sprintf(pgService, "", freePort(t)), "", "pg")
+	vol := s.project + "_pg_data"
+	if out, err := exec.Command(docker, "volume", "create", vol).CombinedOutput(); err != nil {
+		t.Fatalf("docker volume create: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command(docker, "volume", "rm", "-f", vol).Run() })
+	before, _ := os.ReadFile(filepath.Join(s.secrets, "POSTGRES_PASSWORD"))
+	r := s.run(context.Background(), s.env(), "secrets", "rotate", "POSTGRES_PASSWORD")
+	if r.code != 1 || !strings.Contains(r.stderr, "the stack is not running") || !strings.Contains(r.stderr, "`cdb-setup up --repo "+s.repo) ||
+		!strings.Contains(r.stderr, "`cdb-setup secrets rotate POSTGRES_PASSWORD` again") || strings.Contains(r.stderr, "down -v") {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	if after, _ := os.ReadFile(filepath.Join(s.secrets, "POSTGRES_PASSWORD")); string(after) != string(before) {
+		t.Fatal("the file changed")
+	}
+}

@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/docker/docker/client"
+
+	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/rekey"
+	"github.com/claire-de-binare/cdb-setup/internal/rotate"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
+	"github.com/claire-de-binare/cdb-setup/internal/stack"
+	"github.com/claire-de-binare/cdb-setup/internal/step"
+	"github.com/claire-de-binare/cdb-setup/internal/volpass"
+)
+
+// liveRotation is what `secrets rotate` found about the running stack.
+type liveRotation struct {
+	// Steps rotate the secret inside the running services (nil: the stack
+	// does not run, or runs nothing that reads the secret).
+	Steps []step.Step
+	// VolumeExists: the volume keeping the secret's password exists (so a
+	// file-only rotation would lock its service out).
+	VolumeExists bool
+	// Reachable: the Engine answered.
+	Reachable bool
+	close     func()
+}
+
+// planLiveRotation looks at the project's running containers and builds the
+// in-service rotation of s: postgres and Grafana re-keyed inside, services
+// that read the secret only at start recreated, a login to prove it.
+func planLiveRotation(f *Factory, sc *secretsContext, opts *SecretsRotateOptions, s secrets.Secret) (*liveRotation, error) {
+	ctx := f.ctx()
+	lr := &liveRotation{close: func() {}}
+	facts, err := f.Facts()
+	if err != nil {
+		return nil, err
+	}
+	api, _, err := stack.Connect(ctx, f.Env, facts.Home, facts.OS)
+	if err != nil {
+		return lr, nil // no Engine: nothing runs here
+	}
+	lr.Reachable, lr.close = true, func() { api.Close() }
+	sf := &StackFlags{Profile: opts.Selection.Profile, TLS: opts.Selection.TLS}
+	for _, o := range opts.Selection.Overlays {
+		switch o {
+		case "logging":
+			sf.Logging = true
+		case "strict-health":
+			sf.StrictHealth = true
+		case "network-isolation":
+			sf.NetworkIsolation = true
+		case "tls":
+			sf.TLS = true
+		}
+	}
+	ls, err := loadStack(f, sf)
+	if err != nil {
+		return nil, err
+	}
+	project := ls.Inv.Project
+	vol := ""
+	if s.Policy.Volume != "" {
+		vol = volumeName(ls, s.Policy.Volume)
+		if _, err := api.VolumeInspect(ctx, vol); err == nil {
+			lr.VolumeExists = true
+		} else if !client.IsErrNotFound(err) {
+			return nil, fmt.Errorf("look up the volume %s: %w", vol, err)
+		}
+	}
+	running, err := rotate.Running(ctx, api, project)
+	if err != nil {
+		return nil, fmt.Errorf("list the running containers of %s: %w", project, err)
+	}
+	// The files this rotation changes: the secret and what derives from it.
+	paths := []string{s.Path}
+	files := map[string][]byte{}
+	for _, d := range sc.Catalogue.Secrets {
+		if d.Policy.Kind != manifest.KindDerived {
+			continue
+		}
+		if deps, err := secrets.Dependencies(d.Policy.Template); err == nil && slices.Contains(deps, s.Name) {
+			paths = append(paths, d.Path)
+		}
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		files[p] = b
+	}
+	old := files[s.Path]
+	keptIn := map[string]string{}
+	if vol != "" {
+		keptIn[filepath.Clean(s.Path)] = vol
+	}
+	recreate, inPlace := rotate.Consumers(running, paths, keptIn)
+	if len(recreate)+len(inPlace) == 0 {
+		return lr, nil
+	}
+	if len(old) == 0 {
+		return nil, step.WithFix(fmt.Errorf("%s is missing or empty while %s run with it", s.Path, strings.Join(append(recreate, inPlace...), ", ")),
+			"`cdb-setup secrets recover` brings the password back or re-keys the running services")
+	}
+	newValue, err := secrets.GenerateFor(s.Policy)
+	if err != nil {
+		return nil, err
+	}
+	o := rotate.Options{Name: s.Name, New: newValue, Old: old, Files: files, Mode: sc.Options.Mode, Recreate: recreate}
+	containerOf := func(svc string) string {
+		for _, c := range running {
+			if c.Service == svc {
+				return c.ID
+			}
+		}
+		return ""
+	}
+	var handled []string
+	for _, c := range ls.Manifest.Checks {
+		if c.Secret != s.Name {
+			continue
+		}
+		id := containerOf(c.Service)
+		if id == "" {
+			continue
+		}
+		switch c.Kind {
+		case "postgres-login":
+			if slices.Contains(inPlace, c.Service) {
+				o.Postgres, o.PostgresService = &rekey.Postgres{API: api, Container: id, User: c.User, Database: c.Database}, c.Service
+				handled = append(handled, c.Service)
+			}
+		case "http-basic-auth":
+			if slices.Contains(inPlace, c.Service) {
+				o.Grafana, o.GrafanaService = &rekey.Grafana{API: api, Container: id}, c.Service
+				handled = append(handled, c.Service)
+			}
+		case "redis-auth":
+			o.Redis, o.RedisService = &rekey.Redis{API: api, Container: id}, c.Service
+		}
+	}
+	for _, svc := range inPlace {
+		if !slices.Contains(handled, svc) {
+			return nil, step.WithFix(fmt.Errorf("%s keeps %s in the volume %s, and cdb-setup knows no way to change it inside that service (the manifest has no postgres-login or http-basic-auth check for it)", svc, s.Name, vol),
+				fmt.Sprintf("change the password inside %s yourself, then write it to %s; or rotate only the file with `cdb-setup secrets rotate %s --force-volume` (%s then refuses it until changed inside)", svc, s.Path, s.Name, svc))
+		}
+	}
+	compose := &stack.Compose{}
+	if c, err := stack.LocateCompose(ctx, f.Env, nil); err == nil {
+		*compose = c
+	} else if len(recreate) > 0 {
+		return nil, fmt.Errorf("%s must be recreated to read the new %s, and Compose was not found: %w", strings.Join(recreate, ", "), s.Name, err)
+	}
+	o.RecreateFn = func(ctx context.Context, svcs []string) error {
+		// --no-deps: nothing else is touched; --wait: healthy before the login.
+		_, err := compose.Run(ctx, ls.Inv, nil, append([]string{"up", "-d", "--force-recreate", "--no-deps", "--wait"}, svcs...)...)
+		return err
+	}
+	rerun := rerunCommand(f, "up", nil)
+	o.Prove = func(ctx context.Context) error {
+		var bad []string
+		for _, c := range ls.Manifest.Checks {
+			if c.Secret != s.Name || containerOf(c.Service) == "" {
+				continue
+			}
+			r := stack.RunFunctional(ctx, c, s.Path, rerun, vol)
+			if !r.OK && !r.Skipped {
+				bad = append(bad, r.Detail)
+			}
+		}
+		if len(bad) > 0 {
+			return errors.New(strings.Join(bad, "; "))
+		}
+		return nil
+	}
+	if vol != "" {
+		if dir, err := f.StateDir(); err == nil {
+			o.Record = func(ctx context.Context) error {
+				info, err := api.Info(ctx)
+				if err != nil {
+					return err
+				}
+				book, err := volpass.Open(dir)
+				if err != nil {
+					return err
+				}
+				return book.Record(volpass.Entry{EngineID: info.ID, Volume: vol, Secret: s.Name, How: "re-keyed by cdb-setup secrets rotate"}, newValue)
+			}
+		}
+	}
+	fileSteps, err := secrets.RotateSteps(secrets.RotateOptions{Options: sc.Options, Name: s.Name, InService: true, Value: newValue})
+	if err != nil {
+		return nil, err
+	}
+	o.FileSteps = fileSteps
+	lr.Steps = rotate.Steps(o)
+	return lr, nil
+}
