@@ -347,3 +347,96 @@ func TestRotateRefusedWhileStackStopped(t *testing.T) {
 		t.Fatal("the file changed")
 	}
 }
+
+// Observation 3 of issue 12: a rotated REDIS_PASSWORD looped with WRONGPASS,
+// because compose does not recreate a container when only a secret file's
+// content changed. Now `secrets rotate` recreates redis itself, and `up`
+// recreates exactly the containers whose secret file changed behind them
+// (here: changed by hand while the stack ran); the key survives both.
+func TestRedisPasswordChangeReachesRedis(t *testing.T) {
+	s := newRealStack(t)
+	ctx := context.Background()
+	s.up(ctx)
+	redisAddr := fmt.Sprintf("127.0.0.1:%d", s.redisPort)
+	if _, err := redisCmd(redisAddr, s.secret("REDIS_PASSWORD"), "SET", "k", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.run(ctx, s.env(), "secrets", "rotate", "REDIS_PASSWORD"); r.code != 0 {
+		t.Fatalf("rotate: exit %d", r.code)
+	}
+	s.values["REDIS_PASSWORD (rotated)"] = s.secret("REDIS_PASSWORD")
+	if r := s.run(ctx, s.env(), "up"); r.code != 0 || strings.Contains(r.stderr, "WRONGPASS") {
+		t.Fatalf("up after rotate: exit %d", r.code)
+	}
+	if got, err := redisCmd(redisAddr, s.secret("REDIS_PASSWORD"), "GET", "k"); err != nil || got != "v1" {
+		t.Fatalf("after rotate: %q %v", got, err)
+	}
+
+	// The file changed behind the running containers.
+	before := s.containers()
+	s.setSecret("REDIS_PASSWORD", 0o644)
+	r := s.run(ctx, s.env(), "up")
+	if r.code != 0 || !strings.Contains(r.stderr, "Recreating cdb_redis: REDIS_PASSWORD changed after the container was created") {
+		t.Fatalf("up after a hand edit: exit %d", r.code)
+	}
+	if got, err := redisCmd(redisAddr, s.secret("REDIS_PASSWORD"), "GET", "k"); err != nil || got != "v1" {
+		t.Fatalf("after the hand edit: %q %v", got, err)
+	}
+	after := s.containers()
+	for svc, id := range before {
+		if recreated, want := after[svc] != id, svc == "cdb_redis" || svc == "cdb_ws"; recreated != want {
+			t.Errorf("%s recreated=%v, want %v", svc, recreated, want)
+		}
+	}
+}
+
+// Observation 1 of issue 12 on a real PostgreSQL 15: rotating the file only
+// (--force-volume, stack down) used to pass the preflight ("✓ initialised
+// with the current POSTGRES_PASSWORD", since postgres moves the volume's
+// CreatedAt at every start and stop) and fail only at login; and restoring
+// the backup the tool pointed to was refused as stale. Now the first is
+// stopped before anything starts and the second passes.
+func TestVolumeTruthOnRealPostgres(t *testing.T) {
+	s := newRealStack(t)
+	ctx := context.Background()
+	s.up(ctx)
+	if r := s.run(ctx, s.env(), "down"); r.code != 0 {
+		t.Fatalf("down: exit %d", r.code)
+	}
+	old := s.secret("POSTGRES_PASSWORD")
+	if r := s.run(ctx, s.env(), "secrets", "rotate", "POSTGRES_PASSWORD", "--force-volume"); r.code != 0 {
+		t.Fatalf("rotate --force-volume: exit %d", r.code)
+	}
+	s.values["POSTGRES_PASSWORD (rotated)"] = s.secret("POSTGRES_PASSWORD")
+	r := s.run(ctx, s.env(), "up", "--json")
+	o := preflightOutcome(jsonReport(t, r), "volumes.secrets")
+	if r.code != 1 || o.Status != "fail" || !strings.Contains(o.Detail, "holds another password than the current POSTGRES_PASSWORD") || strings.Contains(o.Detail, "initialised on") {
+		t.Fatalf("exit %d, volumes.secrets %+v", r.code, o)
+	}
+	// The fix names the backup holding the volume's password, data-keeping
+	// options before deleting the volume.
+	backups, _ := filepath.Glob(filepath.Join(s.secrets, ".backup", "POSTGRES_PASSWORD.*"))
+	if len(backups) != 1 || !strings.Contains(o.Fix, "the backup "+backups[0]) || strings.Index(o.Fix, "--recreate-volume") < strings.Index(o.Fix, "the backup") {
+		t.Fatalf("fix: %s", o.Fix)
+	}
+	b, err := os.ReadFile(backups[0])
+	must(t, err)
+	if string(b) != old {
+		t.Fatal("the backup is not the old value")
+	}
+	// Restore the backup, as the fix says: up passes.
+	must(t, os.WriteFile(filepath.Join(s.secrets, "POSTGRES_PASSWORD"), b, 0o644))
+	if r := s.run(ctx, s.env(), "secrets", "fix"); r.code != 0 { // re-derive the DSN
+		t.Fatalf("secrets fix: exit %d", r.code)
+	}
+	r = s.run(ctx, s.env(), "up", "--json")
+	o = preflightOutcome(jsonReport(t, r), "volumes.secrets")
+	if r.code != 0 || o.Status != "ok" {
+		t.Fatalf("after restoring the backup: exit %d, volumes.secrets %+v", r.code, o)
+	}
+	// While postgres runs, the check asks it (SCRAM verifier), not the record.
+	r = s.run(ctx, s.env(), "--dry-run", "up", "--json")
+	if o := preflightOutcome(jsonReport(t, r), "volumes.secrets"); !strings.Contains(o.Detail, "checked against the role's SCRAM verifier") {
+		t.Errorf("running postgres: %+v", o)
+	}
+}

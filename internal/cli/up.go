@@ -18,6 +18,7 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/rotate"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
 )
 
@@ -173,10 +174,14 @@ func upRun(opts *UpOptions) error {
 		sub = append(sub, "--build")
 	}
 	sub = append(sub, ls.Targets...)
+	stale, staleWhy := staleServices(ctx, ls, engine.Client)
 	if f.Global.DryRun {
 		fmt.Fprintln(w, "Plan (dry run, nothing will change):")
 		for _, v := range opts.RecreateVolumes {
 			fmt.Fprintf(w, "  • delete volume %s (its data is lost)\n", volumeName(ls, v))
+		}
+		for _, svc := range stale {
+			fmt.Fprintf(w, "  • recreate %s (%s changed after the container was created; it reads it only at start)\n", svc, strings.Join(staleWhy[svc], ", "))
 		}
 		fmt.Fprintf(w, "  • %s\n", compose.CommandLine(ls.Inv, sub...))
 		fmt.Fprintf(w, "  • wait until %s are healthy\n", strings.Join(ls.Targets, ", "))
@@ -186,6 +191,18 @@ func upRun(opts *UpOptions) error {
 
 	if len(opts.RecreateVolumes) > 0 {
 		if err := recreateVolumes(ctx, f, ls, compose, engine.Client, opts.RecreateVolumes); err != nil {
+			return finish(err)
+		}
+	}
+
+	if len(stale) > 0 {
+		// Compose keeps a running container whose secret file's content
+		// changed (issue 12, observation 3): remove exactly these so the
+		// start below recreates them; their volumes stay.
+		for _, svc := range stale {
+			fmt.Fprintf(w, "Recreating %s: %s changed after the container was created, and it reads it only at start.\n", svc, strings.Join(staleWhy[svc], ", "))
+		}
+		if _, err := compose.Run(ctx, ls.Inv, nil, append([]string{"rm", "--stop", "--force"}, stale...)...); err != nil {
 			return finish(err)
 		}
 	}
@@ -300,6 +317,27 @@ func upRun(opts *UpOptions) error {
 		fmt.Fprintf(w, "  (%d other service(s) were still starting; the stack was left running: `%s` stops it)\n", waiting, rerunCommand(f, "down", opts.Stack.args()))
 	}
 	return finish(SilentError(exitcode.Failed))
+}
+
+// staleServices are the running services that must be recreated to read
+// their secret files (rotate.Stale); none when the Engine cannot tell.
+func staleServices(ctx context.Context, ls *loadedStack, api *client.Client) ([]string, map[string][]string) {
+	if api == nil {
+		return nil, nil
+	}
+	running, err := rotate.Running(ctx, api, ls.Inv.Project)
+	if err != nil || len(running) == 0 {
+		return nil, nil
+	}
+	var paths []string
+	keptIn := map[string]string{}
+	for _, u := range ls.secretFiles() {
+		paths = append(paths, u.Path)
+		if sec, ok := ls.Catalogue.Get(u.Name); ok && sec.Policy.Volume != "" {
+			keptIn[filepath.Clean(u.Path)] = volumeName(ls, sec.Policy.Volume)
+		}
+	}
+	return rotate.Stale(running, paths, keptIn)
 }
 
 // loginSecret is the secret a functional login check used.

@@ -2,8 +2,10 @@ package rotate
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -24,6 +26,9 @@ type Container struct {
 	// Binds are the host paths bind-mounted into it (compose mounts each
 	// secret file this way); Volumes the named volumes.
 	Binds, Volumes []string
+	// Created is when the Engine created the container (a real creation
+	// time, unlike a volume's CreatedAt).
+	Created time.Time
 }
 
 // Running lists the project's running containers with their mounts, as the
@@ -42,6 +47,7 @@ func Running(ctx context.Context, api ContainerAPI, project string) ([]Container
 			return nil, err
 		}
 		rc := Container{ID: c.ID, Service: c.Labels[stack.LabelService]}
+		rc.Created, _ = time.Parse(time.RFC3339Nano, ci.Created)
 		for _, m := range ci.Mounts {
 			switch m.Type {
 			case mount.TypeBind:
@@ -104,4 +110,37 @@ func Consumers(list []Container, paths []string, keptIn map[string]string) (recr
 		}
 	}
 	return recreate, inPlace
+}
+
+// Stale lists the running services that read one of the secret files at
+// start and whose file changed after the container was created: they still
+// run with the old value (compose does not recreate a container when only
+// a secret file's content changed; issue 12, observation 3), so `up`
+// recreates exactly these. keptIn is as for Consumers: a container that
+// keeps the secret in its volume read it only at initialisation and is
+// never recreated for it. why maps each service to the files that changed.
+func Stale(list []Container, paths []string, keptIn map[string]string) (services []string, why map[string][]string) {
+	why = map[string][]string{}
+	for _, c := range list {
+		if c.Created.IsZero() {
+			continue
+		}
+		for _, p := range paths {
+			if !c.Mounts(p) {
+				continue
+			}
+			if vol := keptIn[filepath.Clean(p)]; vol != "" && c.HasVolume(vol) {
+				continue
+			}
+			st, err := os.Stat(p)
+			if err != nil || !st.ModTime().After(c.Created) {
+				continue
+			}
+			if len(why[c.Service]) == 0 {
+				services = append(services, c.Service)
+			}
+			why[c.Service] = append(why[c.Service], filepath.Base(p))
+		}
+	}
+	return services, why
 }
