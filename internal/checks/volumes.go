@@ -70,13 +70,21 @@ func (p *Preflight) volumesSecrets(ctx context.Context) Result {
 			}
 			continue
 		}
-		pw, err := os.ReadFile(s.Path)
-		if err != nil {
-			// secrets.files reports a missing or unreadable file.
-			unknowns = append(unknowns, fmt.Sprintf("%s: unknown whether it holds %s (the secret file cannot be read)", vol, s.Name))
+		pw, readErr := os.ReadFile(s.Path)
+		_, err = p.Engine.Client.VolumeInspect(ctx, vol)
+		if readErr != nil || len(pw) == 0 {
+			if err == nil {
+				// The volume keeps a password and the file is gone: a new
+				// value (secrets init) would lock the service out.
+				fails = append(fails, fmt.Sprintf("%s is missing or empty, and the volume %s keeps the password %s was initialised with", s.Name, vol, who(s)))
+				if fix := "`cdb-setup secrets recover` brings them back (keychain mirror, backup) or re-keys the running services to new ones; the data is kept"; !slices.Contains(fixes, fix) {
+					fixes = append(fixes, fix)
+				}
+			} else {
+				unknowns = append(unknowns, fmt.Sprintf("%s: unknown whether it holds %s (the secret file cannot be read)", vol, s.Name))
+			}
 			continue
 		}
-		_, err = p.Engine.Client.VolumeInspect(ctx, vol)
 		if client.IsErrNotFound(err) {
 			oks = append(oks, fmt.Sprintf("%s: no volume yet: the first start initialises it with the current %s (cdb-setup records a fingerprint of it)", vol, s.Name))
 			p.fresh = append(p.fresh, FreshVolume{Secret: s, Volume: vol, EngineID: engineID, password: pw})

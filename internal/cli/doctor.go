@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -14,7 +15,9 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/doctor"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/rotate"
 	"github.com/claire-de-binare/cdb-setup/internal/setup"
+	"github.com/claire-de-binare/cdb-setup/internal/stack"
 )
 
 // DoctorOptions are the inputs of `cdb-setup doctor`.
@@ -189,9 +192,74 @@ func stackDoctorChecks(f *Factory, secretsPath string) ([]doctor.Check, func()) 
 			return doctor.Result{Status: doctor.Status(r.Status), Detail: r.Detail, Fix: r.Fix}
 		}})
 	}
+	// A healthcheck passes while a password is refused (issue 12,
+	// observation 5): with the stack running, doctor logs in like up does.
+	out = append(out, doctor.Check{ID: "stack.logins", Title: "Running services accept the passwords in the secret files", Run: func(ctx context.Context) doctor.Result {
+		return doctorLogins(ctx, ls, pf)
+	}})
 	return out, func() {
 		if pf.Engine.Client != nil {
 			pf.Engine.Client.Close()
 		}
 	}
+}
+
+// doctorLogins runs the manifest's login checks against the services of
+// the project that run now; it says so when nothing runs (never ✓ for a
+// login it did not try).
+func doctorLogins(ctx context.Context, ls *loadedStack, pf *checks.Preflight) doctor.Result {
+	if pf.Engine.Client == nil {
+		return doctor.Result{Status: doctor.Skip, Detail: "Docker is not reachable"}
+	}
+	running, err := rotate.Running(ctx, pf.Engine.Client, ls.Inv.Project)
+	if err != nil {
+		return doctor.Result{Status: doctor.Warn, Detail: "cannot list the running containers: " + err.Error(), Fix: "docker ps"}
+	}
+	up := map[string]bool{}
+	for _, c := range running {
+		up[c.Service] = true
+	}
+	var oks, bad, fixes, notRunning, missing []string
+	for _, c := range ls.Manifest.Checks {
+		if !up[c.Service] {
+			notRunning = append(notRunning, c.Service)
+			continue
+		}
+		path := filepath.Join(ls.SecretsDir, c.Secret)
+		if b, err := os.ReadFile(path); err != nil || len(b) == 0 {
+			// The secret lines say what to do about the file.
+			missing = append(missing, c.Service+" ("+c.Secret+" missing)")
+			continue
+		}
+		vol := ls.Manifest.Secrets[c.Secret].Volume
+		if vol != "" {
+			vol = volumeName(ls, vol)
+		}
+		r := stack.RunFunctional(ctx, c, path, pf.Up, vol)
+		switch {
+		case r.OK:
+			oks = append(oks, c.Service)
+		default:
+			bad = append(bad, r.Detail)
+			if r.Fix != "" {
+				fixes = append(fixes, r.Fix)
+			}
+		}
+	}
+	switch {
+	case len(bad) > 0:
+		return doctor.Result{Status: doctor.Fail, Detail: strings.Join(bad, "; "), Fix: strings.Join(fixes, "; and ")}
+	case len(missing) > 0:
+		return doctor.Result{Status: doctor.Warn, Detail: "not tried, the secret file is missing: " + strings.Join(missing, ", ") + " (logged in: " + orDash(strings.Join(oks, ", ")) + ")",
+			Fix: "restore the secret files first (see the volume and secret lines), then run cdb-setup doctor again"}
+	case len(oks) == 0 && len(notRunning) > 0:
+		return doctor.Result{Status: doctor.Skip, Detail: "the stack is not running, so no login was tried (`" + pf.Up + "` logs in after the start)"}
+	case len(oks) == 0:
+		return doctor.Result{Status: doctor.Skip, Detail: "the manifest has no login checks"}
+	}
+	d := "logged in to " + strings.Join(oks, ", ") + " with the passwords from the secret files"
+	if len(notRunning) > 0 {
+		d += " (not running, not tried: " + strings.Join(notRunning, ", ") + ")"
+	}
+	return doctor.Result{Status: doctor.OK, Detail: d}
 }

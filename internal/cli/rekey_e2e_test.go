@@ -440,3 +440,59 @@ func TestVolumeTruthOnRealPostgres(t *testing.T) {
 		t.Errorf("running postgres: %+v", o)
 	}
 }
+
+// Lost secrets folder, kept volumes (issue 12, observation 2): doctor names
+// `secrets recover`; `secrets init` stops instead of generating passwords
+// the volumes would refuse; `secrets recover` (no keychain here) re-keys
+// postgres and the fake Grafana to new passwords through their containers,
+// and brings the stack up healthy with the row still there, in one command.
+func TestRecoverLostFolderWithoutKeychain(t *testing.T) {
+	s := newRealStack(t)
+	ctx := context.Background()
+	s.up(ctx)
+	s.psql("CREATE TABLE trades (id int); INSERT INTO trades VALUES (7);\n")
+	must(t, os.RemoveAll(s.secrets))
+	env := s.env()
+	delete(env, "DBUS_SESSION_BUS_ADDRESS") // no keychain, whatever the test runner has
+
+	r := s.run(ctx, env, "doctor", "--json")
+	if r.code != 1 || !strings.Contains(r.stdout, "cdb-setup secrets recover") {
+		t.Fatalf("doctor: exit %d, does not name secrets recover:\n%s", r.code, r.stdout)
+	}
+	r = s.run(ctx, env, "secrets", "init")
+	if r.code != 1 || !strings.Contains(r.stderr, "fix: cdb-setup secrets recover") {
+		t.Fatalf("secrets init: exit %d", r.code)
+	}
+	if _, err := os.Stat(filepath.Join(s.secrets, "POSTGRES_PASSWORD")); err == nil {
+		t.Fatal("secrets init generated POSTGRES_PASSWORD while its volume exists")
+	}
+
+	r = s.run(ctx, env, "secrets", "recover")
+	for _, n := range []string{"POSTGRES_PASSWORD", "REDIS_PASSWORD", "GRAFANA_PASSWORD", "POSTGRES_PASSWORD_DSN"} {
+		if b, err := os.ReadFile(filepath.Join(s.secrets, n)); err == nil {
+			s.values[n+" (recovered)"] = string(b)
+		}
+	}
+	if r.code != 0 {
+		t.Fatalf("secrets recover: exit %d", r.code)
+	}
+	if !strings.Contains(r.stderr, "✓ POSTGRES_PASSWORD changed inside cdb_postgres (data kept)") || !strings.Contains(r.stderr, "✓ GRAFANA_PASSWORD changed inside cdb_grafana (data kept)") {
+		t.Errorf("recover did not re-key in place")
+	}
+	if got := s.psql("SELECT id FROM trades;\n"); got != "7" {
+		t.Errorf("row after recover: %q", got)
+	}
+	if err := pgLoginOnce(s.pgPort, s.secret("POSTGRES_PASSWORD")); err != nil {
+		t.Errorf("postgres login with the recovered password: %v", err)
+	}
+	if _, err := redisCmd(fmt.Sprintf("127.0.0.1:%d", s.redisPort), s.secret("REDIS_PASSWORD"), "PING"); err != nil {
+		t.Errorf("redis with the new password: %v", err)
+	}
+	if code, err := grafanaLogin(s.grafanaPort, s.secret("GRAFANA_PASSWORD")); err != nil || code != 200 {
+		t.Errorf("grafana (fake): %d %v", code, err)
+	}
+	r = s.run(ctx, env, "doctor", "--json")
+	if strings.Contains(r.stdout, "secrets recover") || !strings.Contains(r.stdout, "logged in to cdb_postgres") {
+		t.Errorf("doctor after recover:\n%s", r.stdout)
+	}
+}

@@ -34,6 +34,7 @@ CDB default.`,
 	cmd.AddCommand(NewCmdSecretsCheck(f, nil))
 	cmd.AddCommand(NewCmdSecretsFix(f, nil))
 	cmd.AddCommand(NewCmdSecretsRotate(f, nil))
+	cmd.AddCommand(NewCmdSecretsRecover(f, nil))
 	cmd.AddCommand(NewCmdSecretsFromEnv(f, nil))
 	return cmd
 }

@@ -87,6 +87,9 @@ func secretsInitRun(opts *SecretsInitOptions) error {
 			delete(external, n)
 		}
 	}
+	if err := initStopsForVolumes(f, sc, restoring); err != nil {
+		return err
+	}
 	missingRequired := func() []string {
 		var out []string
 		for _, n := range secrets.MissingRequired(sc.Catalogue, external) {

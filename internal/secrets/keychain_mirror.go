@@ -445,3 +445,17 @@ func (m *KeychainMirror) fileMode() os.FileMode {
 	mode, _ := DefaultFileMode(platform.Facts{OS: runtime.GOOS})
 	return mode
 }
+
+// Copy returns the keychain copy of name, or nil when this folder has no
+// mirror or the mirror has no copy of name (`secrets recover` checks it
+// against the volume before writing it).
+func (m *KeychainMirror) Copy(ctx context.Context, name string) ([]byte, error) {
+	idx, err := m.readIndex(ctx)
+	if err != nil || idx == nil {
+		return nil, err
+	}
+	if _, ok := idx.SHA256[name]; !ok {
+		return nil, nil
+	}
+	return m.fetch(ctx, name)
+}
