@@ -188,7 +188,12 @@ func (p *Preflight) secretFiles(ctx context.Context) Result {
 			for _, p := range secrets.Lint(s.Name, data, s.Policy) {
 				switch p.Severity {
 				case secrets.SevError:
-					problems = append(problems, p.Message)
+					msg := p.Message
+					if p.Code == secrets.CodeCRLF && len(s.Services) > 0 {
+						// Name who actually reads it, not services in general.
+						msg += " (read by " + strings.Join(s.Services, ", ") + ")"
+					}
+					problems = append(problems, msg)
 					if p.Fixable {
 						fix = "cdb-setup secrets fix"
 					} else {

@@ -3,12 +3,14 @@ package cli
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 
 	"github.com/claire-de-binare/cdb-setup/internal/composefile"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
@@ -130,11 +132,14 @@ func loadStack(f *Factory, sf *StackFlags) (*loadedStack, error) {
 		return nil, err
 	}
 	ls := &loadedStack{Repo: repo, Manifest: m, Source: src, Files: files, SecretsDir: dir, Catalogue: cat, Env: env, Project: loaded.Project}
+	var secretWarnings []string
 	for _, w := range loaded.Warnings {
 		// CDB's dev.yml feeds GF_SECURITY_ADMIN_PASSWORD from
 		// ${GRAFANA_PASSWORD}; it is blank on purpose (trap 2).
 		if m := unsetVarRe.FindStringSubmatch(w); m != nil && isSecretVar(m[1], cat.Names(), dir) {
 			w += " (intentional: cdb-setup never passes secret values to compose; the service reads the secret file)"
+			secretWarnings = append(secretWarnings, w)
+			continue
 		}
 		ls.Warnings = append(ls.Warnings, w)
 	}
@@ -157,7 +162,41 @@ func loadStack(f *Factory, sf *StackFlags) (*loadedStack, error) {
 		return nil, exitcode.New(exitcode.Failed, err)
 	}
 	ls.Inv = stack.Invocation{Repo: repo, Files: files, Project: project, Env: env}
+	// A blank secret-named variable matters only to the services started
+	// (no "GRAFANA_PASSWORD is not set" when Grafana is not a target).
+	for _, w := range secretWarnings {
+		if m := unsetVarRe.FindStringSubmatch(w); m != nil && startedServiceUses(repo, files, ls.Model.Start, m[1]) {
+			ls.Warnings = append(ls.Warnings, w)
+		}
+	}
 	return ls, nil
+}
+
+// startedServiceUses reports whether one of the started services refers to
+// the variable name in the raw compose files (${NAME...} or $NAME). A file
+// it cannot read counts as a use: the warning is kept.
+func startedServiceUses(repo string, files, started []string, name string) bool {
+	ref := regexp.MustCompile(`\$\{?` + regexp.QuoteMeta(name) + `\b`)
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(repo, filepath.FromSlash(f)))
+		if err != nil {
+			return true
+		}
+		var doc struct {
+			Services map[string]any `yaml:"services"`
+		}
+		if yaml.Unmarshal(b, &doc) != nil {
+			return true
+		}
+		for _, svc := range started {
+			if body, ok := doc.Services[svc]; ok {
+				if out, err := yaml.Marshal(body); err != nil || ref.Match(out) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 var unsetVarRe = regexp.MustCompile(`The "([^"]+)" variable is not set`)

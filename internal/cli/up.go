@@ -178,7 +178,13 @@ func upRun(opts *UpOptions) error {
 	if f.Global.DryRun {
 		fmt.Fprintln(w, "Plan (dry run, nothing will change):")
 		for _, v := range opts.RecreateVolumes {
-			fmt.Fprintf(w, "  • delete volume %s (its data is lost)\n", volumeName(ls, v))
+			n := volumeName(ls, v)
+			fmt.Fprintf(w, "  • delete volume %s (its data is lost)\n", n)
+			if engine.Client != nil {
+				if svcs, err := volumeUsers(ctx, engine.Client, n); err == nil && len(svcs) > 0 {
+					fmt.Fprintf(w, "    after stopping and removing the containers of %s, which use it\n", strings.Join(svcs, ", "))
+				}
+			}
 		}
 		for _, svc := range stale {
 			fmt.Fprintf(w, "  • recreate %s (%s changed after the container was created; it reads it only at start)\n", svc, strings.Join(staleWhy[svc], ", "))
@@ -539,6 +545,17 @@ func recreateVolumes(ctx context.Context, f *Factory, ls *loadedStack, compose *
 		names = append(names, n)
 	}
 	fmt.Fprintf(w, "This deletes the volume(s) %s and all data in them (a fresh one is created with the current secrets).\n", strings.Join(names, ", "))
+	users := map[string][]string{}
+	for _, n := range names {
+		svcs, err := volumeUsers(ctx, api, n)
+		if err != nil {
+			return err
+		}
+		users[n] = svcs
+		if len(svcs) > 0 {
+			fmt.Fprintf(w, "  %s is used by %s: their containers are stopped and removed first (compose creates them again).\n", n, strings.Join(svcs, ", "))
+		}
+	}
 	ok, err := confirmYes(f, "Delete them?")
 	if err != nil {
 		return err
@@ -547,17 +564,7 @@ func recreateVolumes(ctx context.Context, f *Factory, ls *loadedStack, compose *
 		return exitcode.New(exitcode.Failed, errors.New("not confirmed: nothing was deleted"))
 	}
 	for _, n := range names {
-		list, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("volume", n))})
-		if err != nil {
-			return fmt.Errorf("find containers using %s: %w", n, err)
-		}
-		var svcs []string
-		for _, c := range list {
-			if s := c.Labels[stack.LabelService]; s != "" {
-				svcs = append(svcs, s)
-			}
-		}
-		if len(svcs) > 0 {
+		if svcs := users[n]; len(svcs) > 0 {
 			if _, err := compose.Run(ctx, ls.Inv, nil, append([]string{"rm", "--stop", "--force"}, svcs...)...); err != nil {
 				return err
 			}
@@ -568,6 +575,22 @@ func recreateVolumes(ctx context.Context, f *Factory, ls *loadedStack, compose *
 		fmt.Fprintf(w, "✓ deleted volume %s\n", n)
 	}
 	return nil
+}
+
+// volumeUsers lists the compose services whose containers (running or
+// not) use the volume.
+func volumeUsers(ctx context.Context, api *client.Client, vol string) ([]string, error) {
+	list, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("volume", vol))})
+	if err != nil {
+		return nil, fmt.Errorf("find containers using %s: %w", vol, err)
+	}
+	var svcs []string
+	for _, c := range list {
+		if s := c.Labels[stack.LabelService]; s != "" {
+			svcs = append(svcs, s)
+		}
+	}
+	return svcs, nil
 }
 
 func sortedVolumeKeys(ls *loadedStack) []string {
