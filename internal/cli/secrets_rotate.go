@@ -24,16 +24,23 @@ func NewCmdSecretsRotate(f *Factory, runF func(*SecretsRotateOptions) error) *co
 	opts := &SecretsRotateOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "rotate NAME",
-		Short: "Replace a generated secret with a new value (old one backed up) and re-derive the DSN",
-		Long: `Generate a new value for NAME, back up the old one first, and re-derive every
-secret made from it (POSTGRES_PASSWORD → POSTGRES_PASSWORD_DSN).
+		Short: "Replace a generated secret with a new value, inside the running services too, keeping their data",
+		Long: `Generate a new value for NAME and re-derive every secret made from it
+(POSTGRES_PASSWORD → POSTGRES_PASSWORD_DSN).
 
-POSTGRES_PASSWORD and GRAFANA_PASSWORD are also kept in their Docker volumes
-once the service has started; rotating them locks the service out until the
-volume is wiped or the password changed inside the service. rotate stops and
-explains this unless you pass --force-volume.`,
-		Example: `  cdb-setup secrets rotate REDIS_PASSWORD
-  cdb-setup secrets rotate POSTGRES_PASSWORD --force-volume`,
+On a running stack the password changes inside the services first: postgres
+by ALTER ROLE with a SCRAM-SHA-256 verifier on the container's local socket
+(never the plain password), Grafana through its CLI (password on stdin);
+redis and every service that reads the secret only at start are recreated,
+exactly those. Then the file is swapped (old value backed up) and a login
+proves the new password. If a step fails, everything is undone: the old
+password still works and the file still holds it.
+
+With the stack stopped, only the file changes; for POSTGRES_PASSWORD and
+GRAFANA_PASSWORD whose volume exists, rotate stops and asks you to start the
+stack first (--force-volume writes the file anyway). See docs/recovery.md.`,
+		Example: `  cdb-setup secrets rotate POSTGRES_PASSWORD
+  cdb-setup secrets rotate REDIS_PASSWORD --dry-run`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
@@ -44,7 +51,7 @@ explains this unless you pass --force-volume.`,
 		},
 	}
 	opts.Selection.register(cmd)
-	cmd.Flags().BoolVar(&opts.ForceVolume, "force-volume", false, "rotate even though a Docker volume keeps the old password")
+	cmd.Flags().BoolVar(&opts.ForceVolume, "force-volume", false, "with the stack stopped, write the file although a Docker volume keeps the old password (the service then refuses the new one)")
 	return cmd
 }
 
