@@ -105,7 +105,7 @@ YAML
 mkdir -m 700 "$work/secrets"
 cdb() { "$work/cdb-setup" --repo "$work/repo" --secrets-path "$work/secrets" "$@" >>"$work/log" 2>&1; }
 now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) printf "%.2f\n", a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 up() { # up until every login passes (the first login may meet postgres' init server)
 	for _ in 1 2 3 4 5 6 7 8 9 10; do cdb up && return 0; sleep 2; done
 	echo "up failed; see $work/log" >&2; exit 1
@@ -119,7 +119,7 @@ while [ "$i" -lt "$rounds" ]; do
 	t0=$(now)
 	for n in POSTGRES_PASSWORD REDIS_PASSWORD GRAFANA_PASSWORD; do cdb secrets rotate "$n" || { echo "rotate $n failed; see $work/log" >&2; exit 1; }; done
 	t1=$(now)
-	echo "$t1 - $t0" | bc >>"$work/inplace"
+	printf '%.2f\n' "$(echo "$t1 - $t0" | bc)" >>"$work/inplace"
 
 	t0=$(now)
 	cdb --yes down --volumes
@@ -128,7 +128,7 @@ while [ "$i" -lt "$rounds" ]; do
 	done
 	up
 	t1=$(now)
-	echo "$t1 - $t0" | bc >>"$work/wipe"
+	printf '%.2f\n' "$(echo "$t1 - $t0" | bc)" >>"$work/wipe"
 	i=$((i + 1))
 done
 

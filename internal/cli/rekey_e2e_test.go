@@ -18,6 +18,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
@@ -494,5 +496,52 @@ func TestRecoverLostFolderWithoutKeychain(t *testing.T) {
 	r = s.run(ctx, env, "doctor", "--json")
 	if strings.Contains(r.stdout, "secrets recover") || !strings.Contains(r.stdout, "logged in to cdb_postgres") {
 		t.Errorf("doctor after recover:\n%s", r.stdout)
+	}
+}
+
+// The same lost folder with a keychain mirror (the real Secret Service:
+// scripts/with-secret-service.sh): recover restores the very passwords the
+// volumes hold, so nothing is re-keyed, and the stack comes up healthy with
+// the row still there.
+func TestRecoverLostFolderFromKeychain(t *testing.T) {
+	testenv.NeedSecretService(t)
+	s := newRealStack(t)
+	ctx := context.Background()
+	s.up(ctx)
+	s.psql("CREATE TABLE trades (id int); INSERT INTO trades VALUES (8);\n")
+	if r := s.run(ctx, s.env(), "keychain", "push"); r.code != 0 {
+		t.Fatalf("keychain push: exit %d", r.code)
+	}
+	t.Cleanup(func() {
+		_ = (&secrets.Keychain{}).Purge(context.Background(), platform.Record{Kind: secrets.KeychainRecordKind, Target: secrets.KeychainService(s.project, s.secrets),
+			Data: map[string]string{"dir": s.secrets, "names": "POSTGRES_PASSWORD,REDIS_PASSWORD,GRAFANA_PASSWORD,POSTGRES_PASSWORD_DSN"}})
+	})
+	old := map[string]string{}
+	for _, n := range []string{"POSTGRES_PASSWORD", "GRAFANA_PASSWORD"} {
+		old[n] = s.secret(n)
+	}
+	must(t, os.RemoveAll(s.secrets))
+
+	r := s.run(ctx, s.env(), "secrets", "recover")
+	if r.code != 0 {
+		t.Fatalf("secrets recover: exit %d", r.code)
+	}
+	if !strings.Contains(r.stderr, "POSTGRES_PASSWORD: restore from the keychain mirror") || strings.Contains(r.stderr, "changed inside") {
+		t.Errorf("recover did not restore from the keychain")
+	}
+	// REDIS_PASSWORD came back from the keychain too: redis keeps running.
+	if strings.Contains(r.stderr, "Recreating cdb_redis") {
+		t.Errorf("redis was recreated although its password was restored")
+	}
+	for n, v := range old {
+		if s.secret(n) != v {
+			t.Errorf("%s is not the mirrored value", n)
+		}
+	}
+	if got := s.psql("SELECT id FROM trades;\n"); got != "8" {
+		t.Errorf("row after recover: %q", got)
+	}
+	if err := pgLoginOnce(s.pgPort, s.secret("POSTGRES_PASSWORD")); err != nil {
+		t.Errorf("postgres login: %v", err)
 	}
 }

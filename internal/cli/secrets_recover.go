@@ -248,7 +248,7 @@ func secretsRecoverRun(opts *SecretsRecoverOptions) error {
 			fmt.Fprintf(w, "  • %s: restore from %s\n", k.s.Name, k.source)
 		}
 	}
-	fmt.Fprintln(w, "  • create the other missing secrets as `secrets init` would")
+	fmt.Fprintln(w, "  • the other missing secrets: from the keychain mirror if it has them, else generated as `secrets init` would")
 	if !opts.NoUp {
 		fmt.Fprintf(w, "  • start the stack: %s\n", rerunCommand(f, "up", nil))
 	}
@@ -271,6 +271,11 @@ func secretsRecoverRun(opts *SecretsRecoverOptions) error {
 			return err
 		}
 		steps = append(steps, st...)
+	}
+	// Other missing secrets: the keychain copy when there is one (redis then
+	// keeps its password), else generated as init would.
+	if names, err := mirror.Restorable(ctx); err == nil && len(names) > 0 {
+		steps = append(steps, secrets.KeychainPullSteps(mirror, false)...)
 	}
 	init, err := secrets.InitSteps(secrets.InitOptions{Options: sc.Options})
 	if err != nil {
