@@ -377,7 +377,13 @@ func TestRedisPasswordChangeReachesRedis(t *testing.T) {
 	// The file changed behind the running containers.
 	before := s.containers()
 	s.setSecret("REDIS_PASSWORD", 0o644)
-	r := s.run(ctx, s.env(), "up")
+	// Observation 5: doctor must not say "No problems" while redis refuses
+	// the file's password.
+	r := s.run(ctx, s.env(), "doctor")
+	if r.code != 1 || strings.Contains(r.stderr, "No problems") || !strings.Contains(r.stderr, "cdb_redis: the password from the secret file was refused") {
+		t.Fatalf("doctor with redis refusing the file's password: exit %d", r.code)
+	}
+	r = s.run(ctx, s.env(), "up")
 	if r.code != 0 || !strings.Contains(r.stderr, "Recreating cdb_redis: REDIS_PASSWORD changed after the container was created") {
 		t.Fatalf("up after a hand edit: exit %d", r.code)
 	}
