@@ -19,6 +19,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
+	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
 
 // UpOptions are the inputs of `cdb-setup up`.
@@ -97,11 +98,7 @@ func upRun(opts *UpOptions) error {
 	rep := &upReport{}
 	finish := func(err error) error {
 		rep.Elapsed = time.Since(start).Seconds()
-		if f.Global.JSON {
-			if jerr := writeJSON(f.IO.Out, rep); jerr != nil && err == nil {
-				return jerr
-			}
-		}
+		f.setData(rep)
 		return err
 	}
 
@@ -511,14 +508,17 @@ func sortedVolumeKeys(ls *loadedStack) []string {
 	return out
 }
 
-// confirmYes asks a yes/no question on the terminal. --yes answers yes;
-// without a terminal the error names the flag (exit 3).
+// confirmYes asks a yes/no question on the terminal. Only --yes answers
+// yes; where cdb-setup cannot ask (--no-input, no terminal, CI, --json) the
+// error names the flag (exit 3), so --no-input never confirms a deletion.
 func confirmYes(f *Factory, q string) (bool, error) {
-	if f.Global.NoInput {
+	if f.Global.Yes {
 		return true, nil
 	}
 	if !f.CanPrompt() {
-		return false, exitcode.Environmentf("%s needs an answer, and there is no terminal to ask on: pass --yes to confirm", q)
+		return false, exitcode.New(exitcode.Environment, step.WithFix(
+			fmt.Errorf("%q needs a confirmation and cdb-setup cannot ask (%s): nothing was deleted", q, whyNoPrompt(f)),
+			"pass --yes to confirm"))
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%s [y/N] ", q)
 	line, err := bufio.NewReader(f.IO.In).ReadString('\n')

@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -216,9 +215,7 @@ func (s *e2eStack) remove() {
 func jsonReport(t *testing.T, r runResult) upReport {
 	t.Helper()
 	var rep upReport
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-		t.Fatalf("--json output is not JSON: %v\n%s", err, r.stdout)
-	}
+	envelopeData(t, r.stdout, &rep)
 	return rep
 }
 
@@ -448,7 +445,7 @@ func TestUpStopsBeforeStartOnStaleVolume(t *testing.T) {
 	var doc struct {
 		Checks []struct{ ID, Status, Detail, Fix string }
 	}
-	must(t, json.Unmarshal([]byte(r.stdout), &doc))
+	envelopeData(t, r.stdout, &doc)
 	found := false
 	for _, c := range doc.Checks {
 		if c.ID == "volumes.secrets" {
