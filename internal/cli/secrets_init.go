@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -107,10 +108,15 @@ func secretsInitRun(opts *SecretsInitOptions) error {
 	}
 	if missing := missingRequired(); len(missing) > 0 && (!f.CanPrompt() || f.Global.DryRun) {
 		fmt.Fprintf(f.IO.ErrOut, "✗ %d required secret(s) have no value and cdb-setup cannot ask (no terminal, --no-input or CI):\n", len(missing))
+		var flags []string
 		for _, n := range missing {
 			fmt.Fprintf(f.IO.ErrOut, "  - %s: pass --set %s=@FILE or an --answers file\n", n, n)
+			flags = append(flags, "--set "+n+"=@FILE")
 		}
-		return SilentError(exitcode.Environment)
+		f.setData(map[string]any{"missing": missing})
+		return explained(exitcode.Environment, step.WithFix(
+			fmt.Errorf("%d required secret(s) have no value and cdb-setup cannot ask: %s", len(missing), strings.Join(missing, ", ")),
+			"pass "+strings.Join(flags, " ")+" or an --answers file"))
 	}
 	if err := preflight(f, sc); err != nil {
 		return err

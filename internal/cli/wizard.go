@@ -221,7 +221,9 @@ func wizardRun(o *WizardOptions) error {
 	in := setup.Input{Answers: ans, Facts: s.facts, Repo: s.repo, Manifest: s.man, Env: f.Env, StateDir: s.stateDir, State: st}
 	groups, err := setup.PlanGroups(ctx, in, *o.Builders)
 	if err != nil {
-		return exitcode.New(exitcode.Failed, err)
+		// Exit 1 unless the error carries its own code (an answer naming a
+		// secret the compose files do not use is a usage error: 2).
+		return err
 	}
 
 	// The plan: every change before anything happens. An area whose plan
