@@ -158,7 +158,7 @@ func upRun(opts *UpOptions) error {
 			code = exitcode.Environment
 		}
 		fmt.Fprintln(w, "✗ Preflight failed: nothing was started.")
-		return finish(SilentError(code))
+		return finish(explained(code, preflightError(rep.Preflight)))
 	}
 
 	sub := []string{"up", "-d"}

@@ -729,3 +729,52 @@ func TestUpGrafanaPasswordAndFileRecognised(t *testing.T) {
 		t.Fatalf("diagnoses: %+v", rep.Diagnoses)
 	}
 }
+
+// TestNoInputNeverDeletesVolumes: --no-input is not --yes. `down --volumes
+// --no-input` and `up --recreate-volume X --no-input` exit 3 naming --yes
+// and leave the real volume alone; only --yes deletes it.
+func TestNoInputNeverDeletesVolumes(t *testing.T) {
+	port := freePort(t)
+	s := newStack(t, fmt.Sprintf(pgService, "", port), "", "pg")
+	vol := s.project + "_pg_data"
+	out, err := exec.Command("docker", "volume", "create", "--label", "com.docker.compose.project="+s.project,
+		"--label", "com.docker.compose.volume=pg_data", "--label", "com.docker.compose.version=2.0.0", vol).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker volume create: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "volume", "rm", "-f", vol).Run() })
+	created := func() string {
+		out, err := exec.Command("docker", "volume", "inspect", "--format", "{{.CreatedAt}}", vol).Output()
+		if err != nil {
+			t.Fatalf("the volume %s is gone: %v", vol, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	first := created()
+
+	for _, args := range [][]string{
+		{"--no-input", "down", "--volumes"},
+		{"--no-input", "up", "--recreate-volume", "pg_data"},
+		{"up", "--recreate-volume", "pg_data", "--json"}, // --json never prompts either
+	} {
+		r := s.run(context.Background(), s.env(), args...)
+		if r.code != 3 || !strings.Contains(r.stderr, "fix: pass --yes to confirm") {
+			t.Errorf("%v: exit %d, want 3 naming --yes", args, r.code)
+		}
+		if created() != first {
+			t.Fatalf("%v: the volume was recreated without --yes", args)
+		}
+	}
+	env := s.env()
+	env["CDB_SETUP_NO_INPUT"] = "1"
+	if r := s.run(context.Background(), env, "down", "--volumes"); r.code != 3 {
+		t.Errorf("CDB_SETUP_NO_INPUT: exit %d, want 3", r.code)
+	}
+	created()
+
+	// --yes confirms: the volume is deleted and made anew by up.
+	r := s.run(context.Background(), s.env(), "--yes", "up", "--recreate-volume", "pg_data")
+	if r.code != 0 || !strings.Contains(r.stderr, "✓ deleted volume "+vol) {
+		t.Fatalf("--yes up --recreate-volume: exit %d", r.code)
+	}
+}
