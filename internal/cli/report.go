@@ -36,6 +36,9 @@ func runSteps(f *Factory, steps []step.Step, keepGoing bool) (step.Report, error
 		fmt.Fprintf(w, "Nothing was changed: %s could not be planned (see ✗ above); cdb-setup applies no step when any plan fails. Fix it and run the command again.\n", failedSteps(rep))
 	}
 	if rep.Failed() {
+		if keepGoing && !rep.NotApplied && !f.Global.DryRun && len(rep.Results) > 1 {
+			fmt.Fprintln(w, "Each of these steps stands alone: the ones after a failure were still applied (listed above).")
+		}
 		return rep, SilentError(failureCode(rep))
 	}
 	return rep, nil

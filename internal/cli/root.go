@@ -55,9 +55,9 @@ exactly what is wrong and the command that fixes it.`,
 	pf.StringVar(&g.Repo, "repo", "", "the CDB repository (default: git top-level of the working directory) [CDB_SETUP_REPO]")
 	pf.StringVar(&g.SecretsPath, "secrets-path", "", "the secrets folder (default: <Documents>/.secrets/.cdb) [CDB_SETUP_SECRETS_PATH]")
 	pf.BoolVar(&g.NoInput, "no-input", false, "never prompt; where an answer or a confirmation is missing, fail (exit 3) naming the flag that gives it [CDB_SETUP_NO_INPUT]")
-	pf.BoolVar(&g.Yes, "yes", false, "answer yes: confirm (also deletions such as down --volumes) and accept the defaults; never prompts [CDB_SETUP_YES]")
+	pf.BoolVar(&g.Yes, "yes", false, "accept the default answers and confirm what you asked for, deletions included (down --volumes, up --recreate-volume); never prompts [CDB_SETUP_YES]")
 	pf.BoolVar(&g.DryRun, "dry-run", false, "print the plan and change nothing [CDB_SETUP_DRY_RUN]")
-	pf.BoolVar(&g.JSON, "json", false, "machine-readable result on stdout; human text on stderr [CDB_SETUP_JSON]")
+	pf.BoolVar(&g.JSON, "json", false, "one JSON document on stdout, on success and failure (docs/json.md); human text on stderr; never prompts [CDB_SETUP_JSON]")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "more detail [CDB_SETUP_VERBOSE]")
 
 	root.AddCommand(NewCmdVersion(f, nil))
@@ -103,6 +103,9 @@ func execute(ctx context.Context, f *Factory, root *cobra.Command, args []string
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	code := exitCode(ctx, err)
+	if code == exitcode.Usage && cmd != nil && step.FixOf(err) == "" {
+		err = step.WithFix(err, "see `"+cmd.CommandPath()+" --help`")
+	}
 	if code != exitcode.OK {
 		printError(io.ErrOut, err)
 	}

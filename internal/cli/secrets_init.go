@@ -41,7 +41,8 @@ value is backed up first. Running init again changes nothing.
 
 When secret files are missing but the OS keychain holds a copy (from
 ` + "`cdb-setup keychain push`" + `), init offers to restore them instead of generating
-new ones (with --yes/--no-input it restores): postgres and grafana keep their
+new ones (when it cannot ask, as with --yes or --no-input, it restores: the
+choice that loses nothing): postgres and grafana keep their
 first password in their volumes and would refuse a new one. --no-keychain skips
 the lookup; --force never restores (it asks for new values).`,
 		Example: `  cdb-setup secrets init
