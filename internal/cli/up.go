@@ -250,7 +250,7 @@ func upRun(opts *UpOptions) error {
 		}
 		if bad > 0 {
 			fmt.Fprintf(w, "✗ %d check(s) failed after the stack turned healthy: a healthcheck can pass while a password is wrong.\n", bad)
-			return finish(SilentError(exitcode.Failed))
+			return finish(explained(exitcode.Failed, fmt.Errorf("%d check(s) failed after the stack turned healthy (see data.checks)", bad)))
 		}
 		rep.OK = true
 		return finish(nil)
@@ -281,7 +281,20 @@ func upRun(opts *UpOptions) error {
 	if waiting > 0 {
 		fmt.Fprintf(w, "  (%d other service(s) were still starting; the stack was left running: `%s` stops it)\n", waiting, rerunCommand(f, "down", opts.Stack.args()))
 	}
-	return finish(SilentError(exitcode.Failed))
+	// The wizard shows this message on its step's ✗ line; the envelope too.
+	msg := "compose failed"
+	if len(rep.Diagnoses) > 0 {
+		var names []string
+		for _, d := range rep.Diagnoses {
+			names = append(names, d.Service+" ("+d.Reason+")")
+		}
+		msg = "not healthy: " + strings.Join(names, ", ")
+	}
+	var fix string
+	if len(rep.Diagnoses) > 0 {
+		fix = rep.Diagnoses[0].Fix
+	}
+	return finish(explained(exitcode.Failed, step.WithFix(errors.New(msg+" (see the diagnosis above)"), fix)))
 }
 
 // err2 maps an Engine error during the wait to an exit code.

@@ -27,7 +27,9 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
-const e2eImage = "cdbtstack-fakesvc:e2e"
+// e2eImage is unique to this test process: test runs of other checkouts on
+// the same Engine build and remove their own image, never this one.
+var e2eImage = fmt.Sprintf("cdbtstack-fakesvc:e2e-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)
 
 var (
 	imageOnce  sync.Once
