@@ -1,10 +1,14 @@
 package cli
 
 // End-to-end tests of `cdb-setup up` and `down` on the real Docker Engine with
-// Compose v2 (scripts/test.sh builds it and exports CDB_SETUP_COMPOSE). Every
-// image is built here from the project's fake service (FROM scratch), since
-// the CI machine reaches no registry. Every project, image and volume is
-// named cdbtstack-* and removed at the end.
+// Compose v2 (scripts/test.sh builds it and exports CDB_SETUP_COMPOSE). Where
+// a real server's behaviour is under test (logins, refused passwords), the
+// stack is the realstack fixture on the real PostgreSQL 15 and Redis 7 images
+// (scripts/server-images.sh). The Engine-level cases (crash loops, unhealthy
+// probes, unreadable secrets, Grafana) use an image built here from the
+// project's fake service (FROM scratch): the CI machine reaches no registry and
+// Grafana has no Debian package. Every project, image and volume is named
+// cdbtstack-* and removed at the end.
 
 import (
 	"bytes"

@@ -76,7 +76,7 @@ func RunFunctional(ctx context.Context, c manifest.Check, secretPath, rerun, vol
 	default:
 		attempt = func(context.Context) error { return fmt.Errorf("unknown check kind %q", c.Kind) }
 	}
-	if err := untilAnswered(ctx, budget, attempt); err != nil {
+	if err := untilAnswered(ctx, attempt); err != nil {
 		r.Detail = fmt.Sprintf("%s: %v", c.Service, err)
 		switch {
 		case errors.Is(err, errRefused) && volume != "":
@@ -117,7 +117,7 @@ func (e notYet) Unwrap() error { return e.error }
 // untilAnswered runs attempt until it succeeds or fails for a reason other
 // than notYet, or ctx ends; each attempt gets at most 10 s. The last
 // connection-level error is returned with how long it was tried.
-func untilAnswered(ctx context.Context, budget time.Duration, attempt func(context.Context) error) error {
+func untilAnswered(ctx context.Context, attempt func(context.Context) error) error {
 	start := time.Now()
 	delay := 200 * time.Millisecond
 	for {
@@ -130,8 +130,8 @@ func untilAnswered(ctx context.Context, budget time.Duration, attempt func(conte
 		}
 		select {
 		case <-ctx.Done():
-			if time.Since(start) >= budget {
-				return fmt.Errorf("%w (still failing after %s, the service's readiness budget)", err, budget.Round(time.Second))
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("%w (still failing after %s)", err, time.Since(start).Round(time.Second))
 			}
 			return fmt.Errorf("%w (%v)", err, context.Cause(ctx))
 		case <-time.After(delay):
@@ -171,7 +171,8 @@ func postgresLogin(ctx context.Context, c manifest.Check, pw string) error {
 			return fmt.Errorf("connect to %s: %v", c.Address, err)
 		}
 		// No answer from the server itself: refused, reset, EOF, timeout.
-		return notYet{fmt.Errorf("connect to %s: %v", c.Address, err)}
+		// (pgconn lists one line per attempt: shown on one line.)
+		return notYet{fmt.Errorf("connect to %s: %s", c.Address, Shorten(err.Error(), 400))}
 	}
 	return conn.Close(ctx)
 }
