@@ -173,6 +173,51 @@ func (s *Stack) Compose(ctx context.Context, args ...string) (string, error) {
 	return string(out), nil
 }
 
+// Up starts services (all when none are named) and waits until they are
+// healthy (`up -d --wait`); the test fails otherwise. Healthy postgres may
+// still be the entrypoint's socket-only server on a first start: Psql waits
+// for the real one.
+func (s *Stack) Up(services ...string) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if out, err := s.Compose(ctx, append([]string{"up", "-d", "--wait"}, services...)...); err != nil {
+		s.t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// Psql runs one SQL command as claire_user in claire_de_binare through the
+// container's local socket (trust, as in the official image) and returns
+// its unaligned output. While the entrypoint is still initialising (the
+// temporary server refuses or is shutting down) it tries again, for up to
+// 3 minutes.
+func (s *Stack) Psql(sql string) string {
+	s.t.Helper()
+	id := s.ContainerID(context.Background(), Postgres)
+	if id == "" {
+		s.t.Fatalf("psql: %s has no container", Postgres)
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		// Only after the final server is up: the init log line is there.
+		logs, _ := exec.Command("docker", "logs", id).CombinedOutput()
+		ready := strings.Contains(string(logs), "init process complete") || strings.Contains(string(logs), "Skipping initialization")
+		if ready {
+			out, err := exec.Command("docker", "exec", id, "psql", "-q", "-v", "ON_ERROR_STOP=1", "-U", PostgresUser, "-d", PostgresDB, "-tAc", sql).CombinedOutput()
+			if err == nil {
+				return strings.TrimSpace(string(out))
+			}
+			if !strings.Contains(string(out), "starting up") && !strings.Contains(string(out), "shutting down") && !strings.Contains(string(out), "No such file or directory") {
+				s.t.Fatalf("psql %q: %v\n%s", sql, err, out)
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("psql %q: postgres never finished starting; logs:\n%s", sql, logs)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
 // ContainerID is the ID of service's container ("" if none).
 func (s *Stack) ContainerID(ctx context.Context, service string) string {
 	out, _ := s.Compose(ctx, "ps", "-aq", service)
