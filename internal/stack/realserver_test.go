@@ -172,7 +172,13 @@ func TestRedisAuthOnRealServer(t *testing.T) {
 	if r := RunFunctional(context.Background(), redisCheck(st), secret, "cdb-setup up", "", 30*time.Second); !r.OK {
 		t.Fatalf("right password refused: %s", r.Detail)
 	}
-	st.NewPassword("REDIS_PASSWORD")
+	st.NewPassword("REDIS_PASSWORD") // rewritten in place: the mounted file shows it
+	// Why the login check exists: the CDB-style probe still passes (redis-cli
+	// 7.0 exits 0 after AUTH failed and NOAUTH).
+	probe, err := exec.Command("docker", "exec", id, "sh", "-c", `REDISCLI_AUTH="$(cat /run/secrets/redis_password)" redis-cli ping`).CombinedOutput()
+	if err != nil || !strings.Contains(string(probe), "WRONGPASS") {
+		t.Errorf("the CDB-style probe with a wrong password: %v %q (want exit 0 and WRONGPASS)", err, probe)
+	}
 	r := RunFunctional(context.Background(), redisCheck(st), secret, "cdb-setup up", "", 30*time.Second)
 	if r.OK || !strings.Contains(r.Detail, "WRONGPASS") || !strings.Contains(r.Fix, "cdb-setup secrets check") {
 		t.Fatalf("wrong password: ok=%v %s; fix %s", r.OK, r.Detail, r.Fix)
@@ -233,10 +239,22 @@ func TestDiagnoseRealPostgresRefusesPassword(t *testing.T) {
 
 // A wrong Redis password on the real server: redis keeps running with the
 // password it started with while the secret file changed (compose does not
-// recreate it for a content change); its CDB-style healthcheck authenticates
-// with the file and gets WRONGPASS, and diagnosis says the password is refused.
+// recreate it for a content change); a healthcheck that authenticates with the
+// file and insists on PONG gets WRONGPASS, and diagnosis says the password is
+// refused. (CDB's own probe, `redis-cli -a … ping`, exits 0 even on NOAUTH with
+// redis-cli 7.0, so there the functional check is what notices:
+// TestRedisAuthOnRealServer.)
 func TestDiagnoseRealRedisWrongPass(t *testing.T) {
 	st := realstack.New(t, realstack.Options{})
+	override := filepath.Join(st.Repo, "compose", "strict-health.yml")
+	if err := os.WriteFile(override, []byte(`services:
+  cdb_redis:
+    healthcheck:
+      test: ["CMD", "sh", "-c", "REDISCLI_AUTH=\"$$(cat /run/secrets/redis_password)\" redis-cli ping | grep -q PONG"]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st.ComposeFiles = append(st.ComposeFiles, override)
 	ctx := context.Background()
 	id := upService(t, st, realstack.Redis)
 	waitHealth(t, id, "healthy")
