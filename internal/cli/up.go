@@ -434,12 +434,18 @@ func (p *postChecks) run(s stack.Service) []stack.CheckResult {
 			out = append(out, p.read.Check(p.ctx, s.Name, s.ContainerID, m))
 		}
 	}
+	// Logins wait for the service as long as the waiter would (a healthy
+	// postgres may still be running its init SQL on a socket-only server).
+	var budget time.Duration
+	if ci, err := p.api.ContainerInspect(p.ctx, s.ContainerID); err == nil {
+		budget = stack.ContainerBudget(ci)
+	}
 	for _, c := range p.ls.Manifest.Checks {
 		if c.Service != s.Name {
 			continue
 		}
 		path := filepath.Join(p.ls.SecretsDir, c.Secret)
-		out = append(out, stack.RunFunctional(p.ctx, c, path, p.rerun, p.ls.Manifest.Secrets[c.Secret].Volume))
+		out = append(out, stack.RunFunctional(p.ctx, c, path, p.rerun, p.ls.Manifest.Secrets[c.Secret].Volume, budget))
 	}
 	return out
 }

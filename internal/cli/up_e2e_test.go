@@ -1,10 +1,14 @@
 package cli
 
 // End-to-end tests of `cdb-setup up` and `down` on the real Docker Engine with
-// Compose v2 (scripts/test.sh builds it and exports CDB_SETUP_COMPOSE). Every
-// image is built here from the project's fake service (FROM scratch), since
-// the CI machine reaches no registry. Every project, image and volume is
-// named cdbtstack-* and removed at the end.
+// Compose v2 (scripts/test.sh builds it and exports CDB_SETUP_COMPOSE). Where
+// a real server's behaviour is under test (logins, refused passwords), the
+// stack is the realstack fixture on the real PostgreSQL 15 and Redis 7 images
+// (scripts/server-images.sh). The Engine-level cases (crash loops, unhealthy
+// probes, unreadable secrets, Grafana) use an image built here from the
+// project's fake service (FROM scratch): the CI machine reaches no registry and
+// Grafana has no Debian package. Every project, image and volume is named
+// cdbtstack-* and removed at the end.
 
 import (
 	"bytes"
@@ -24,7 +28,9 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/stack"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+	"github.com/claire-de-binare/cdb-setup/internal/testenv/realstack"
 )
 
 // e2eImage is unique to this test process: test runs of other checkouts on
@@ -470,35 +476,101 @@ func TestUpStopsBeforeStartOnStaleVolume(t *testing.T) {
 	}
 }
 
-func TestUpWrongPasswordBehindPassingHealthcheck(t *testing.T) {
-	port := freePort(t)
-	// FAKE_PROBE_LOGIN=0: the probe passes whatever the password, like
-	// pg_isready. Only the functional login can tell.
-	s := newStack(t, fmt.Sprintf(pgService, ", FAKE_PROBE_LOGIN: \"0\"", port), fmt.Sprintf(`checks:
-  - {kind: postgres-login, service: pg, secret: POSTGRES_PASSWORD, address: "127.0.0.1:%d", user: claire_user, database: claire_de_binare}
-`, port), "pg")
-	if r := s.run(context.Background(), s.env(), "up"); r.code != 0 {
-		t.Fatalf("first up: exit %d", r.code)
+// runReal runs cdb-setup on a realstack fixture (real PostgreSQL and Redis).
+func runReal(t *testing.T, st *realstack.Stack, args ...string) runResult {
+	t.Helper()
+	var out, errOut syncBuffer
+	io := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	env := platform.EnvironmentFrom(os.Environ())
+	delete(env, "SECRETS_PATH")
+	delete(env, "NO_COLOR")
+	code := Main(context.Background(), append([]string{"--repo", st.Repo, "--secrets-path", st.SecretsDir}, args...), io, env)
+	r := runResult{code: code, stdout: out.String(), stderr: errOut.String()}
+	for name, v := range st.Passwords {
+		if strings.Contains(r.stdout+r.stderr, v) {
+			t.Errorf("the value of %s appeared in the output", name)
+		}
 	}
-	s.run(context.Background(), s.env(), "down")
-	s.setSecret("POSTGRES_PASSWORD", 0o644)
-	// A file time from before the volume: the preflight cannot see this
-	// change, only the functional login can.
-	earlier := time.Now().Add(-24 * time.Hour)
-	must(t, os.Chtimes(filepath.Join(s.secrets, "POSTGRES_PASSWORD"), earlier, earlier))
-	r := s.run(context.Background(), s.env(), "up", "--json")
-	if r.code != 1 {
-		t.Fatalf("exit %d, want 1: a healthy stack with a refused password is a failure", r.code)
-	}
-	rep := jsonReport(t, r)
+	t.Logf("cdb-setup %s → exit %d\n%s", strings.Join(args, " "), code, r.stderr)
+	return r
+}
+
+func failedChecks(rep upReport) []string {
 	var failed []string
 	for _, c := range rep.Checks {
 		if !c.OK {
 			failed = append(failed, c.ID+": "+c.Detail)
 		}
 	}
+	return failed
+}
+
+// On the real PostgreSQL 15 (SCRAM over TCP) and Redis 7: pg_isready passes
+// whatever the password, so only the functional login can tell that the
+// volume keeps another one; it is refused with the server's own words.
+func TestUpWrongPasswordBehindPassingHealthcheck(t *testing.T) {
+	st := realstack.New(t, realstack.Options{Prefix: "cdbtstack-real"})
+	r := runReal(t, st, "up", "--json")
+	if r.code != 0 {
+		t.Fatalf("first up: exit %d", r.code)
+	}
+	if f := failedChecks(jsonReport(t, r)); len(f) != 0 {
+		t.Fatalf("checks failed on a fresh stack: %q", f)
+	}
+	if r := runReal(t, st, "down"); r.code != 0 {
+		t.Fatalf("down: exit %d", r.code)
+	}
+	st.NewPassword("POSTGRES_PASSWORD")
+	// A file time from before the volume: the preflight cannot see this
+	// change, only the functional login can.
+	earlier := time.Now().Add(-24 * time.Hour)
+	must(t, os.Chtimes(filepath.Join(st.SecretsDir, "POSTGRES_PASSWORD"), earlier, earlier))
+	r = runReal(t, st, "up", "--json")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1: a healthy stack with a refused password is a failure", r.code)
+	}
+	failed := failedChecks(jsonReport(t, r))
 	if len(failed) != 1 || !strings.Contains(failed[0], "functional.postgres-login") || !strings.Contains(failed[0], "password authentication failed") {
 		t.Errorf("failed checks: %q", failed)
+	}
+}
+
+// Observation 4 of issue 12, through `up`: the first start runs 15 s of init
+// SQL on the entrypoint's socket-only server while pg_isready already passes;
+// the login check waits for the real server instead of blaming the ports.
+func TestUpWaitsForPostgresFirstInitialisation(t *testing.T) {
+	st := realstack.New(t, realstack.Options{Prefix: "cdbtstack-real", InitSQL: map[string]string{"02-slow.sql": "SELECT pg_sleep(15);\n"}})
+	r := runReal(t, st, "up", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0; failed checks: %q", r.code, failedChecks(jsonReport(t, r)))
+	}
+	rep := jsonReport(t, r)
+	passed := false
+	for _, c := range rep.Checks {
+		passed = passed || c.ID == "functional.postgres-login" && c.OK
+	}
+	if !passed {
+		t.Errorf("no passing functional.postgres-login check:\n%s", r.stdout)
+	}
+	// The case under test happened: up saw postgres ready (and so began the
+	// login) before the real server, PID 1 after the entrypoint's exec, was.
+	var pg stack.Service
+	for _, s := range rep.Services {
+		if s.Name == realstack.Postgres {
+			pg = s
+		}
+	}
+	logs, err := exec.Command("docker", "logs", pg.ContainerID).CombinedOutput()
+	must(t, err)
+	var final time.Time
+	for _, line := range strings.Split(string(logs), "\n") {
+		if strings.Contains(line, "[1] LOG:  database system is ready to accept connections") && len(line) > 27 {
+			final, err = time.Parse("2006-01-02 15:04:05.000 MST", line[:27])
+			must(t, err)
+		}
+	}
+	if final.IsZero() || pg.DecidedAt.IsZero() || !pg.DecidedAt.Before(final) {
+		t.Fatalf("postgres turned ready at %v, the real server at %v: the login check did not start during the init SQL", pg.DecidedAt, final)
 	}
 }
 
