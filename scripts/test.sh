@@ -27,6 +27,7 @@ APT_PACKAGES=(
     wine64 gcc-mingw-w64-x86-64-win32            # Windows code paths under Wine
     pre-commit git openssl hyperfine tmux ca-certificates
     gcc libc6-dev                                # cgo, for go test -race
+    debootstrap                                  # real postgres/redis images (server-images)
 )
 GITLEAKS_MODULE=github.com/zricethezav/gitleaks/v8
 GITLEAKS_VERSION=v8.30.1
@@ -336,6 +337,18 @@ YAML
 
 # Private Wine prefix with the bcryptprimitives.dll shim (Wine 8 lacks it and
 # every Go 1.22+ Windows binary needs it), plus go_windows_amd64_exec on PATH.
+# The real PostgreSQL 15 and Redis 7 images (cdb-setup-test/postgres:15,
+# cdb-setup-test/redis:7) from Debian's packages: scripts/server-images.sh
+# rebuilds them only when its recipe changed (5-15 min the first time).
+phase_server_images() {
+    if ! command -v docker >/dev/null || ! docker info >/dev/null 2>&1; then
+        [[ -z "${CDB_SETUP_REQUIRE_ALL:-}" ]] || die "Docker Engine not reachable: cannot build the server images"
+        log "WARNING: no Docker Engine: skipping the server images (the real-server tests will skip)"
+        return
+    fi
+    "$REPO/scripts/server-images.sh"
+}
+
 phase_wine() {
     [[ -x "$WINE64" ]] || die "$WINE64 not found (apt-get install wine64)"
     local shim_dir="$CACHE/wine-shim" shim
@@ -550,6 +563,7 @@ main() {
     if ((QUICK == 0 || compose_was_there == 0)); then
         phase compose-verify phase_compose_verify
     fi
+    phase server-images phase_server_images
     phase wine phase_wine
     if ((QUICK == 0 || wine_was_there == 0)); then
         phase wine-verify phase_wine_verify

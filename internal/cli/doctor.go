@@ -83,20 +83,16 @@ func doctorRun(o *DoctorOptions) error {
 		return SilentError(exitcode.Interrupted)
 	}
 	n := doctor.Count(results)
-	if f.Global.JSON {
-		if err := writeJSON(f.IO.Out, struct {
-			Checks       []doctor.Result `json:"checks"`
-			OK           int             `json:"ok"`
-			Warnings     int             `json:"warnings"`
-			Failures     int             `json:"failures"`
-			NotAvailable []string        `json:"not_available"`
-		}{results, n[doctor.OK], n[doctor.Warn], n[doctor.Fail], doctor.NotAvailable}); err != nil {
-			return err
-		}
-	}
+	f.setData(struct {
+		Checks       []doctor.Result `json:"checks"`
+		OK           int             `json:"ok"`
+		Warnings     int             `json:"warnings"`
+		Failures     int             `json:"failures"`
+		NotAvailable []string        `json:"not_available"`
+	}{results, n[doctor.OK], n[doctor.Warn], n[doctor.Fail], doctor.NotAvailable})
 	printDoctor(f.IO.ErrOut, results, f.Global.Verbose)
 	if n[doctor.Fail] > 0 {
-		return SilentError(exitcode.Failed)
+		return explained(exitcode.Failed, fmt.Errorf("%d problem(s) to fix (see data.checks)", n[doctor.Fail]))
 	}
 	return nil
 }
@@ -235,7 +231,7 @@ func doctorLogins(ctx context.Context, ls *loadedStack, pf *checks.Preflight) do
 		if vol != "" {
 			vol = volumeName(ls, vol)
 		}
-		r := stack.RunFunctional(ctx, c, path, pf.Up, vol)
+		r := stack.RunFunctional(ctx, c, path, pf.Up, vol, 0)
 		switch {
 		case r.OK:
 			oks = append(oks, c.Service)

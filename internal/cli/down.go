@@ -12,6 +12,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
+	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
 
 // DownOptions are the inputs of `cdb-setup down`.
@@ -48,6 +49,26 @@ given; then they are listed and you are asked first.`,
 	return cmd
 }
 
+// downReport is down's data in the --json envelope.
+type downReport struct {
+	Project   string           `json:"project"`
+	Preflight []checks.Outcome `json:"preflight"`
+	// Volumes are the project's volumes (listed with --volumes).
+	Volumes        []string `json:"volumes"`
+	Stopped        bool     `json:"stopped"`
+	VolumesDeleted bool     `json:"volumes_deleted"`
+}
+
+// preflightError names the first failed check, with its fix.
+func preflightError(outs []checks.Outcome) error {
+	for _, o := range outs {
+		if o.Status == checks.Fail {
+			return step.WithFix(fmt.Errorf("%s: %s", o.Title, o.Detail), o.Fix)
+		}
+	}
+	return fmt.Errorf("preflight failed")
+}
+
 func downRun(opts *DownOptions) error {
 	f := opts.F
 	w := f.IO.ErrOut
@@ -68,14 +89,17 @@ func downRun(opts *DownOptions) error {
 	}
 	all := pf.Checks()
 	outs := checks.RunAll(ctx, all[:2], nil) // Engine and Compose only
+	data := &downReport{Project: ls.Inv.Project, Preflight: outs, Volumes: []string{}}
+	f.setData(data)
 	if failed, missing := checks.Failed(outs); failed {
 		for _, o := range outs {
 			printCheck(w, o)
 		}
+		code := exitcode.Failed
 		if missing {
-			return SilentError(exitcode.Environment)
+			code = exitcode.Environment
 		}
-		return SilentError(exitcode.Failed)
+		return explained(code, preflightError(outs))
 	}
 	defer engine.Client.Close()
 
@@ -92,6 +116,9 @@ func downRun(opts *DownOptions) error {
 			}
 		}
 		sub = append(sub, "--volumes")
+	}
+	for _, v := range vols {
+		data.Volumes = append(data.Volumes, v.Name)
 	}
 	if f.Global.DryRun {
 		fmt.Fprintln(w, "Plan (dry run, nothing will change):")
@@ -125,6 +152,7 @@ func downRun(opts *DownOptions) error {
 		fmt.Fprint(w, out.String())
 		return err
 	}
+	data.Stopped, data.VolumesDeleted = true, opts.Volumes
 	if opts.Volumes {
 		fmt.Fprintf(w, "✓ stack %s stopped and removed, %d volume(s) deleted\n", ls.Inv.Project, len(vols))
 	} else {

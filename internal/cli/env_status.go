@@ -143,8 +143,6 @@ func envStatusRun(opts *EnvStatusOptions) error {
 	default:
 		fmt.Fprintf(w, "This terminal: %s\n", *st.Process)
 	}
-	if f.Global.JSON {
-		return writeJSON(f.IO.Out, st)
-	}
+	f.setData(st)
 	return nil
 }

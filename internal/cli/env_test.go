@@ -5,7 +5,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,9 +65,7 @@ func TestEnvSetStatusUnsetCLI(t *testing.T) {
 		t.Fatalf("env status: exit %d\n%s", code, stderr)
 	}
 	var st EnvStatus
-	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
-		t.Fatalf("status --json: %v\n%s", err, stdout)
-	}
+	envelopeData(t, stdout, &st)
 	if st.Expected != want || st.StaleCount != 0 {
 		t.Errorf("status: expected=%q stale=%d", st.Expected, st.StaleCount)
 	}

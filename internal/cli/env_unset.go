@@ -50,9 +50,6 @@ func envUnsetRun(opts *EnvUnsetOptions) error {
 	_ = st
 	if len(steps) == 0 {
 		fmt.Fprintln(f.IO.ErrOut, "✓ cdb-setup has not set SECRETS_PATH anywhere; nothing to remove")
-		if f.Global.JSON {
-			return writeJSON(f.IO.Out, step.Report{})
-		}
 		return nil
 	}
 	if _, err := runSteps(f, steps, true); err != nil {

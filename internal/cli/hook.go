@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/hook"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
-	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
 
 // NewCmdHook builds `cdb-setup hook` and its subcommands.
@@ -95,7 +95,7 @@ func hookInstallRun(o *HookInstallOptions) error {
 	}
 	steps, err := hook.InstallSteps(f.ctx(), opts)
 	if err != nil {
-		return withFixText(err)
+		return err
 	}
 	_, err = runSteps(f, steps, false)
 	return err
@@ -128,13 +128,9 @@ func hookStatusRun(o *HookStatusOptions) error {
 	}
 	st, err := hook.Inspect(f.ctx(), opts)
 	if err != nil {
-		return withFixText(err)
+		return err
 	}
-	if f.Global.JSON {
-		if err := writeJSON(f.IO.Out, st); err != nil {
-			return err
-		}
-	}
+	f.setData(st)
 	w := f.IO.ErrOut
 	mark := func(ok bool) string {
 		if ok {
@@ -174,7 +170,7 @@ func hookStatusRun(o *HookStatusOptions) error {
 		fmt.Fprintf(w, "  ✗ %s\n", p)
 	}
 	if !st.Protected {
-		return SilentError(1)
+		return explained(exitcode.Failed, fmt.Errorf("the pre-commit hook does not protect this repository: %s", strings.Join(st.Problems, "; ")))
 	}
 	return nil
 }
@@ -207,26 +203,8 @@ func hookUninstallRun(o *HookUninstallOptions) error {
 	defer release()
 	steps, err := hook.UninstallSteps(f.ctx(), opts)
 	if err != nil {
-		return withFixText(err)
+		return err
 	}
 	_, err = runSteps(f, steps, true)
 	return err
 }
-
-// withFixText appends an error's fix so Main prints one complete message.
-func withFixText(err error) error {
-	if fix := stepFix(err); fix != "" && !strings.Contains(err.Error(), fix) {
-		return &fixedError{err: err, fix: fix}
-	}
-	return err
-}
-
-type fixedError struct {
-	err error
-	fix string
-}
-
-func (e *fixedError) Error() string { return e.err.Error() + "\n  fix: " + e.fix }
-func (e *fixedError) Unwrap() error { return e.err }
-
-func stepFix(err error) string { return step.FixOf(err) }

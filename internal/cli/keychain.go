@@ -154,20 +154,13 @@ func keychainStatusRun(opts *KeychainOptions, m *secrets.KeychainMirror) error {
 	f := opts.F
 	st, err := m.Status(f.ctx())
 	if err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "✗ %s\n", err)
-		if fix := step.FixOf(err); fix != "" {
-			fmt.Fprintf(f.IO.ErrOut, "  fix: %s\n", fix)
-		}
+		// Main prints it with its fix.
 		if secrets.KeychainUnavailable(err) {
-			return SilentError(exitcode.Environment)
+			return exitcode.New(exitcode.Environment, err)
 		}
-		return SilentError(exitcode.Failed)
+		return exitcode.New(exitcode.Failed, err)
 	}
-	if f.Global.JSON {
-		if err := writeJSON(f.IO.Out, st); err != nil {
-			return err
-		}
-	}
+	f.setData(st)
 	printKeychainStatus(f.IO.ErrOut, st)
 	return nil
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -110,9 +109,7 @@ func TestKeychainCommands(t *testing.T) {
 		t.Fatalf("status: exit %d\n%s", code, errOut)
 	}
 	var st secrets.KeychainStatus
-	if err := json.Unmarshal([]byte(out), &st); err != nil {
-		t.Fatalf("status --json: %v", err)
-	}
+	envelopeData(t, out, &st)
 	if !st.Mirrored || len(st.Secrets) != 10 {
 		t.Fatalf("status: %+v", st)
 	}
@@ -170,6 +167,7 @@ func TestKeychainNoKeychainExitCode(t *testing.T) {
 			Env:     platform.MapEnvironment{"HOME": base, "CDB_SETUP_STATE_DIR": filepath.Join(base, "state"), "LOCALAPPDATA": base, "USERPROFILE": base},
 			Context: context.Background()}
 		err := keychainRun(&KeychainOptions{F: f, Action: action, Keychain: &secrets.Keychain{Backend: kcBrokenBackend{}}})
+		printError(&errOut, err) // what Main adds
 		if exitcode.From(err) != exitcode.Environment {
 			t.Fatalf("%s: exit %d (%v)\n%s", action, exitcode.From(err), err, errOut.String())
 		}

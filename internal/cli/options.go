@@ -14,10 +14,15 @@ import (
 type GlobalOptions struct {
 	Repo        string // --repo: the CDB clone (default: git top-level of the working directory)
 	SecretsPath string // --secrets-path: the secrets folder (default: <Documents>/.secrets/.cdb)
-	NoInput     bool   // --yes / --no-input: never prompt; fail listing what is missing
-	DryRun      bool   // --dry-run: print the plan, change nothing
-	JSON        bool   // --json: machine-readable result on stdout, human text on stderr
-	Verbose     bool   // -v
+	// NoInput (--no-input) never prompts: where an answer or a confirmation
+	// is missing the command fails (exit 3) naming the flag that gives it.
+	NoInput bool
+	// Yes (--yes) confirms and accepts the defaults; it implies no prompting.
+	// Only --yes confirms a deletion, never --no-input.
+	Yes     bool
+	DryRun  bool // --dry-run: print the plan, change nothing
+	JSON    bool // --json: machine-readable result on stdout, human text on stderr
+	Verbose bool // -v
 }
 
 // Factory hands commands their collaborators, gh style: streams, options and
@@ -29,12 +34,14 @@ type Factory struct {
 	Context context.Context
 
 	facts *platform.Facts
+	// out is what the command hands over for the --json envelope.
+	out jsonPayload
 }
 
 // CanPrompt is true when a question may be asked: a terminal on both ends,
 // no --no-input/--yes, and not CI.
 func (f *Factory) CanPrompt() bool {
-	if f.Global.NoInput || f.Global.JSON {
+	if f.Global.NoInput || f.Global.Yes || f.Global.JSON {
 		return false
 	}
 	if v := f.Env.Getenv("CI"); v != "" && v != "0" && !strings.EqualFold(v, "false") {
@@ -64,8 +71,13 @@ func (g *GlobalOptions) applyEnvDefaults(env platform.Environment, changed func(
 	if !changed("secrets-path") && env.Getenv("CDB_SETUP_SECRETS_PATH") != "" {
 		g.SecretsPath = env.Getenv("CDB_SETUP_SECRETS_PATH")
 	}
-	if !changed("no-input") && !changed("yes") && (envBool(env, "CDB_SETUP_NO_INPUT") || envBool(env, "CDB_SETUP_YES")) {
+	if !changed("no-input") && envBool(env, "CDB_SETUP_NO_INPUT") {
 		g.NoInput = true
+	}
+	// --no-input on the command line wins over CDB_SETUP_YES in the
+	// environment: the user asked for this run to confirm nothing.
+	if !changed("yes") && !changed("no-input") && envBool(env, "CDB_SETUP_YES") {
+		g.Yes = true
 	}
 	if !changed("dry-run") && envBool(env, "CDB_SETUP_DRY_RUN") {
 		g.DryRun = true

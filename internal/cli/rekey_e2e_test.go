@@ -128,29 +128,10 @@ secrets:
 	return s
 }
 
-// up starts the stack. Until the login check retries connection errors
-// (branch servers, issue 12 observation 4), the first login can hit the
-// entrypoint's socket-only init server and fail: a second up then finds
-// postgres ready. Any other failure fails the test.
+// up starts the stack; the login checks wait out postgres' first
+// initialisation (observation 4), so one up suffices.
 func (s *realStack) up(ctx context.Context) {
 	s.t.Helper()
-	r := s.run(ctx, s.env(), "up", "--json")
-	if r.code == 0 {
-		return
-	}
-	for _, c := range jsonReport(s.t, r).Checks {
-		if !c.OK && !strings.Contains(c.Detail, "connection reset") && !strings.Contains(c.Detail, "EOF") && !strings.Contains(c.Detail, "starting up") {
-			s.t.Fatalf("up: exit %d: %s", r.code, c.Detail)
-		}
-	}
-	// Wait (bounded) until postgres answers on TCP, then up again.
-	for i := 0; i < 300; i++ {
-		var pe *pgconn.PgError
-		if err := pgLoginOnce(s.pgPort, s.secret("POSTGRES_PASSWORD")); err == nil || errors.As(err, &pe) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 	if r := s.run(ctx, s.env(), "up"); r.code != 0 {
 		s.t.Fatalf("up: exit %d", r.code)
 	}

@@ -1,18 +1,19 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
 
 // runSteps runs steps with the global --dry-run, prints progress to stderr as
-// each step finishes and, with --json, the whole report to stdout. It returns
+// each step finishes and hands the report to the --json envelope. It returns
 // an error carrying exit code 1 when a step failed (already explained, so
-// Main prints nothing more), or 130 when interrupted.
+// Main prints nothing more), or 130 when interrupted. When a plan failed,
+// nothing was applied, and it says so.
 func runSteps(f *Factory, steps []step.Step, keepGoing bool) (step.Report, error) {
 	w := f.IO.ErrOut
 	opts := step.Options{DryRun: f.Global.DryRun, KeepGoing: keepGoing}
@@ -23,11 +24,7 @@ func runSteps(f *Factory, steps []step.Step, keepGoing bool) (step.Report, error
 	opts.OnResult = func(r step.Result) { printResult(w, r) }
 	ctx := f.Context
 	rep, err := step.Run(ctx, steps, opts)
-	if f.Global.JSON {
-		if jerr := writeJSON(f.IO.Out, rep); jerr != nil && err == nil {
-			err = jerr
-		}
-	}
+	f.report(rep)
 	if rep.Interrupted {
 		fmt.Fprintln(w, "Interrupted. Every step listed above is complete; nothing after it was started.")
 		return rep, SilentError(exitcode.Interrupted)
@@ -35,10 +32,42 @@ func runSteps(f *Factory, steps []step.Step, keepGoing bool) (step.Report, error
 	if err != nil {
 		return rep, err
 	}
+	if rep.NotApplied {
+		fmt.Fprintf(w, "Nothing was changed: %s could not be planned (see ✗ above); cdb-setup applies no step when any plan fails. Fix it and run the command again.\n", failedSteps(rep))
+	}
 	if rep.Failed() {
-		return rep, SilentError(exitcode.Failed)
+		if keepGoing && !rep.NotApplied && !f.Global.DryRun && len(rep.Results) > 1 {
+			fmt.Fprintln(w, "Each of these steps stands alone: the ones after a failure were still applied (listed above).")
+		}
+		return rep, SilentError(failureCode(rep))
 	}
 	return rep, nil
+}
+
+// failureCode is the exit code of a report with a failed step: 3 when the
+// first failure is something missing outside cdb-setup (its error carries
+// exitcode.Environment: no gitleaks, Docker unreachable), else 1.
+func failureCode(rep step.Report) int {
+	for _, r := range rep.Results {
+		if r.Status == step.StatusFailed {
+			if r.Err != nil && exitcode.From(r.Err) == exitcode.Environment {
+				return exitcode.Environment
+			}
+			return exitcode.Failed
+		}
+	}
+	return exitcode.Failed
+}
+
+// failedSteps names the failed steps of rep.
+func failedSteps(rep step.Report) string {
+	var ids []string
+	for _, r := range rep.Results {
+		if r.Status == step.StatusFailed {
+			ids = append(ids, r.Step)
+		}
+	}
+	return strings.Join(ids, ", ")
 }
 
 func printChange(w io.Writer, c step.Change) {
@@ -63,10 +92,4 @@ func printResult(w io.Writer, r step.Result) {
 			fmt.Fprintf(w, "  fix: %s\n", r.Fix)
 		}
 	}
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -7,12 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	goio "io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
 
 // NewRootCmd builds the whole command tree.
@@ -52,10 +54,10 @@ exactly what is wrong and the command that fixes it.`,
 	g := f.Global
 	pf.StringVar(&g.Repo, "repo", "", "the CDB repository (default: git top-level of the working directory) [CDB_SETUP_REPO]")
 	pf.StringVar(&g.SecretsPath, "secrets-path", "", "the secrets folder (default: <Documents>/.secrets/.cdb) [CDB_SETUP_SECRETS_PATH]")
-	pf.BoolVar(&g.NoInput, "no-input", false, "never prompt; fail listing every missing answer [CDB_SETUP_NO_INPUT]")
-	pf.BoolVar(&g.NoInput, "yes", false, "same as --no-input: accept defaults, never prompt [CDB_SETUP_YES]")
+	pf.BoolVar(&g.NoInput, "no-input", false, "never prompt; where an answer or a confirmation is missing, fail (exit 3) naming the flag that gives it [CDB_SETUP_NO_INPUT]")
+	pf.BoolVar(&g.Yes, "yes", false, "accept the default answers and confirm what you asked for, deletions included (down --volumes, up --recreate-volume); never prompts [CDB_SETUP_YES]")
 	pf.BoolVar(&g.DryRun, "dry-run", false, "print the plan and change nothing [CDB_SETUP_DRY_RUN]")
-	pf.BoolVar(&g.JSON, "json", false, "machine-readable result on stdout; human text on stderr [CDB_SETUP_JSON]")
+	pf.BoolVar(&g.JSON, "json", false, "one JSON document on stdout, on success and failure (docs/json.md); human text on stderr; never prompts [CDB_SETUP_JSON]")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "more detail [CDB_SETUP_VERBOSE]")
 
 	root.AddCommand(NewCmdVersion(f, nil))
@@ -67,7 +69,7 @@ exactly what is wrong and the command that fixes it.`,
 	// `source <(cdb-setup completion bash)`: machine output, so stdout, not
 	// ErrOut like the rest of cobra's text. Cobra binds the writer when it
 	// creates the command, so create it now with Out in place.
-	root.SetOut(f.IO.Out)
+	root.SetOut(productOut{f})
 	root.InitDefaultCompletionCmd()
 	root.SetOut(f.IO.ErrOut)
 	return root
@@ -85,38 +87,104 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdUp(f, nil), NewCmdDown(f, nil))
 }
 
-// Main runs the command line and returns the process exit code.
+// Main runs the command line and returns the process exit code. It is the
+// one place that reports the outcome: a failure is printed on stderr with
+// its fix ("✗ ..." then "  fix: ..."), unless the command already explained
+// it; under --json exactly one Envelope goes to stdout, on success and on
+// every failure.
 func Main(ctx context.Context, args []string, io *IOStreams, env platform.Environment) int {
 	f := &Factory{IO: io, Global: &GlobalOptions{}, Env: env, Context: ctx}
-	root := NewRootCmd(f)
+	return execute(ctx, f, NewRootCmd(f), args)
+}
+
+// execute runs root (built on f) with args and reports the outcome.
+func execute(ctx context.Context, f *Factory, root *cobra.Command, args []string) int {
+	io, env := f.IO, f.Env
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	code := exitCode(ctx, err)
+	if code == exitcode.Usage && cmd != nil && step.FixOf(err) == "" {
+		err = step.WithFix(err, "see `"+cmd.CommandPath()+" --help`")
+	}
+	if code != exitcode.OK {
+		printError(io.ErrOut, err)
+	}
+	if jsonWanted(f.Global, args, env) {
+		name := root.Name()
+		if cmd != nil {
+			name = cmd.CommandPath()
+		}
+		if jerr := writeJSON(io.Out, f.envelope(name, code, err)); jerr != nil {
+			fmt.Fprintf(io.ErrOut, "✗ %s\n", jerr)
+			if code == exitcode.OK {
+				code = exitcode.Failed
+			}
+		}
+	}
+	return code
+}
+
+// printError prints a failure and its fix, unless the command already
+// explained it (silent).
+func printError(w goio.Writer, err error) {
+	if err == nil || isSilent(err) {
+		return
+	}
+	fmt.Fprintf(w, "✗ %s\n", err)
+	if fix := step.FixOf(err); fix != "" {
+		fmt.Fprintf(w, "  fix: %s\n", fix)
+	}
+}
+
+// exitCode maps the outcome of a command to the documented exit codes.
+func exitCode(ctx context.Context, err error) int {
 	if err == nil {
 		return exitcode.OK
 	}
 	code := exitcode.From(err)
 	if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
-		code = exitcode.Interrupted
-	}
-	if code == exitcode.OK {
-		return code
+		return exitcode.Interrupted
 	}
 	// Cobra's own usage errors ("unknown command", "accepts 1 arg") carry no code.
 	if code == exitcode.Failed && isCobraUsageError(err) {
 		code = exitcode.Usage
 	}
-	if !errors.Is(err, errSilent) {
-		fmt.Fprintf(io.ErrOut, "✗ %s\n", err)
-	}
 	return code
 }
 
-// errSilent marks a failure whose explanation has already been printed.
-var errSilent = errors.New("failed")
+// silentError is a failure whose explanation the command has already
+// printed on stderr; Main does not print it again. msg (and a fix in the
+// chain) still go into the --json envelope.
+type silentError struct {
+	msg string
+	err error
+}
 
-// SilentError returns an error carrying code that Main does not print again.
+func (e *silentError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return "failed"
+}
+
+func (e *silentError) Unwrap() error { return e.err }
+
+// SilentError returns an error carrying code that Main does not print again
+// (the failed step results above said it; the envelope takes its message
+// from them).
 func SilentError(code int) error {
-	return exitcode.New(code, errSilent)
+	return exitcode.New(code, &silentError{})
+}
+
+// explained is SilentError for a failure explained on stderr without step
+// results: err's message and fix go into the envelope.
+func explained(code int, err error) error {
+	return exitcode.New(code, &silentError{msg: err.Error(), err: err})
+}
+
+func isSilent(err error) bool {
+	var s *silentError
+	return errors.As(err, &s)
 }
 
 func isCobraUsageError(err error) bool {

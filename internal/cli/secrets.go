@@ -147,14 +147,9 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 // preflight stops a command at once when the secrets folder is unusable.
 func preflight(f *Factory, sc *secretsContext) error {
 	if err := secrets.Preflight(f.ctx(), sc.Options); err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "✗ %s\n", err)
-		if fix := step.FixOf(err); fix != "" {
-			fmt.Fprintf(f.IO.ErrOut, "  fix: %s\n", fix)
-		}
-		if f.Global.JSON {
-			_ = writeJSON(f.IO.Out, step.Report{Results: []step.Result{step.Failed("secrets.folder", err, step.FixOf(err))}})
-		}
-		return SilentError(exitcode.Failed)
+		// Main prints it with its fix.
+		f.report(step.Report{Results: []step.Result{step.Failed("secrets.folder", err, step.FixOf(err))}})
+		return exitcode.New(exitcode.Failed, err)
 	}
 	return nil
 }

@@ -85,18 +85,14 @@ func secretsCheckRun(opts *SecretsCheckOptions) error {
 		}
 	}
 	n := rep.Errors()
-	if f.Global.JSON {
-		if err := writeJSON(f.IO.Out, checkJSON{CheckReport: rep, DirSource: sc.DirSource, Errors: n, OK: n == 0}); err != nil {
-			return err
-		}
-	}
+	f.setData(checkJSON{CheckReport: rep, DirSource: sc.DirSource, Errors: n, OK: n == 0})
 	if n > 0 {
 		fmt.Fprintf(w, "%d problem(s)", n)
 		if fixable > 0 {
 			fmt.Fprintf(w, "; %d can be repaired with `cdb-setup secrets fix`", fixable)
 		}
 		fmt.Fprintln(w)
-		return SilentError(exitcode.Failed)
+		return explained(exitcode.Failed, fmt.Errorf("%d problem(s) with the secret files (see data)", n))
 	}
 	fmt.Fprintln(w, "All secrets are in order.")
 	return nil

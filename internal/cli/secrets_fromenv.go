@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -58,11 +57,9 @@ func secretsFromEnvRun(opts *SecretsFromEnvOptions) error {
 	steps, err := secrets.FromEnvSteps(secrets.FromEnvOptions{Options: sc.Options, Environ: f.Env, Force: opts.Force})
 	var fe *secrets.FromEnvError
 	if errors.As(err, &fe) {
-		fmt.Fprintf(f.IO.ErrOut, "✗ %s\n  fix: %s\n", fe.Error(), fe.Fix())
-		if f.Global.JSON {
-			_ = writeJSON(f.IO.Out, map[string]any{"ok": false, "missing": nonNil(fe.Missing), "invalid": nonNil(fe.Invalid)})
-		}
-		return SilentError(exitcode.Failed)
+		// Main prints it with its fix.
+		f.setData(map[string]any{"missing": nonNil(fe.Missing), "invalid": nonNil(fe.Invalid)})
+		return exitcode.New(exitcode.Failed, err)
 	}
 	if err != nil {
 		return exitcode.New(exitcode.Failed, err)

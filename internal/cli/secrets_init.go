@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -40,7 +41,8 @@ value is backed up first. Running init again changes nothing.
 
 When secret files are missing but the OS keychain holds a copy (from
 ` + "`cdb-setup keychain push`" + `), init offers to restore them instead of generating
-new ones (with --yes/--no-input it restores): postgres and grafana keep their
+new ones (when it cannot ask, as with --yes or --no-input, it restores: the
+choice that loses nothing): postgres and grafana keep their
 first password in their volumes and would refuse a new one. --no-keychain skips
 the lookup; --force never restores (it asks for new values).`,
 		Example: `  cdb-setup secrets init
@@ -110,10 +112,15 @@ func secretsInitRun(opts *SecretsInitOptions) error {
 	}
 	if missing := missingRequired(); len(missing) > 0 && (!f.CanPrompt() || f.Global.DryRun) {
 		fmt.Fprintf(f.IO.ErrOut, "✗ %d required secret(s) have no value and cdb-setup cannot ask (no terminal, --no-input or CI):\n", len(missing))
+		var flags []string
 		for _, n := range missing {
 			fmt.Fprintf(f.IO.ErrOut, "  - %s: pass --set %s=@FILE or an --answers file\n", n, n)
+			flags = append(flags, "--set "+n+"=@FILE")
 		}
-		return SilentError(exitcode.Environment)
+		f.setData(map[string]any{"missing": missing})
+		return explained(exitcode.Environment, step.WithFix(
+			fmt.Errorf("%d required secret(s) have no value and cdb-setup cannot ask: %s", len(missing), strings.Join(missing, ", ")),
+			"pass "+strings.Join(flags, " ")+" or an --answers file"))
 	}
 	if err := preflight(f, sc); err != nil {
 		return err

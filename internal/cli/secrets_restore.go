@@ -43,13 +43,14 @@ func initKeychainRestore(f *Factory, sc *secretsContext) ([]step.Step, []string,
 	case err != nil:
 		// The mirror exists but cannot be read: generating now could
 		// replace passwords the keychain (and the volumes) still hold.
-		fmt.Fprintf(w, "✗ could not read the keychain mirror of %s: %s\n", sc.Dir, oneLine(err))
+		// Main prints it with its fix.
 		fix := step.FixOf(err)
 		if fix == "" {
 			fix = "run the command again once the keychain is readable"
 		}
-		fmt.Fprintf(w, "  fix: %s; or pass --no-keychain to generate new values anyway\n", fix)
-		return nil, nil, SilentError(exitcode.Failed)
+		return nil, nil, exitcode.New(exitcode.Failed, step.WithFix(
+			fmt.Errorf("could not read the keychain mirror of %s: %s", sc.Dir, oneLine(err)),
+			fix+"; or pass --no-keychain to generate new values anyway"))
 	case len(names) == 0:
 		return nil, nil, nil
 	}

@@ -66,14 +66,9 @@ func secretsRotateRun(opts *SecretsRotateOptions) error {
 	}
 	steps, err := rotateSteps(f, sc, opts)
 	if err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "✗ %s\n", err)
-		if fix := step.FixOf(err); fix != "" {
-			fmt.Fprintf(f.IO.ErrOut, "  fix: %s\n", fix)
-		}
-		if f.Global.JSON {
-			_ = writeJSON(f.IO.Out, step.Report{Results: []step.Result{step.Failed("secrets.rotate."+opts.Name, err, step.FixOf(err))}})
-		}
-		return SilentError(exitcode.Failed)
+		// Main prints it with its fix.
+		f.report(step.Report{Results: []step.Result{step.Failed("secrets.rotate."+opts.Name, err, step.FixOf(err))}})
+		return exitcode.New(exitcode.Failed, err)
 	}
 	unlock, err := lockUnlessDryRun(f, "cdb-setup secrets rotate")
 	if err != nil {

@@ -171,7 +171,7 @@ func planLiveRotation(f *Factory, sc *secretsContext, opts *SecretsRotateOptions
 			if c.Secret != s.Name || containerOf(c.Service) == "" {
 				continue
 			}
-			r := stack.RunFunctional(ctx, c, s.Path, rerun, vol)
+			r := stack.RunFunctional(ctx, c, s.Path, rerun, vol, 0)
 			if !r.OK && !r.Skipped {
 				bad = append(bad, r.Detail)
 			}

@@ -102,7 +102,7 @@ func TestSecretsInitCheckCLI(t *testing.T) {
 		OK     bool
 		Errors int
 	}
-	if json.Unmarshal([]byte(r.stdout), &cj); !cj.OK {
+	if envelopeData(t, r.stdout, &cj); !cj.OK {
 		t.Fatal("check --json not ok")
 	}
 	// A CRLF makes check fail with exit 1 and name the problem.

@@ -20,6 +20,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/rotate"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
+	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
 
 // UpOptions are the inputs of `cdb-setup up`.
@@ -98,11 +99,7 @@ func upRun(opts *UpOptions) error {
 	rep := &upReport{}
 	finish := func(err error) error {
 		rep.Elapsed = time.Since(start).Seconds()
-		if f.Global.JSON {
-			if jerr := writeJSON(f.IO.Out, rep); jerr != nil && err == nil {
-				return jerr
-			}
-		}
+		f.setData(rep)
 		return err
 	}
 
@@ -166,7 +163,7 @@ func upRun(opts *UpOptions) error {
 			code = exitcode.Environment
 		}
 		fmt.Fprintln(w, "✗ Preflight failed: nothing was started.")
-		return finish(SilentError(code))
+		return finish(explained(code, preflightError(rep.Preflight)))
 	}
 
 	sub := []string{"up", "-d"}
@@ -291,7 +288,7 @@ func upRun(opts *UpOptions) error {
 		}
 		if bad > 0 {
 			fmt.Fprintf(w, "✗ %d check(s) failed after the stack turned healthy: a healthcheck can pass while a password is wrong.\n", bad)
-			return finish(SilentError(exitcode.Failed))
+			return finish(explained(exitcode.Failed, fmt.Errorf("%d check(s) failed after the stack turned healthy (see data.checks)", bad)))
 		}
 		rep.OK = true
 		return finish(nil)
@@ -322,7 +319,20 @@ func upRun(opts *UpOptions) error {
 	if waiting > 0 {
 		fmt.Fprintf(w, "  (%d other service(s) were still starting; the stack was left running: `%s` stops it)\n", waiting, rerunCommand(f, "down", opts.Stack.args()))
 	}
-	return finish(SilentError(exitcode.Failed))
+	// The wizard shows this message on its step's ✗ line; the envelope too.
+	msg := "compose failed"
+	if len(rep.Diagnoses) > 0 {
+		var names []string
+		for _, d := range rep.Diagnoses {
+			names = append(names, d.Service+" ("+d.Reason+")")
+		}
+		msg = "not healthy: " + strings.Join(names, ", ")
+	}
+	var fix string
+	if len(rep.Diagnoses) > 0 {
+		fix = rep.Diagnoses[0].Fix
+	}
+	return finish(explained(exitcode.Failed, step.WithFix(errors.New(msg+" (see the diagnosis above)"), fix)))
 }
 
 // staleServices are the running services that must be recreated to read
@@ -493,6 +503,12 @@ func (p *postChecks) run(s stack.Service) []stack.CheckResult {
 			out = append(out, p.read.Check(p.ctx, s.Name, s.ContainerID, m))
 		}
 	}
+	// Logins wait for the service as long as the waiter would (a healthy
+	// postgres may still be running its init SQL on a socket-only server).
+	var budget time.Duration
+	if ci, err := p.api.ContainerInspect(p.ctx, s.ContainerID); err == nil {
+		budget = stack.ContainerBudget(ci)
+	}
 	for _, c := range p.ls.Manifest.Checks {
 		if c.Service != s.Name {
 			continue
@@ -502,7 +518,7 @@ func (p *postChecks) run(s stack.Service) []stack.CheckResult {
 		if vol != "" {
 			vol = volumeName(p.ls, vol) // one spelling in every fix: the Engine's name
 		}
-		out = append(out, stack.RunFunctional(p.ctx, c, path, p.rerun, vol))
+		out = append(out, stack.RunFunctional(p.ctx, c, path, p.rerun, vol, budget))
 	}
 	return out
 }
@@ -601,14 +617,17 @@ func sortedVolumeKeys(ls *loadedStack) []string {
 	return out
 }
 
-// confirmYes asks a yes/no question on the terminal. --yes answers yes;
-// without a terminal the error names the flag (exit 3).
+// confirmYes asks a yes/no question on the terminal. Only --yes answers
+// yes; where cdb-setup cannot ask (--no-input, no terminal, CI, --json) the
+// error names the flag (exit 3), so --no-input never confirms a deletion.
 func confirmYes(f *Factory, q string) (bool, error) {
-	if f.Global.NoInput {
+	if f.Global.Yes {
 		return true, nil
 	}
 	if !f.CanPrompt() {
-		return false, exitcode.Environmentf("%s needs an answer, and there is no terminal to ask on: pass --yes to confirm", q)
+		return false, exitcode.New(exitcode.Environment, step.WithFix(
+			fmt.Errorf("%q needs a confirmation and cdb-setup cannot ask (%s): nothing was deleted", q, whyNoPrompt(f)),
+			"pass --yes to confirm"))
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%s [y/N] ", q)
 	line, err := bufio.NewReader(f.IO.In).ReadString('\n')

@@ -1,17 +1,20 @@
 package cli
 
 // End-to-end tests of `cdb-setup up` and `down` on the real Docker Engine with
-// Compose v2 (scripts/test.sh builds it and exports CDB_SETUP_COMPOSE). Every
-// image is built here from the project's fake service (FROM scratch), since
-// the CI machine reaches no registry. Every project, image and volume is
-// named cdbtstack-* and removed at the end.
+// Compose v2 (scripts/test.sh builds it and exports CDB_SETUP_COMPOSE). Where
+// a real server's behaviour is under test (logins, refused passwords), the
+// stack is the realstack fixture on the real PostgreSQL 15 and Redis 7 images
+// (scripts/server-images.sh). The Engine-level cases (crash loops, unhealthy
+// probes, unreadable secrets, Grafana) use an image built here from the
+// project's fake service (FROM scratch): the CI machine reaches no registry and
+// Grafana has no Debian package. Every project, image and volume is named
+// cdbtstack-* and removed at the end.
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -25,17 +28,15 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/stack"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+	"github.com/claire-de-binare/cdb-setup/internal/testenv/realstack"
 	"github.com/claire-de-binare/cdb-setup/internal/volpass"
 )
 
-// e2eImage is unique to this test process: several test runs share one
-// Engine, and each removes its image at the end (cleanupE2E).
-var e2eImage = func() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return "cdbtstack-fakesvc:e2e-" + hex.EncodeToString(b)
-}()
+// e2eImage is unique to this test process: test runs of other checkouts on
+// the same Engine build and remove their own image, never this one.
+var e2eImage = fmt.Sprintf("cdbtstack-fakesvc:e2e-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)
 
 var (
 	imageOnce  sync.Once
@@ -228,9 +229,7 @@ func (s *e2eStack) remove() {
 func jsonReport(t *testing.T, r runResult) upReport {
 	t.Helper()
 	var rep upReport
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-		t.Fatalf("--json output is not JSON: %v\n%s", err, r.stdout)
-	}
+	envelopeData(t, r.stdout, &rep)
 	return rep
 }
 
@@ -464,7 +463,7 @@ func TestUpStopsBeforeStartOnStaleVolume(t *testing.T) {
 	var doc struct {
 		Checks []struct{ ID, Status, Detail, Fix string }
 	}
-	must(t, json.Unmarshal([]byte(r.stdout), &doc))
+	envelopeData(t, r.stdout, &doc)
 	found := false
 	for _, c := range doc.Checks {
 		if c.ID == "volumes.secrets" {
@@ -486,34 +485,105 @@ func TestUpStopsBeforeStartOnStaleVolume(t *testing.T) {
 	}
 }
 
-func TestUpWrongPasswordBehindPassingHealthcheck(t *testing.T) {
-	port := freePort(t)
-	// FAKE_PROBE_LOGIN=0: the probe passes whatever the password, like
-	// pg_isready. Only the functional login can tell.
-	s := newStack(t, fmt.Sprintf(pgService, ", FAKE_PROBE_LOGIN: \"0\"", port), fmt.Sprintf(`checks:
-  - {kind: postgres-login, service: pg, secret: POSTGRES_PASSWORD, address: "127.0.0.1:%d", user: claire_user, database: claire_de_binare}
-`, port), "pg")
-	if r := s.run(context.Background(), s.env(), "up"); r.code != 0 {
-		t.Fatalf("first up: exit %d", r.code)
+// runReal runs cdb-setup on a realstack fixture (real PostgreSQL and Redis).
+func runReal(t *testing.T, st *realstack.Stack, args ...string) runResult {
+	t.Helper()
+	var out, errOut syncBuffer
+	io := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	env := platform.EnvironmentFrom(os.Environ())
+	delete(env, "SECRETS_PATH")
+	delete(env, "NO_COLOR")
+	// This stack's own state folder (volume fingerprints, run lock).
+	env["CDB_SETUP_STATE_DIR"] = realState(st)
+	code := Main(context.Background(), append([]string{"--repo", st.Repo, "--secrets-path", st.SecretsDir}, args...), io, env)
+	r := runResult{code: code, stdout: out.String(), stderr: errOut.String()}
+	for name, v := range st.Passwords {
+		if strings.Contains(r.stdout+r.stderr, v) {
+			t.Errorf("the value of %s appeared in the output", name)
+		}
 	}
-	s.run(context.Background(), s.env(), "down")
-	s.setSecret("POSTGRES_PASSWORD", 0o644)
-	// No record of the volume (made by another install): the preflight
-	// cannot know (a warning, not ✓); only the functional login can tell.
-	must(t, os.Remove(filepath.Join(s.state, "state.json")))
-	r := s.run(context.Background(), s.env(), "up", "--json")
-	if r.code != 1 {
-		t.Fatalf("exit %d, want 1: a healthy stack with a refused password is a failure", r.code)
-	}
-	rep := jsonReport(t, r)
+	t.Logf("cdb-setup %s → exit %d\n%s", strings.Join(args, " "), code, r.stderr)
+	return r
+}
+
+// realState is the state folder of a realstack fixture (inside its repo).
+func realState(st *realstack.Stack) string { return filepath.Join(st.Repo, ".cdb-setup-state") }
+
+func failedChecks(rep upReport) []string {
 	var failed []string
 	for _, c := range rep.Checks {
 		if !c.OK {
 			failed = append(failed, c.ID+": "+c.Detail)
 		}
 	}
+	return failed
+}
+
+// On the real PostgreSQL 15 (SCRAM over TCP) and Redis 7: pg_isready passes
+// whatever the password, so only the functional login can tell that the
+// volume keeps another one; it is refused with the server's own words.
+func TestUpWrongPasswordBehindPassingHealthcheck(t *testing.T) {
+	st := realstack.New(t, realstack.Options{Prefix: "cdbtstack-real"})
+	r := runReal(t, st, "up", "--json")
+	if r.code != 0 {
+		t.Fatalf("first up: exit %d", r.code)
+	}
+	if f := failedChecks(jsonReport(t, r)); len(f) != 0 {
+		t.Fatalf("checks failed on a fresh stack: %q", f)
+	}
+	if r := runReal(t, st, "down"); r.code != 0 {
+		t.Fatalf("down: exit %d", r.code)
+	}
+	st.NewPassword("POSTGRES_PASSWORD")
+	// No record of the volume (made by another install): the preflight
+	// cannot know (a warning, not ✓); only the functional login can tell.
+	must(t, os.Remove(filepath.Join(realState(st), "state.json")))
+	r = runReal(t, st, "up", "--json")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1: a healthy stack with a refused password is a failure", r.code)
+	}
+	failed := failedChecks(jsonReport(t, r))
 	if len(failed) != 1 || !strings.Contains(failed[0], "functional.postgres-login") || !strings.Contains(failed[0], "password authentication failed") {
 		t.Errorf("failed checks: %q", failed)
+	}
+}
+
+// Observation 4 of issue 12, through `up`: the first start runs 15 s of init
+// SQL on the entrypoint's socket-only server while pg_isready already passes;
+// the login check waits for the real server instead of blaming the ports.
+func TestUpWaitsForPostgresFirstInitialisation(t *testing.T) {
+	st := realstack.New(t, realstack.Options{Prefix: "cdbtstack-real", InitSQL: map[string]string{"02-slow.sql": "SELECT pg_sleep(15);\n"}})
+	r := runReal(t, st, "up", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0; failed checks: %q", r.code, failedChecks(jsonReport(t, r)))
+	}
+	rep := jsonReport(t, r)
+	passed := false
+	for _, c := range rep.Checks {
+		passed = passed || c.ID == "functional.postgres-login" && c.OK
+	}
+	if !passed {
+		t.Errorf("no passing functional.postgres-login check:\n%s", r.stdout)
+	}
+	// The case under test happened: up saw postgres ready (and so began the
+	// login) before the real server, PID 1 after the entrypoint's exec, was.
+	var pg stack.Service
+	for _, s := range rep.Services {
+		if s.Name == realstack.Postgres {
+			pg = s
+		}
+	}
+	logs, err := exec.Command("docker", "logs", pg.ContainerID).CombinedOutput()
+	must(t, err)
+	var final time.Time
+	for _, line := range strings.Split(string(logs), "\n") {
+		if strings.Contains(line, "[1] LOG:  database system is ready to accept connections") && len(line) > 27 {
+			final, err = time.Parse("2006-01-02 15:04:05.000 MST", line[:27])
+			must(t, err)
+		}
+	}
+	if final.IsZero() || pg.DecidedAt.IsZero() || !pg.DecidedAt.Before(final) {
+		t.Fatalf("postgres turned ready at %v, the real server at %v: the login check did not start during the init SQL", pg.DecidedAt, final)
 	}
 }
 
@@ -744,5 +814,54 @@ func TestUpGrafanaPasswordAndFileRecognised(t *testing.T) {
 	rep := jsonReport(t, r)
 	if len(rep.Diagnoses) != 1 || rep.Diagnoses[0].Cause != "password-and-file" || !strings.Contains(rep.Diagnoses[0].Fix, "remove GF_SECURITY_ADMIN_PASSWORD") {
 		t.Fatalf("diagnoses: %+v", rep.Diagnoses)
+	}
+}
+
+// TestNoInputNeverDeletesVolumes: --no-input is not --yes. `down --volumes
+// --no-input` and `up --recreate-volume X --no-input` exit 3 naming --yes
+// and leave the real volume alone; only --yes deletes it.
+func TestNoInputNeverDeletesVolumes(t *testing.T) {
+	port := freePort(t)
+	s := newStack(t, fmt.Sprintf(pgService, "", port), "", "pg")
+	vol := s.project + "_pg_data"
+	out, err := exec.Command("docker", "volume", "create", "--label", "com.docker.compose.project="+s.project,
+		"--label", "com.docker.compose.volume=pg_data", "--label", "com.docker.compose.version=2.0.0", vol).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker volume create: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "volume", "rm", "-f", vol).Run() })
+	created := func() string {
+		out, err := exec.Command("docker", "volume", "inspect", "--format", "{{.CreatedAt}}", vol).Output()
+		if err != nil {
+			t.Fatalf("the volume %s is gone: %v", vol, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	first := created()
+
+	for _, args := range [][]string{
+		{"--no-input", "down", "--volumes"},
+		{"--no-input", "up", "--recreate-volume", "pg_data"},
+		{"up", "--recreate-volume", "pg_data", "--json"}, // --json never prompts either
+	} {
+		r := s.run(context.Background(), s.env(), args...)
+		if r.code != 3 || !strings.Contains(r.stderr, "fix: pass --yes to confirm") {
+			t.Errorf("%v: exit %d, want 3 naming --yes", args, r.code)
+		}
+		if created() != first {
+			t.Fatalf("%v: the volume was recreated without --yes", args)
+		}
+	}
+	env := s.env()
+	env["CDB_SETUP_NO_INPUT"] = "1"
+	if r := s.run(context.Background(), env, "down", "--volumes"); r.code != 3 {
+		t.Errorf("CDB_SETUP_NO_INPUT: exit %d, want 3", r.code)
+	}
+	created()
+
+	// --yes confirms: the volume is deleted and made anew by up.
+	r := s.run(context.Background(), s.env(), "--yes", "up", "--recreate-volume", "pg_data")
+	if r.code != 0 || !strings.Contains(r.stderr, "✓ deleted volume "+vol) {
+		t.Fatalf("--yes up --recreate-volume: exit %d", r.code)
 	}
 }

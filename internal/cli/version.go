@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -33,9 +32,8 @@ func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command 
 func versionRun(opts *VersionOptions) error {
 	info := buildinfo.Get()
 	if opts.F.Global.JSON {
-		enc := json.NewEncoder(opts.F.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(info)
+		opts.F.setData(info)
+		return nil
 	}
 	fmt.Fprintf(opts.F.IO.Out, "cdb-setup %s (commit %s, built %s, %s, %s)\n",
 		info.Version, info.Commit, info.Date, info.GoVersion, info.Platform)

@@ -62,7 +62,7 @@ func bindWizard(root *cobra.Command, f *Factory, runF func(*WizardOptions) error
 		for _, n := range []string{"profile", "overlay", "persist", "keychain", "hook", "start"} {
 			opts.set[n] = fl.Changed(n)
 		}
-		opts.Yes = fl.Changed("yes") || (!fl.Changed("no-input") && envBool(f.Env, "CDB_SETUP_YES"))
+		opts.Yes = f.Global.Yes
 		if !fl.Changed("answers") {
 			opts.AnswersFile = f.Env.Getenv("CDB_SETUP_ANSWERS")
 		}
@@ -187,10 +187,10 @@ func wizardRun(o *WizardOptions) error {
 				fmt.Fprintf(w, "  - %s\n", m)
 			}
 			fmt.Fprintln(w, "Give them, or pass --yes to accept the defaults (see them with `cdb-setup --yes --dry-run`).")
-			if f.Global.JSON {
-				_ = writeJSON(f.IO.Out, map[string]any{"missing": missing})
-			}
-			return SilentError(exitcode.Environment)
+			f.setData(map[string]any{"missing": missing})
+			return explained(exitcode.Environment, step.WithFix(
+				fmt.Errorf("cdb-setup cannot ask questions here (%s) and %d answer(s) are missing (see data.missing)", whyNoPrompt(f), len(missing)),
+				"give them as flags or in an --answers file, or pass --yes to accept the defaults"))
 		}
 		ans = ans.Merge(defaults)
 	}
@@ -221,7 +221,9 @@ func wizardRun(o *WizardOptions) error {
 	in := setup.Input{Answers: ans, Facts: s.facts, Repo: s.repo, Manifest: s.man, Env: f.Env, StateDir: s.stateDir, State: st}
 	groups, err := setup.PlanGroups(ctx, in, *o.Builders)
 	if err != nil {
-		return exitcode.New(exitcode.Failed, err)
+		// Exit 1 unless the error carries its own code (an answer naming a
+		// secret the compose files do not use is a usage error: 2).
+		return err
 	}
 
 	// The plan: every change before anything happens. An area whose plan
@@ -261,16 +263,15 @@ func wizardRun(o *WizardOptions) error {
 	todo := printPlan(w, planRep, placeholders, deferred)
 	if planFailed(planRep, deferred) {
 		fmt.Fprintln(w, "Nothing was changed. Fix the problem above and run cdb-setup again.")
-		if f.Global.JSON {
-			_ = writeJSON(f.IO.Out, wizardJSON{Answers: ans.WithoutSecrets(), Plan: planRep.Plans, Results: planRep.Results})
-		}
-		return SilentError(exitcode.Failed)
+		planRep.NotApplied = true
+		f.report(planRep)
+		f.setData(wizardJSON{Answers: ans.WithoutSecrets()})
+		return SilentError(failureCode(planRep))
 	}
 	if f.Global.DryRun {
 		fmt.Fprintln(w, "Dry run: nothing was changed.")
-		if f.Global.JSON {
-			return writeJSON(f.IO.Out, wizardJSON{Answers: ans.WithoutSecrets(), Plan: planRep.Plans, Results: planRep.Results})
-		}
+		f.report(planRep)
+		f.setData(wizardJSON{Answers: ans.WithoutSecrets()})
 		return nil
 	}
 	if interactive && todo > 0 {
@@ -310,9 +311,8 @@ func wizardRun(o *WizardOptions) error {
 	if err := st.Save(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("save state: %w", err)
 	}
-	if f.Global.JSON {
-		_ = writeJSON(f.IO.Out, wizardJSON{Answers: ans.WithoutSecrets(), Plan: rep.Plans, Results: rep.Results, Interrupted: rep.Interrupted})
-	}
+	f.report(rep)
+	f.setData(wizardJSON{Answers: ans.WithoutSecrets()})
 	if rep.Interrupted {
 		fmt.Fprintf(w, "\nInterrupted. Every step listed above is complete; nothing after it was started. The state file %s lists what changed; run cdb-setup again to finish.\n", st.Path())
 		return SilentError(exitcode.Interrupted)
@@ -322,7 +322,8 @@ func wizardRun(o *WizardOptions) error {
 	}
 	o.printSummary(w, s, ans, rep, o.Now().Sub(start))
 	if rep.Failed() {
-		return SilentError(exitcode.Failed)
+		// Docker unreachable in the up step is 3, like `cdb-setup up`.
+		return SilentError(failureCode(rep))
 	}
 	return nil
 }
@@ -337,11 +338,10 @@ func planFailed(rep step.Report, deferred map[string]bool) bool {
 	return false
 }
 
+// wizardJSON is the wizard's data in the --json envelope (its plan and
+// results are the envelope's own).
 type wizardJSON struct {
-	Answers     wizard.Answers `json:"answers"`
-	Plan        []step.Change  `json:"plan"`
-	Results     []step.Result  `json:"results"`
-	Interrupted bool           `json:"interrupted,omitempty"`
+	Answers wizard.Answers `json:"answers"`
 }
 
 func (o *WizardOptions) session(ctx context.Context) (*wizardSession, error) {
@@ -508,6 +508,8 @@ func whyNoPrompt(f *Factory) string {
 		return "--json"
 	case f.Global.NoInput:
 		return "--no-input"
+	case f.Global.Yes:
+		return "--yes"
 	case f.Env.Getenv("CI") != "":
 		return "CI is set"
 	}

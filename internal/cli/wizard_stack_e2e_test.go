@@ -69,3 +69,26 @@ func TestWizardYesOnDemoStack(t *testing.T) {
 		t.Fatalf("re-run exit %d:\n%s", r.code, r.stderr)
 	}
 }
+
+// TestWizardDockerUnreachableIsEnvironment: the wizard's up step failing
+// because Docker cannot be reached exits 3 (environment missing), like
+// `cdb-setup up`, not 1.
+func TestWizardDockerUnreachableIsEnvironment(t *testing.T) {
+	s := newStackNamed(t, "cdbtwiz", `
+  redis:
+    image: IMAGE
+`, "", "redis")
+	env := s.env()
+	env["HOME"] = testenv.TempDir(t)
+	delete(env, "XDG_STATE_HOME")
+	delete(env, "CDB_SETUP_STATE_DIR")
+	env["DOCKER_HOST"] = "unix://" + filepath.Join(testenv.TempDir(t), "no-docker.sock")
+	r := s.run(context.Background(), env, "--yes", "--persist", "none", "--hook=false", "--keychain=false", "--json")
+	if r.code != 3 || !strings.Contains(r.stderr, "Docker is not reachable") {
+		t.Fatalf("exit %d, want 3:\n%s", r.code, r.stderr)
+	}
+	e := parseEnvelope(t, r.stdout)
+	if e.ExitCode != 3 || e.Error == nil {
+		t.Errorf("envelope %+v", e)
+	}
+}

@@ -93,13 +93,7 @@ func (h *wizardHarness) run(t *testing.T, configure func(*WizardOptions), args .
 		}
 		return wizardRun(o)
 	})
-	root.SetArgs(append([]string{"--repo", h.repo}, args...))
-	err := root.ExecuteContext(h.ctx)
-	code := exitcode.From(err)
-	if err != nil && !strings.Contains(err.Error(), "failed") {
-		fmt.Fprintf(&h.err, "✗ %s\n", err)
-	}
-	return code
+	return execute(h.ctx, f, root, append([]string{"--repo", h.repo}, args...))
 }
 
 // fileStep writes one file under HOME: a stand-in for the other packages'
@@ -184,12 +178,15 @@ func TestWizardMissingWithCIAndJSON(t *testing.T) {
 	if code != exitcode.Environment {
 		t.Fatalf("exit %d", code)
 	}
-	var out struct{ Missing []wizard.MissingAnswer }
-	if err := json.Unmarshal(h.out.Bytes(), &out); err != nil {
+	var out struct {
+		OK   bool
+		Data struct{ Missing []wizard.MissingAnswer }
+	}
+	if err := json.Unmarshal(h.out.Bytes(), &out); err != nil || out.OK {
 		t.Fatalf("%v\n%s", err, h.out.String())
 	}
-	if len(out.Missing) != 4 {
-		t.Errorf("want keychain, persist, hook, start missing; got %+v", out.Missing)
+	if len(out.Data.Missing) != 4 {
+		t.Errorf("want keychain, persist, hook, start missing; got %+v", out.Data.Missing)
 	}
 }
 
@@ -234,8 +231,8 @@ func TestWizardAnswersFile(t *testing.T) {
 			t.Errorf("%s contains the secret value", what)
 		}
 	}
-	var rep wizardJSON
-	if err := json.Unmarshal(h.out.Bytes(), &rep); err != nil || len(rep.Results) != 8 {
+	var rep Envelope
+	if err := json.Unmarshal(h.out.Bytes(), &rep); err != nil || len(rep.Results) != 8 || !rep.OK {
 		t.Errorf("json: %v %+v", err, rep)
 	}
 

@@ -285,7 +285,11 @@ func storedPassword(dir, given string) (string, error) {
 
 // servePG speaks just enough of the postgres wire protocol for a client to log
 // in with a cleartext password: SSLRequest → 'N', startup, password, then
-// AuthenticationOk + ReadyForQuery, or the same FATAL postgres sends.
+// AuthenticationOk + ReadyForQuery, or the same FATAL postgres sends. It is
+// not PostgreSQL: the login check's SCRAM-SHA-256 path and the server's own
+// messages are tested against the real PostgreSQL 15 image
+// (internal/stack/realserver_test.go); this fake serves the demo and the
+// Engine-level e2e cases.
 func servePG(st *state, port, user string) {
 	serveTCP("postgres", port, func(c net.Conn) { pgSession(c, st, user) })
 }

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
@@ -106,8 +107,9 @@ func (s *gitleaksStep) ID() string { return "hook.gitleaks" }
 
 func (s *gitleaksStep) missingErr() error {
 	cmds := InstallCommands(s.opts.goos(), s.opts.Env)
-	return step.WithFix(errors.New("gitleaks is not installed (not on PATH, not in the usual install folders): nothing was changed"),
-		"install it: "+strings.Join(cmds, "  or  ")+"; or run `cdb-setup hook install --install-gitleaks` (uses go install)")
+	// Something outside cdb-setup is missing: exit 3 (the README's codes).
+	return exitcode.New(exitcode.Environment, step.WithFix(errors.New("gitleaks is not installed (not on PATH, not in the usual install folders): nothing was changed"),
+		"install it: "+strings.Join(cmds, "  or  ")+"; or run `cdb-setup hook install --install-gitleaks` (uses go install)"))
 }
 
 func (s *gitleaksStep) Plan(ctx context.Context) (step.Change, error) {

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
@@ -26,7 +27,10 @@ type InitOptions struct {
 // Force), derived ones derived from the files written before them, external
 // ones written from External, or left/created empty when optional ("not
 // configured"). A required external secret with no value fails its step,
-// and every such step is reported (run them with KeepGoing).
+// and every such step is reported (run them with KeepGoing). A value given
+// for a name the compose files do not use, or for a secret cdb-setup makes
+// itself, is a usage error (exit 2) wherever it came from: --set, an
+// --answers file, the wizard's answers.
 func InitSteps(o InitOptions) ([]step.Step, error) {
 	if o.Catalogue == nil {
 		return nil, fmt.Errorf("no secret catalogue")
@@ -34,13 +38,13 @@ func InitSteps(o InitOptions) ([]step.Step, error) {
 	for name := range o.External {
 		s, ok := o.Catalogue.Get(name)
 		if !ok {
-			return nil, fmt.Errorf("a value was given for %s, but the compose files use no such secret (they use: %s)", name, strings.Join(o.Catalogue.Names(), ", "))
+			return nil, exitcode.Usagef("a value was given for %s, but the compose files use no such secret (they use: %s)", name, strings.Join(o.Catalogue.Names(), ", "))
 		}
 		if s.Policy.Kind != manifest.KindExternal {
-			return nil, fmt.Errorf("%s is %s by cdb-setup; it takes no value (use `cdb-setup secrets rotate %s` for a new one)", name, s.Policy.Kind, name)
+			return nil, exitcode.Usagef("%s is %s by cdb-setup; it takes no value (use `cdb-setup secrets rotate %s` for a new one)", name, s.Policy.Kind, name)
 		}
 		if err := ValidateValue(o.External[name]); err != nil {
-			return nil, fmt.Errorf("the value given for %s: %w", name, err)
+			return nil, exitcode.New(exitcode.Usage, fmt.Errorf("the value given for %s: %w", name, err))
 		}
 	}
 	steps := []step.Step{&FolderStep{Dir: o.dir(), Repo: o.Repo, StateDir: o.StateDir}}

@@ -44,26 +44,39 @@ func readSecret(path string) (string, error) {
 // healthcheck such as pg_isready passes while the password is wrong, so
 // cdb-setup logs in with the password from the file, as the apps do.
 // volume is the compose volume that keeps this password ("" if none).
-func RunFunctional(ctx context.Context, c manifest.Check, secretPath, rerun, volume string) CheckResult {
+//
+// A healthy container is not always ready for logins: while the postgres
+// entrypoint runs its init SQL on a temporary socket-only server,
+// pg_isready passes and TCP connections are dropped. So connection-level
+// failures (refused, reset, EOF, "the database system is starting up",
+// redis LOADING) are retried for budget — the service's own readiness
+// budget (ContainerBudget); only the service refusing the password is a
+// wrong password, and it ends the check at once. budget <= 0 means the
+// budget of a service without a healthcheck.
+func RunFunctional(ctx context.Context, c manifest.Check, secretPath, rerun, volume string, budget time.Duration) CheckResult {
 	r := CheckResult{ID: "functional." + c.Kind, Service: c.Service}
 	pw, err := readSecret(secretPath)
 	if err != nil {
 		r.Detail, r.Fix = err.Error(), "cdb-setup secrets init"
 		return r
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	if budget <= 0 {
+		budget = Budget(Healthcheck{})
+	}
+	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
+	var attempt func(context.Context) error
 	switch c.Kind {
 	case "postgres-login":
-		err = postgresLogin(ctx, c, pw)
+		attempt = func(ctx context.Context) error { return postgresLogin(ctx, c, pw) }
 	case "redis-auth":
-		err = redisAuth(ctx, c.Address, pw)
+		attempt = func(ctx context.Context) error { return redisAuth(ctx, c.Address, pw) }
 	case "http-basic-auth":
-		err = httpBasicAuth(ctx, c, pw)
+		attempt = func(ctx context.Context) error { return httpBasicAuth(ctx, c, pw) }
 	default:
-		err = fmt.Errorf("unknown check kind %q", c.Kind)
+		attempt = func(context.Context) error { return fmt.Errorf("unknown check kind %q", c.Kind) }
 	}
-	if err != nil {
+	if err := untilAnswered(ctx, attempt); err != nil {
 		r.Detail = fmt.Sprintf("%s: %v", c.Service, err)
 		switch {
 		case errors.Is(err, errRefused) && volume != "":
@@ -87,7 +100,47 @@ func RunFunctional(ctx context.Context, c manifest.Check, secretPath, rerun, vol
 	return r
 }
 
+// ContainerBudget is how long a login check may wait for a container: the
+// readiness budget of its healthcheck (image or compose), as the waiter uses.
+func ContainerBudget(ci container.InspectResponse) time.Duration {
+	return Budget(healthcheckOf(ci))
+}
+
 var errRefused = errors.New("the password from the secret file was refused")
+
+// notYet marks a connection-level failure: the service does not answer
+// logins yet, so the attempt is worth repeating.
+type notYet struct{ error }
+
+func (e notYet) Unwrap() error { return e.error }
+
+// untilAnswered runs attempt until it succeeds or fails for a reason other
+// than notYet, or ctx ends; each attempt gets at most 10 s. The last
+// connection-level error is returned with how long it was tried.
+func untilAnswered(ctx context.Context, attempt func(context.Context) error) error {
+	start := time.Now()
+	delay := 200 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := attempt(actx)
+		cancel()
+		var ny notYet
+		if err == nil || !errors.As(err, &ny) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("%w (still failing after %s)", err, time.Since(start).Round(time.Second))
+			}
+			return fmt.Errorf("%w (%v)", err, context.Cause(ctx))
+		case <-time.After(delay):
+		}
+		if delay < 2*time.Second {
+			delay *= 2
+		}
+	}
+}
 
 func postgresLogin(ctx context.Context, c manifest.Check, pw string) error {
 	host, port, err := net.SplitHostPort(c.Address)
@@ -96,6 +149,8 @@ func postgresLogin(ctx context.Context, c manifest.Check, pw string) error {
 	}
 	// Build the config without the password in any string (a parse error
 	// would echo the connection string); the password is set on the struct.
+	// pgconn answers whichever password method the server asks for
+	// (SCRAM-SHA-256 on a real PostgreSQL 15, md5, cleartext).
 	cfg, err := pgconn.ParseConfig(fmt.Sprintf("host=%s port=%s user=%s dbname=%s sslmode=prefer connect_timeout=10", host, port, quoteConn(c.User), quoteConn(c.Database)))
 	if err != nil {
 		return err
@@ -104,10 +159,20 @@ func postgresLogin(ctx context.Context, c manifest.Check, pw string) error {
 	conn, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "28P01" || strings.Contains(err.Error(), "password authentication failed") {
+		isPg := errors.As(err, &pgErr)
+		switch {
+		case isPg && pgErr.Code == "28P01" || strings.Contains(err.Error(), "password authentication failed"):
 			return fmt.Errorf("%w: postgres says password authentication failed for user %s", errRefused, c.User)
+		case isPg && (pgErr.Code == "57P03" || pgErr.Code == "57P01"):
+			// cannot_connect_now: "the database system is starting up" (or
+			// shutting down: the entrypoint's temporary server stopping).
+			return notYet{fmt.Errorf("connect to %s: %s", c.Address, pgErr.Message)}
+		case isPg:
+			return fmt.Errorf("connect to %s: %v", c.Address, err)
 		}
-		return fmt.Errorf("connect to %s: %v", c.Address, err)
+		// No answer from the server itself: refused, reset, EOF, timeout.
+		// (pgconn lists one line per attempt: shown on one line.)
+		return notYet{fmt.Errorf("connect to %s: %s", c.Address, Shorten(err.Error(), 400))}
 	}
 	return conn.Close(ctx)
 }
@@ -123,7 +188,7 @@ func redisAuth(ctx context.Context, addr, pw string) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %v", addr, err)
+		return notYet{fmt.Errorf("connect to %s: %v", addr, err)}
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
@@ -132,21 +197,43 @@ func redisAuth(ctx context.Context, addr, pw string) error {
 	// One RESP array: AUTH <password>. Bulk strings carry any byte.
 	cmd := fmt.Sprintf("*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n*1\r\n$4\r\nPING\r\n", len(pw), pw)
 	if _, err := conn.Write([]byte(cmd)); err != nil {
-		return fmt.Errorf("send AUTH: %v", err)
+		return notYet{fmt.Errorf("send AUTH to %s: %v", addr, err)}
 	}
 	r := bufio.NewReader(conn)
 	line, err := r.ReadString('\n')
 	if err != nil {
-		return fmt.Errorf("read AUTH reply: %v", err)
+		return notYet{fmt.Errorf("read AUTH reply from %s: %v", addr, err)}
 	}
 	line = strings.TrimSpace(line)
-	if !strings.HasPrefix(line, "+OK") {
+	switch {
+	case strings.HasPrefix(line, "+OK"):
+	case isRedisAuthError(line):
 		return fmt.Errorf("%w: redis answered %s", errRefused, Shorten(line, 80))
+	case strings.HasPrefix(line, "-LOADING"):
+		return notYet{fmt.Errorf("redis on %s answered %s", addr, Shorten(line, 80))}
+	default:
+		return fmt.Errorf("AUTH on %s answered %s", addr, Shorten(line, 80))
 	}
-	if line, _ = r.ReadString('\n'); !strings.HasPrefix(line, "+PONG") {
-		return fmt.Errorf("PING after AUTH answered %q", strings.TrimSpace(line))
+	line, err = r.ReadString('\n')
+	line = strings.TrimSpace(line)
+	switch {
+	case err != nil:
+		return notYet{fmt.Errorf("read PING reply from %s: %v", addr, err)}
+	case strings.HasPrefix(line, "-LOADING"):
+		// AUTH is allowed while redis loads its dataset; PING is not.
+		return notYet{fmt.Errorf("redis on %s answered %s", addr, Shorten(line, 80))}
+	case !strings.HasPrefix(line, "+PONG"):
+		return fmt.Errorf("PING after AUTH answered %q", Shorten(line, 80))
 	}
 	return nil
+}
+
+// isRedisAuthError: the replies of a redis that refuses the password
+// (WRONGPASS since 6.0, "invalid password" before), or that has no password
+// at all, so the file's one is not the one it runs with.
+func isRedisAuthError(line string) bool {
+	return strings.HasPrefix(line, "-WRONGPASS") || strings.Contains(line, "invalid password") ||
+		strings.Contains(line, "without any password configured")
 }
 
 func httpBasicAuth(ctx context.Context, c manifest.Check, pw string) error {
@@ -158,12 +245,14 @@ func httpBasicAuth(ctx context.Context, c manifest.Check, pw string) error {
 	req.SetBasicAuth(c.User, pw)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("GET %s: %v", url, err)
+		return notYet{fmt.Errorf("GET %s: %v", url, err)}
 	}
 	resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return fmt.Errorf("%w: GET %s as %s answered %s", errRefused, c.Path, c.User, resp.Status)
+	case resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout:
+		return notYet{fmt.Errorf("GET %s answered %s", url, resp.Status)}
 	case resp.StatusCode >= 300:
 		return fmt.Errorf("GET %s answered %s", url, resp.Status)
 	}

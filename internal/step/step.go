@@ -5,6 +5,17 @@
 // through Run, so what the user is shown is exactly what happens. Re-running
 // is always safe: a step that finds its work done reports StatusDone and
 // changes nothing.
+//
+// The rule of a run: every step is planned before any is applied, and if any
+// Plan fails, nothing is applied (Report.NotApplied says so, and the caller
+// says "nothing was changed" and why). A plan that cannot be made is a step
+// whose effect cannot be shown, and a run that applies the others anyway
+// leaves a half-changed state the user never saw (e.g. `secrets init
+// --force` replacing two passwords while a third is a symlink it refuses).
+// KeepGoing does not change this rule: it only lets the remaining steps
+// apply after a step failed while applying (each step of the commands that
+// set it stands alone, e.g. one secret mirrored into the keychain), and each
+// failure is reported.
 package step
 
 import (
@@ -102,8 +113,11 @@ func FixOf(err error) string {
 type Options struct {
 	// DryRun plans every step and applies none.
 	DryRun bool
-	// KeepGoing continues after a failed step; otherwise the run stops at the
-	// first failure and the remaining steps are not attempted.
+	// KeepGoing plans every step even after a Plan failed (so every such
+	// failure is reported at once; nothing is applied either way) and applies
+	// the remaining steps after one failed while applying. Without it the
+	// run stops at the first failure and the remaining steps are not
+	// attempted.
 	KeepGoing bool
 	// OnPlan and OnResult are called as the run progresses (for live output).
 	OnPlan   func(Change)
@@ -117,6 +131,9 @@ type Report struct {
 	// Interrupted is true when the context was cancelled part-way; Results
 	// then lists exactly what was applied before the interruption.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// NotApplied is true when a Plan failed and therefore no step was
+	// applied (DryRun runs apply nothing anyway and leave it false).
+	NotApplied bool `json:"not_applied,omitempty"`
 }
 
 // Failed reports whether any step failed.
@@ -129,8 +146,8 @@ func (r Report) Failed() bool {
 	return false
 }
 
-// Run plans every step, then (unless DryRun) applies them in order. It stops
-// between steps when ctx is cancelled: a step is never abandoned half-way by
+// Run plans every step, then (unless DryRun or a Plan failed) applies them in
+// order. It stops between steps when ctx is cancelled: a step is never abandoned half-way by
 // Run itself, so each effect is either made or not.
 func Run(ctx context.Context, steps []Step, opts Options) (Report, error) {
 	var rep Report
@@ -151,7 +168,7 @@ func Run(ctx context.Context, steps []Step, opts Options) (Report, error) {
 				opts.OnResult(res)
 			}
 			if !opts.KeepGoing {
-				return rep, nil
+				break
 			}
 			continue
 		}
@@ -163,7 +180,12 @@ func Run(ctx context.Context, steps []Step, opts Options) (Report, error) {
 			opts.OnPlan(c)
 		}
 	}
-	if opts.DryRun || rep.Failed() && !opts.KeepGoing {
+	if rep.Failed() {
+		// A Plan failed: nothing is applied (the package doc says why).
+		rep.NotApplied = !opts.DryRun
+		return rep, nil
+	}
+	if opts.DryRun {
 		return rep, nil
 	}
 	for _, s := range steps {

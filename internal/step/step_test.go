@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -94,20 +95,48 @@ func TestRunStopsAtFirstFailureUnlessKeepGoing(t *testing.T) {
 	}
 }
 
+// TestRunPlanFailureAppliesNothing: whether or not KeepGoing is set, a
+// failed Plan means no step is applied: not the ones before it, not the ones
+// after it, not itself. With KeepGoing every plan failure is still reported.
 func TestRunPlanFailureAppliesNothing(t *testing.T) {
-	var log []string
-	steps := []Step{
-		&fakeStep{id: "a", apply: StatusChanged, log: &log},
-		&fakeStep{id: "b", planErr: errors.New("compose file malformed"), log: &log},
-	}
-	rep, _ := Run(context.Background(), steps, Options{})
-	if !rep.Failed() {
-		t.Fatal("plan failure not reported")
-	}
-	for _, l := range log {
-		if l == "apply a" {
-			t.Error("a step was applied although the plan failed")
+	for _, keepGoing := range []bool{false, true} {
+		var log []string
+		steps := []Step{
+			&fakeStep{id: "a", apply: StatusChanged, log: &log},
+			&fakeStep{id: "b", planErr: WithFix(errors.New("REDIS_PASSWORD is a symlink"), "replace the link with a file"), apply: StatusChanged, log: &log},
+			&fakeStep{id: "c", apply: StatusChanged, log: &log},
+			&fakeStep{id: "d", planErr: errors.New("compose file malformed"), apply: StatusChanged, log: &log},
 		}
+		rep, err := Run(context.Background(), steps, Options{KeepGoing: keepGoing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Failed() || !rep.NotApplied {
+			t.Fatalf("keepGoing=%v: plan failure not reported: %+v", keepGoing, rep)
+		}
+		for _, l := range log {
+			if strings.HasPrefix(l, "apply ") {
+				t.Errorf("keepGoing=%v: %s although a plan failed", keepGoing, l)
+			}
+		}
+		if rep.Results[0].Step != "b" || rep.Results[0].Fix != "replace the link with a file" {
+			t.Errorf("keepGoing=%v: first failure %+v", keepGoing, rep.Results[0])
+		}
+		want := 1
+		if keepGoing {
+			want = 2 // every plan failure is reported
+		}
+		if len(rep.Results) != want {
+			t.Errorf("keepGoing=%v: %d results, want %d: %+v", keepGoing, len(rep.Results), want, rep.Results)
+		}
+	}
+}
+
+func TestRunDryRunWithPlanFailureIsNotNotApplied(t *testing.T) {
+	var log []string
+	rep, _ := Run(context.Background(), []Step{&fakeStep{id: "a", planErr: errors.New("x"), log: &log}}, Options{DryRun: true})
+	if !rep.Failed() || rep.NotApplied {
+		t.Errorf("dry run: %+v", rep)
 	}
 }
 
