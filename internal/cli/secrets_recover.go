@@ -14,6 +14,7 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/rekey"
 	"github.com/claire-de-binare/cdb-setup/internal/rotate"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
@@ -295,14 +296,11 @@ func secretsRecoverRun(opts *SecretsRecoverOptions) error {
 		}
 		if err := rekeyRecovered(ctx, f, ls, api, k); err != nil {
 			unlock()
-			fmt.Fprintf(w, "✗ %s: %s\n", k.s.Name, err)
-			fmt.Fprintf(w, "  state: %s holds a NEW password; %s still has the one it had (unknown)\n", k.s.Path, k.login.Service)
 			fix := step.FixOf(err)
 			if fix == "" {
 				fix = fmt.Sprintf("fix the cause above and run `cdb-setup secrets recover` again; last resort, deletes %s and all its data (asks first): `%s --recreate-volume %s`", k.vol, rerunCommand(f, "up", nil), k.vol)
 			}
-			fmt.Fprintf(w, "  fix: %s\n", fix)
-			return SilentError(exitcode.Failed)
+			return exitcode.New(exitcode.Failed, step.WithFix(fmt.Errorf("%s: %w; state: %s holds a new password, %s still has the one it had", k.s.Name, err, k.s.Path, k.login.Service), fix))
 		}
 		fmt.Fprintf(w, "✓ %s changed inside %s (data kept)\n", k.s.Name, k.login.Service)
 	}
@@ -374,30 +372,63 @@ func rekeyRecovered(ctx context.Context, f *Factory, ls *loadedStack, api *clien
 // missing and will not be restored: `secrets init` would generate a new
 // one the service refuses. Without an Engine nothing is known (nil).
 func lockedOutVolumes(f *Factory, sc *secretsContext, restoring map[string]bool) []string {
-	ctx := f.ctx()
 	facts, err := f.Facts()
 	if err != nil {
 		return nil
 	}
-	api, _, err := stack.Connect(ctx, f.Env, facts.Home, facts.OS)
+	return lostPasswords(f.ctx(), f.Env, facts.Home, facts.OS, sc.Catalogue, sc.Options.Project, restoring)
+}
+
+// lostPasswords lists "NAME (kept in VOLUME)" for each generated secret
+// whose file is missing or empty while the volume keeping it exists.
+func lostPasswords(ctx context.Context, env platform.Environment, home, goos string, cat *secrets.Catalogue, project string, skip map[string]bool) []string {
+	api, _, err := stack.Connect(ctx, env, home, goos)
 	if err != nil {
 		return nil
 	}
 	defer api.Close()
 	var out []string
-	for _, s := range sc.Catalogue.Secrets {
-		if s.Policy.Kind != manifest.KindGenerated || s.Policy.Volume == "" || restoring[s.Name] {
+	for _, s := range cat.Secrets {
+		if s.Policy.Kind != manifest.KindGenerated || s.Policy.Volume == "" || skip[s.Name] {
 			continue
 		}
 		if b, err := os.ReadFile(s.Path); err == nil && len(b) > 0 {
 			continue
 		}
-		vol := sc.Options.Project + "_" + s.Policy.Volume
+		vol := project + "_" + s.Policy.Volume
 		if _, err := api.VolumeInspect(ctx, vol); err == nil {
 			out = append(out, fmt.Sprintf("%s (kept in %s)", s.Name, vol))
 		}
 	}
 	return out
+}
+
+// volumeGuard is the wizard's step before it creates secrets: its plan
+// fails when a volume keeps a password whose file is missing, so no step
+// generates a password the service would refuse (the engine applies no
+// step when a plan failed).
+type volumeGuard struct {
+	env        platform.Environment
+	home, goos string
+	cat        *secrets.Catalogue
+	project    string
+}
+
+func (g *volumeGuard) ID() string { return "secrets.volumes" }
+
+func (g *volumeGuard) Plan(ctx context.Context) (step.Change, error) {
+	if lost := lostPasswords(ctx, g.env, g.home, g.goos, g.cat, g.project, nil); len(lost) > 0 {
+		return step.Change{}, step.WithFix(fmt.Errorf("missing, while their Docker volumes exist: %s; new passwords would lock the services out of their data", strings.Join(lost, ", ")),
+			"cdb-setup secrets recover   # keychain mirror, backup, or re-keys the running service; keeps the data")
+	}
+	return step.Change{Step: g.ID(), None: true, Summary: "no Docker volume keeps a password whose file is missing"}, nil
+}
+
+func (g *volumeGuard) Apply(ctx context.Context) (step.Result, error) {
+	if _, err := g.Plan(ctx); err != nil {
+		return step.Failed(g.ID(), err, step.FixOf(err)), nil
+	}
+	return step.Result{Step: g.ID(), Status: step.StatusDone, Detail: "no Docker volume keeps a password whose file is missing"}, nil
 }
 
 // initStopsForVolumes is secrets init's guard (issue 12): it stops instead
@@ -407,11 +438,9 @@ func initStopsForVolumes(f *Factory, sc *secretsContext, restoring map[string]bo
 	if len(lost) == 0 {
 		return nil
 	}
-	w := f.IO.ErrOut
-	fmt.Fprintf(w, "✗ missing, while their Docker volumes exist: %s. New passwords would lock the services out of their data.\n", strings.Join(lost, ", "))
-	fmt.Fprintln(w, "  fix: cdb-setup secrets recover   # keychain mirror, backup, or re-keys the running service; keeps the data")
-	if f.Global.JSON {
-		_ = writeJSON(f.IO.Out, step.Report{Results: []step.Result{step.Failed("secrets.init", fmt.Errorf("missing while their volumes exist: %s", strings.Join(lost, ", ")), "cdb-setup secrets recover")}})
-	}
-	return SilentError(exitcode.Failed)
+	// Main prints it with its fix (and puts both in the --json envelope).
+	err := step.WithFix(fmt.Errorf("missing, while their Docker volumes exist: %s; new passwords would lock the services out of their data", strings.Join(lost, ", ")),
+		"cdb-setup secrets recover   # keychain mirror, backup, or re-keys the running service; keeps the data")
+	f.report(step.Report{Results: []step.Result{step.Failed("secrets.init", err, step.FixOf(err))}})
+	return exitcode.New(exitcode.Failed, err)
 }

@@ -148,7 +148,7 @@ func secretsBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
 			ext[name] = []byte(v)
 		}
 	}
-	return secrets.InitSteps(secrets.InitOptions{
+	steps, err := secrets.InitSteps(secrets.InitOptions{
 		Options: secrets.Options{
 			Catalogue: cat, Mode: mode, TLS: wizardWants(in.Answers.Overlays, "tls"),
 			Env: secrets.ComposeEnv(in.Env, cat.Names(), cat.Dir), Repo: in.Repo,
@@ -156,6 +156,12 @@ func secretsBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
 		},
 		External: ext,
 	})
+	if err != nil {
+		return nil, err
+	}
+	// Never generate a password a volume would refuse (issue 12).
+	guard := &volumeGuard{env: in.Env, home: in.Facts.Home, goos: in.Facts.OS, cat: cat, project: projectName(in.Env, in.Manifest)}
+	return append([]step.Step{guard}, steps...), nil
 }
 
 func wizardWants(list []string, s string) bool {
