@@ -86,7 +86,7 @@ func secretsCheckRun(opts *SecretsCheckOptions) error {
 	}
 	n := rep.Errors()
 	if f.Global.JSON {
-		if err := writeJSON(f.IO.Out, checkJSON{CheckReport: rep, DirSource: sc.DirSource, Errors: n, OK: n == 0}); err != nil {
+		if err := writeJSON(f.IO.Out, checkJSON{CheckReport: rep, DirSource: sc.SecretsSource, Errors: n, OK: n == 0}); err != nil {
 			return err
 		}
 	}

@@ -13,10 +13,10 @@ import (
 )
 
 // secretsMirror is the keychain mirror of the folder a secrets command works
-// on: the same service `cdb-setup keychain push` uses (manifest project and
+// on: the same service `cdb-setup keychain push` uses (the workspace's project and
 // folder), restored files with the mode init uses.
 func secretsMirror(sc *secretsContext) *secrets.KeychainMirror {
-	m := secrets.NewKeychainMirror(secretsKeychain(), sc.Manifest.Project, sc.Catalogue)
+	m := secrets.NewKeychainMirror(secretsKeychain(), sc.Project, sc.Catalogue)
 	m.Mode = sc.Options.Mode
 	return m
 }
@@ -43,7 +43,7 @@ func initKeychainRestore(f *Factory, sc *secretsContext) ([]step.Step, []string,
 	case err != nil:
 		// The mirror exists but cannot be read: generating now could
 		// replace passwords the keychain (and the volumes) still hold.
-		fmt.Fprintf(w, "✗ could not read the keychain mirror of %s: %s\n", sc.Dir, oneLine(err))
+		fmt.Fprintf(w, "✗ could not read the keychain mirror of %s: %s\n", sc.SecretsDir, oneLine(err))
 		fix := step.FixOf(err)
 		if fix == "" {
 			fix = "run the command again once the keychain is readable"
