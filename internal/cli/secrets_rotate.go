@@ -93,7 +93,7 @@ func mirrorAfterRotate(f *Factory, sc *secretsContext, names []string) {
 		fmt.Fprintf(w, "✓ keychain mirror updated: %s\n", strings.Join(names, ", "))
 	case err == nil:
 	case secrets.KeychainUnavailable(err):
-		fmt.Fprintf(w, "! the keychain could not be checked for a mirror of %s (%s)\n", sc.Dir, oneLine(err))
+		fmt.Fprintf(w, "! the keychain could not be checked for a mirror of %s (%s)\n", sc.SecretsDir, oneLine(err))
 		fmt.Fprintln(w, "  if you mirrored these secrets, the keychain copy is now stale and `keychain pull` or `secrets init` would restore the OLD password; run `cdb-setup keychain push` where the keychain is reachable")
 	default:
 		fmt.Fprintf(w, "! WARNING: the keychain mirror was NOT updated (%s)\n", oneLine(err))
