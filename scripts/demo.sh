@@ -59,10 +59,10 @@ phase_gitleaks() {
     else
         reason="no gitleaks on PATH"
     fi
-    log "building gitleaks $GITLEAKS_VERSION: $reason ($need)"
+    log "pinned gitleaks $GITLEAKS_VERSION in .cache/bin (built if not there yet): $reason ($need)"
     install_go_tool gitleaks "$GITLEAKS_MODULE" "$GITLEAKS_VERSION"
     export PATH="$BIN:$PATH"
-    log "gitleaks $GITLEAKS_VERSION at $BIN/gitleaks (first on PATH for cdb-setup)"
+    log "gitleaks $GITLEAKS_VERSION at $BIN/gitleaks, first on PATH for cdb-setup"
 }
 
 # compose_version ARGV...: the x.y.z `ARGV version` prints ("" if it fails).
@@ -102,7 +102,7 @@ phase_compose() {
     else
         reason="\`docker compose\` not found"
     fi
-    log "building Compose $COMPOSE_VERSION: $reason ($need)"
+    log "pinned Compose $COMPOSE_VERSION in .cache/ (built if not there yet): $reason ($need)"
     install_compose "$CACHE/docker-config/cli-plugins/docker-compose"
     export CDB_SETUP_COMPOSE="$CACHE/docker-config/cli-plugins/docker-compose"
     log "Compose $COMPOSE_VERSION at $CDB_SETUP_COMPOSE (given to cdb-setup as CDB_SETUP_COMPOSE)"
