@@ -75,7 +75,7 @@ compose_version() {
 # The first one found is used if it is new enough; otherwise the pinned one
 # is built and handed to cdb-setup as CDB_SETUP_COMPOSE, which it tries first.
 phase_compose() {
-    local v p reason need="≥ $COMPOSE_MIN_VERSION required: older ones refuse the top-level \`name:\` of CDB's and the demo's compose files"
+    local v p out reason need="≥ $COMPOSE_MIN_VERSION required: older ones refuse the top-level \`name:\` of CDB's and the demo's compose files"
     if [[ -n "${CDB_SETUP_COMPOSE:-}" ]]; then
         v=$(compose_version "$CDB_SETUP_COMPOSE")
         if [[ -n "$v" ]] && version_ge "$v" "$COMPOSE_MIN_VERSION"; then
@@ -83,8 +83,8 @@ phase_compose() {
             return
         fi
         reason="CDB_SETUP_COMPOSE=$CDB_SETUP_COMPOSE is ${v:+v$v}${v:-not a Compose that runs}"
-    elif command -v docker >/dev/null && docker compose version >/dev/null 2>&1; then
-        v=$(compose_version docker compose)
+    elif command -v docker >/dev/null && out=$(docker compose version 2>/dev/null); then
+        v=$(plain_version "$out")
         if [[ -n "$v" ]] && version_ge "$v" "$COMPOSE_MIN_VERSION"; then
             # Where Docker found the plugin (the CLI's own answer; needs no Engine).
             p=$(docker info --format '{{range .ClientInfo.Plugins}}{{if eq .Name "compose"}}{{.Path}}{{end}}{{end}}' 2>/dev/null || true)
@@ -108,15 +108,20 @@ phase_compose() {
     log "Compose $COMPOSE_VERSION at $CDB_SETUP_COMPOSE (given to cdb-setup as CDB_SETUP_COMPOSE)"
 }
 
-# bin/cdb-setup, the fake service, and the demo's image. The image is built
-# here rather than left to `compose up` (which builds only a missing image),
-# so a changed fake service never runs as an older image.
-phase_build() {
-    # -trimpath: the build cache then serves any clone of the same sources.
+# -trimpath: the build cache then serves any clone of the same sources.
+phase_build_cli() {
     go build -trimpath -o bin/cdb-setup ./cmd/cdb-setup
     log "built bin/cdb-setup"
+}
+
+phase_build_svc() {
     examples/demo/build.sh >/dev/null
-    log "built examples/demo/image/svc"
+    log "built examples/demo/image/svc (the demo's fake service)"
+}
+
+# The image is built here rather than left to `compose up` (which builds only
+# a missing image), so a changed fake service never runs as an older image.
+phase_image() {
     local image=${DEMO_IMAGE:-cdbdemo-svc:dev}
     docker build -q -t "$image" examples/demo/image >/dev/null
     log "built image $image"
@@ -136,7 +141,9 @@ trap finish EXIT
 phase go phase_go
 phase gitleaks phase_gitleaks
 phase compose phase_compose
-phase build phase_build
+phase build-cli phase_build_cli
+phase build-svc phase_build_svc
+phase image phase_image
 
 args=("$@")
 ((${#args[@]} > 0)) || args=(--repo examples/demo --yes)
