@@ -70,6 +70,11 @@ compose_version() {
     plain_version "$("$@" version 2>/dev/null || true)"
 }
 
+# described VERSION: "v2.40.3", or "of unknown version" for "".
+described() {
+    if [[ -n "$1" ]]; then printf 'v%s' "$1"; else printf 'of unknown version'; fi
+}
+
 # Compose, in cdb-setup's own order (internal/stack.LocateCompose):
 # CDB_SETUP_COMPOSE, the `docker compose` plugin, a standalone docker-compose.
 # The first one found is used if it is new enough; otherwise the pinned one
@@ -82,7 +87,7 @@ phase_compose() {
             log "Compose v$v at CDB_SETUP_COMPOSE=$CDB_SETUP_COMPOSE ($need)"
             return
         fi
-        reason="CDB_SETUP_COMPOSE=$CDB_SETUP_COMPOSE is ${v:+v$v}${v:-not a Compose that runs}"
+        reason="CDB_SETUP_COMPOSE=$CDB_SETUP_COMPOSE is $(described "$v")"
     elif command -v docker >/dev/null && out=$(docker compose version 2>/dev/null); then
         v=$(plain_version "$out")
         if [[ -n "$v" ]] && version_ge "$v" "$COMPOSE_MIN_VERSION"; then
@@ -91,14 +96,14 @@ phase_compose() {
             log "Compose v$v at ${p:-the \`docker compose\` plugin} ($need)"
             return
         fi
-        reason="\`docker compose\` is ${v:+v$v}${v:-of unknown version}"
+        reason="\`docker compose\` is $(described "$v")"
     elif p=$(command -v docker-compose); then
         v=$(compose_version "$p")
         if [[ -n "$v" ]] && version_ge "$v" "$COMPOSE_MIN_VERSION"; then
             log "Compose v$v at $p, standalone (\`docker compose\` not found) ($need)"
             return
         fi
-        reason="\`docker compose\` not found, and $p is ${v:+v$v}${v:-of unknown version}"
+        reason="\`docker compose\` not found, and $p is $(described "$v")"
     else
         reason="\`docker compose\` not found"
     fi
