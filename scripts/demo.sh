@@ -131,6 +131,10 @@ phase_build_svc() {
 # a missing image), so a changed fake service never runs as an older image.
 phase_image() {
     local image=${DEMO_IMAGE:-cdbdemo-svc:dev}
+    if ! command -v docker >/dev/null || ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
+        log "image $image not built: no Docker Engine answers (cdb-setup's preflight below says why and what to do)"
+        return
+    fi
     docker build -q -t "$image" examples/demo/image >/dev/null
     log "built image $image"
 }
