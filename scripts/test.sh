@@ -16,10 +16,13 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
+SCRIPT_NAME=test.sh
+# shellcheck source=scripts/tools.sh
+source "$REPO/scripts/tools.sh" # pinned versions, timed phases, installers
 # CI may start us with no stdin at all: give children a harmless one.
 { true <&0; } 2>/dev/null || exec </dev/null
 
-# ---- pinned versions ------------------------------------------------------
+# ---- pinned versions (gitleaks and Compose: scripts/tools.sh) -------------
 
 APT_PACKAGES=(
     bash zsh dash fish                           # real shells
@@ -29,15 +32,8 @@ APT_PACKAGES=(
     gcc libc6-dev                                # cgo, for go test -race
     debootstrap                                  # real postgres/redis images (server-images)
 )
-GITLEAKS_MODULE=github.com/zricethezav/gitleaks/v8
-GITLEAKS_VERSION=v8.30.1
 GORELEASER_MODULE=github.com/goreleaser/goreleaser/v2
 GORELEASER_VERSION=v2.15.1
-COMPOSE_MODULE=github.com/docker/compose/v2
-# v2.40.3 works against the CI engine (Docker 20.10.24, API 1.41): its client
-# negotiates the API version down, and `up -d --wait` with a healthcheck and the
-# default network was verified against that engine (see phase_compose_verify).
-COMPOSE_VERSION=v2.40.3
 
 # ---- layout and exported environment --------------------------------------
 
@@ -66,35 +62,7 @@ QUICK=0
 
 # ---- output and timing helpers --------------------------------------------
 
-PHASE_NAMES=()
-PHASE_TIMES=()
-PHASE_RESULTS=()
-CURRENT_PHASE=""
 FAILED_CHECKS=()
-
-log() { printf '%s\n' "$*" >&2; }
-die() { log "test.sh: error: $*"; exit 1; }
-now_us() { local t=${EPOCHREALTIME/./}; echo "${t#0}"; }
-fmt_us() { printf '%d.%01ds' $(($1 / 1000000)) $((($1 % 1000000) / 100000)); }
-
-record() { # record NAME START_US RESULT
-    PHASE_NAMES+=("$1")
-    PHASE_TIMES+=($(($(now_us) - $2)))
-    PHASE_RESULTS+=("$3")
-}
-
-# Install/setup phase: any failure stops the whole run.
-phase() { # phase NAME FUNCTION
-    local name=$1 fn=$2 start
-    start=$(now_us)
-    CURRENT_PHASE=$name
-    log ""
-    log "==> [$name] $(date -u +%H:%M:%S)"
-    "$fn"
-    CURRENT_PHASE=""
-    record "$name" "$start" ok
-    log "<== [$name] ok ($(fmt_us "${PHASE_TIMES[-1]}"))"
-}
 
 # Check/test phase: a failure is recorded and the next check still runs, so
 # one CI run reports every failing check. The function runs in a subshell with
@@ -119,17 +87,8 @@ check() { # check NAME FUNCTION
 }
 
 summary() {
-    local rc=$? i total=0
-    log ""
-    log "==== summary ===="
-    for i in "${!PHASE_NAMES[@]}"; do
-        printf '  %-24s %9s  %s\n' "${PHASE_NAMES[$i]}" "$(fmt_us "${PHASE_TIMES[$i]}")" "${PHASE_RESULTS[$i]}" >&2
-        total=$((total + PHASE_TIMES[i]))
-    done
-    if [[ -n "$CURRENT_PHASE" ]]; then
-        printf '  %-24s %9s  %s\n' "$CURRENT_PHASE" "-" "FAILED (setup stopped here)" >&2
-    fi
-    printf '  %-24s %9s\n' "total" "$(fmt_us "$total")" >&2
+    local rc=$?
+    print_phase_table
     if ((rc == 0)); then
         log "test.sh: PASS"
     else
@@ -145,12 +104,6 @@ as_root() {
     else
         die "need root or sudo to run: $*"
     fi
-}
-
-# go_mod_version BINARY MODULE: the module version a Go binary was built from.
-go_mod_version() {
-    [[ -x "$1" ]] || return 0
-    { go version -m "$1" 2>/dev/null || true; } | awk -v m="$2" '$1 == "mod" && $2 == m { print $3 }'
 }
 
 # ---- setup phases ---------------------------------------------------------
@@ -179,19 +132,6 @@ phase_go() {
     mkdir -p "$BIN"
 }
 
-install_go_tool() { # install_go_tool NAME MODULE VERSION
-    local name=$1 module=$2 version=$3 have
-    have=$(go_mod_version "$BIN/$name" "$module")
-    if [[ "$have" == "$version" ]]; then
-        log "$name $version already in $BIN"
-        return
-    fi
-    log "installing $name $version (had: ${have:-none})"
-    GOBIN="$BIN" CGO_ENABLED=0 go install "$module@$version"
-    [[ "$(go_mod_version "$BIN/$name" "$module")" == "$version" ]] ||
-        die "$name: installed binary does not report $version"
-}
-
 phase_gitleaks() {
     install_go_tool gitleaks "$GITLEAKS_MODULE" "$GITLEAKS_VERSION"
     # (`gitleaks version` prints no version when built by go install.)
@@ -205,38 +145,12 @@ phase_goreleaser() {
     log "goreleaser runs: $(command -v goreleaser)"
 }
 
-# Compose v2 cannot be `go install`ed (its go.mod has exclude directives), so
-# build it from a copy of the module source, as a CLI plugin under our own
-# DOCKER_CONFIG (never the user's ~/.docker).
+# Compose v2 as a CLI plugin under our own DOCKER_CONFIG (never the user's
+# ~/.docker).
 phase_compose() {
-    mkdir -p "$DOCKER_CONFIG/cli-plugins"
+    mkdir -p "$DOCKER_CONFIG"
     [[ -f "$DOCKER_CONFIG/config.json" ]] || echo '{}' >"$DOCKER_CONFIG/config.json"
-    # `go build ./cmd` inside the module records no module version, so ask
-    # the binary for the version stamped in with -X (internal.Version).
-    local have=""
-    [[ -x "$CDB_SETUP_COMPOSE" ]] && have=$("$CDB_SETUP_COMPOSE" version --short 2>/dev/null || true)
-    have=${have:+v${have#v}}
-    if [[ "$have" == "$COMPOSE_VERSION" ]]; then
-        log "docker-compose $COMPOSE_VERSION already at $CDB_SETUP_COMPOSE"
-        return
-    fi
-    log "building docker-compose $COMPOSE_VERSION (had: ${have:-none})"
-    local dir src
-    dir=$(go mod download -json "$COMPOSE_MODULE@$COMPOSE_VERSION" |
-        sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
-    [[ -n "$dir" && -d "$dir" ]] || die "go mod download $COMPOSE_MODULE@$COMPOSE_VERSION gave no Dir"
-    src=$(mktemp -d "${TMPDIR:-/tmp}/cdb-compose-src.XXXXXX")
-    cp -R "$dir/." "$src/"
-    chmod -R u+w "$src"
-    (
-        cd "$src"
-        CGO_ENABLED=0 go build \
-            -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
-            -o "$CDB_SETUP_COMPOSE.tmp" ./cmd
-    )
-    rm -rf "$src"
-    mv -f "$CDB_SETUP_COMPOSE.tmp" "$CDB_SETUP_COMPOSE"
-    "$CDB_SETUP_COMPOSE" version
+    install_compose "$CDB_SETUP_COMPOSE"
 }
 
 # Prove compose works against the running engine: build a FROM scratch image

@@ -14,9 +14,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/doctor"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
-	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/rotate"
-	"github.com/claire-de-binare/cdb-setup/internal/setup"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
 )
 
@@ -50,31 +48,18 @@ Exit status: 0 when nothing is ✗, 1 otherwise. --json prints the results.`,
 func doctorRun(o *DoctorOptions) error {
 	f := o.F
 	ctx := f.ctx()
-	facts, err := f.Facts()
+	ws, err := f.Workspace()
 	if err != nil {
 		return err
 	}
-	stateDir, err := f.StateDir()
-	if err != nil {
-		return err
+	if ws.StateDirErr != nil {
+		return exitcode.New(exitcode.Environment, ws.StateDirErr)
 	}
-	e := doctor.Env{Facts: facts, Env: f.Env, StateDir: stateDir}
-	e.Repo, e.RepoErr = f.RepoDir()
-	if e.RepoErr == nil {
-		m, _, err := manifest.Load(e.Repo)
-		if err != nil {
-			e.RepoErr = err
-		} else {
-			e.Manifest = m
-		}
-	}
-	if e.RepoErr != nil {
-		e.Repo = ""
-	}
-	e.SecretsPath, e.SecretsPathFrom = doctorSecretsPath(f, stateDir)
-	if e.RepoErr == nil {
+	// The workspace's repo error is one of doctor's lines, not a failure.
+	e := doctor.Env{Workspace: ws, Env: f.Env}
+	if ws.NeedRepo() == nil {
 		var done func()
-		e.Stack, done = stackDoctorChecks(f, e.SecretsPath)
+		e.Stack, done = stackDoctorChecks(f)
 		defer done()
 	}
 
@@ -95,22 +80,6 @@ func doctorRun(o *DoctorOptions) error {
 		return explained(exitcode.Failed, fmt.Errorf("%d problem(s) to fix (see data.checks)", n[doctor.Fail]))
 	}
 	return nil
-}
-
-// doctorSecretsPath: the folder the user means — --secrets-path, else the
-// last setup's answer, else SECRETS_PATH, else the default.
-func doctorSecretsPath(f *Factory, stateDir string) (string, string) {
-	if f.Global.SecretsPath != "" {
-		return f.Global.SecretsPath, "--secrets-path"
-	}
-	if a, err := setup.LoadSaved(stateDir); err == nil && a.SecretsPath != "" {
-		return a.SecretsPath, "from your last setup"
-	}
-	if v := f.Env.Getenv("SECRETS_PATH"); v != "" {
-		return v, "from SECRETS_PATH"
-	}
-	facts, _ := f.Facts()
-	return facts.DefaultSecretsPath(), "the default"
 }
 
 func printDoctor(w io.Writer, results []doctor.Result, verbose bool) {
@@ -143,23 +112,18 @@ func printDoctor(w io.Writer, results []doctor.Result, verbose bool) {
 // compose's .env, the published ports, the images, the volumes that keep
 // passwords vs their secret files. (The secret files have their own,
 // per-file lines.) done closes the Engine client.
-func stackDoctorChecks(f *Factory, secretsPath string) ([]doctor.Check, func()) {
-	g := *f.Global
-	g.SecretsPath = secretsPath
-	fc := *f
-	fc.Global = &g
-	ls, err := loadStack(&fc, &StackFlags{})
+func stackDoctorChecks(f *Factory) ([]doctor.Check, func()) {
+	ls, err := loadStack(f, &StackFlags{})
 	if err != nil {
 		return []doctor.Check{{ID: "stack", Title: "Compose files", Run: func(context.Context) doctor.Result {
 			return doctor.Result{Status: doctor.Fail, Detail: "cannot read them: " + err.Error(), Fix: "fix the compose files or cdb-setup.yaml named above, then run cdb-setup doctor again"}
 		}}}, func() {}
 	}
-	facts, _ := f.Facts()
-	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: &checks.Engine{},
+	pf := &checks.Preflight{Env: f.Env, Home: ls.Facts.Home, GOOS: ls.Facts.OS, Engine: &checks.Engine{},
 		Project: ls.Inv.Project, Ports: ls.Model.Ports(ls.Project), Rerun: "cdb-setup doctor",
 		SecretNames: ls.Catalogue.Names(), SecretsDir: ls.SecretsDir,
 		Volumes: ls.Model.Volumes, Up: rerunCommand(f, "up", nil), Logins: ls.Manifest.Checks}
-	pf.StateDir, _ = f.StateDir()
+	pf.StateDir = ls.StateDir
 	// The secret files have their own doctor lines; volumes.secrets compares
 	// them with the volumes keeping their passwords.
 	for _, u := range ls.secretFiles() {

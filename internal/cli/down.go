@@ -77,10 +77,7 @@ func downRun(opts *DownOptions) error {
 	if err != nil {
 		return err
 	}
-	facts, err := f.Facts()
-	if err != nil {
-		return err
-	}
+	facts := ls.Facts
 	engine := &checks.Engine{}
 	compose := &stack.Compose{}
 	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: engine, Compose: compose}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 // NewCmdEnv builds `cdb-setup env` and its subcommands.
@@ -29,10 +30,14 @@ remove exactly what they added.`,
 	return cmd
 }
 
-// composeEnvFile is the .env compose reads: the folder of the first -f file
-// (infrastructure/compose), not the repository root.
-func composeEnvFile(repo string) string {
-	return filepath.Join(repo, "infrastructure", "compose", ".env")
+// composeEnvFile is the .env compose reads: in the folder of the first -f
+// file (the workspace's compose folder, infrastructure/compose for CDB), not
+// the repository root. "" when no clone with a manifest is known.
+func composeEnvFile(ws *workspace.Workspace) string {
+	if ws.ComposeDir == "" {
+		return ""
+	}
+	return filepath.Join(ws.ComposeDir, ".env")
 }
 
 // gitIgnores reports whether git ignores path in repo. Writing a path into a
@@ -74,14 +79,4 @@ func envUndoers() map[string]platform.Undoer {
 		out[k] = v
 	}
 	return out
-}
-
-// repoIfAny is the repository when one is known, without failing commands
-// (status, unset, uninstall) that also work outside a clone.
-func repoIfAny(f *Factory) string {
-	r, err := f.RepoDir()
-	if err != nil {
-		return ""
-	}
-	return r
 }

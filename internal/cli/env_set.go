@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 // EnvSetOptions are the inputs of `cdb-setup env set`.
@@ -62,7 +64,7 @@ An existing, different SECRETS_PATH is kept unless you confirm or pass --force.`
 	fl.BoolVar(&opts.Shells, "shells", true, "set it for shells (Windows: the user environment); --shells=false to skip")
 	fl.BoolVar(&opts.GUI, "gui", false, "also for programs started from the desktop (Linux environment.d, macOS LaunchAgent)")
 	fl.BoolVar(&opts.WSLENV, "wslenv", false, "Windows: add SECRETS_PATH/p to WSLENV so WSL shells see it as a /mnt path")
-	fl.BoolVar(&opts.ComposeEnv, "compose-env", false, "also write it into infrastructure/compose/.env (only if git ignores that file)")
+	fl.BoolVar(&opts.ComposeEnv, "compose-env", false, "also write it into the .env of the compose folder (compose_dir in cdb-setup.yaml; infrastructure/compose for CDB), only if git ignores that file")
 	fl.BoolVar(&opts.Force, "force", false, "replace a different SECRETS_PATH that is already set")
 	fl.StringVar(&opts.WSLSecrets, "wsl-secrets", "", "inside WSL: use a WSL-local folder (local, default) or the Windows Documents folder under /mnt (windows)")
 	return cmd
@@ -71,14 +73,15 @@ An existing, different SECRETS_PATH is kept unless you confirm or pass --force.`
 func envSetRun(opts *EnvSetOptions) error {
 	f := opts.F
 	w := f.IO.ErrOut
-	facts, err := f.Facts()
+	ws, err := f.Workspace()
 	if err != nil {
 		return err
 	}
+	facts := ws.Facts
 	if opts.Run == nil {
 		opts.Run = platform.ExecRunner
 	}
-	value, err := chooseValue(opts, facts)
+	value, err := chooseValue(opts, ws)
 	if err != nil {
 		return err
 	}
@@ -146,41 +149,38 @@ func envSetRun(opts *EnvSetOptions) error {
 	return nil
 }
 
-// composeEnvTarget is infrastructure/compose/.env, refused unless git
-// confirms it is ignored.
+// composeEnvTarget is the .env of the workspace's compose folder, refused
+// unless git confirms it is ignored.
 func composeEnvTarget(f *Factory) (string, error) {
-	repo, err := f.RepoDir()
+	ws, err := f.repoWorkspace()
 	if err != nil {
 		return "", err
 	}
-	p := composeEnvFile(repo)
-	if st, err := os.Stat(filepath.Dir(p)); err != nil || !st.IsDir() {
-		return "", exitcode.Environmentf("%s does not exist: --compose-env needs the CDB repository (pass --repo DIR)", filepath.Dir(p))
+	p := composeEnvFile(ws)
+	if st, err := os.Stat(ws.ComposeDir); err != nil || !st.IsDir() {
+		return "", exitcode.Environmentf("%s does not exist: --compose-env needs the CDB repository (pass --repo DIR)", ws.ComposeDir)
 	}
-	ignored, err := gitIgnores(f.ctx(), repo, p)
+	ignored, err := gitIgnores(f.ctx(), ws.Repo, p)
 	if err != nil {
 		return "", exitcode.Environmentf("cannot ask git whether %s is ignored (%v): leave out --compose-env", p, err)
 	}
 	if !ignored {
-		return "", exitcode.New(exitcode.Failed, fmt.Errorf("git does not ignore %s, so SECRETS_PATH written there could be committed: add `infrastructure/compose/.env` to .gitignore first, or leave out --compose-env", p))
+		rel := path.Join(ws.Manifest.ComposeDir, ".env")
+		return "", exitcode.New(exitcode.Failed, fmt.Errorf("git does not ignore %s, so SECRETS_PATH written there could be committed: add `%s` to .gitignore first, or leave out --compose-env", p, rel))
 	}
 	return p, nil
 }
 
-// chooseValue decides the value: --secrets-path, else (in WSL) the chosen
-// folder, else <Documents>/.secrets/.cdb — and then what to do about a
-// different value that is already set.
-func chooseValue(opts *EnvSetOptions, facts platform.Facts) (string, error) {
+// chooseValue decides the value: the workspace's secrets folder, except
+// that in WSL, when only the default applies, the user picks the WSL-local or
+// the Windows folder — and then what to do about a different value that is
+// already set.
+func chooseValue(opts *EnvSetOptions, ws *workspace.Workspace) (string, error) {
 	f := opts.F
 	w := f.IO.ErrOut
-	want := f.Global.SecretsPath
-	if want != "" {
-		abs, err := filepath.Abs(want)
-		if err != nil {
-			return "", exitcode.Usagef("--secrets-path %s: %v", want, err)
-		}
-		want = abs
-	} else if facts.WSL {
+	facts := ws.Facts
+	want := ws.SecretsDir
+	if ws.SecretsSource == workspace.SecretsFromDefault && facts.WSL {
 		choice := opts.WSLSecrets
 		if choice == "" && f.CanPrompt() {
 			ok, err := confirm(f, "Inside WSL: use the Windows Documents folder (/mnt/c/..., shared with Windows Docker Desktop; Linux permissions cannot be enforced there)? No keeps a WSL-local folder.")
@@ -199,8 +199,6 @@ func chooseValue(opts *EnvSetOptions, facts platform.Facts) (string, error) {
 			}
 			want = filepath.Join(docs, ".secrets", ".cdb")
 		}
-	} else {
-		want = facts.DefaultSecretsPath()
 	}
 
 	existing, where := existingValue(f, facts)

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 // EnvStatusOptions are the inputs of `cdb-setup env status`.
@@ -51,31 +52,23 @@ plain) to show the value it really ends up with.`,
 func envStatusRun(opts *EnvStatusOptions) error {
 	f := opts.F
 	w := f.IO.ErrOut
-	facts, err := f.Facts()
+	ws, err := f.Workspace()
 	if err != nil {
 		return err
 	}
-	so := platform.StatusOptions{Facts: facts, Env: f.Env}
-	if repo := repoIfAny(f); repo != "" {
-		so.ComposeEnv = composeEnvFile(repo)
-	}
-	// The value to compare against: the one asked for, else the one
-	// cdb-setup manages, else the default.
-	so.Expected = f.Global.SecretsPath
-	if so.Expected != "" {
-		so.Expected, _ = filepath.Abs(so.Expected)
-	}
+	so := platform.StatusOptions{Facts: ws.Facts, Env: f.Env, ComposeEnv: composeEnvFile(ws)}
+	// The value to compare against: the workspace's folder (the one every
+	// command uses); when that is only the default, the one cdb-setup
+	// manages, if any.
+	so.Expected = ws.SecretsDir
 	places := platform.EnvPlaces(so)
-	if so.Expected == "" {
+	if ws.SecretsSource == workspace.SecretsFromDefault {
 		for _, p := range places {
 			if p.Managed && p.Known {
 				so.Expected = p.Value
 				break
 			}
 		}
-	}
-	if so.Expected == "" {
-		so.Expected = facts.DefaultSecretsPath()
 	}
 	places = platform.EnvPlaces(so)
 	st := EnvStatus{Expected: so.Expected, Places: places}
@@ -117,7 +110,7 @@ func envStatusRun(opts *EnvStatusOptions) error {
 			fmt.Fprintf(w, "  • %s  %s\n", loc, text)
 		}
 	}
-	if facts.OS == "windows" {
+	if ws.Facts.OS == "windows" {
 		fmt.Fprintln(w, "New programs and new terminal tabs read HKCU\\Environment; running programs (VS Code) keep what they started with until fully restarted.")
 	}
 	if len(st.Shells) > 0 {

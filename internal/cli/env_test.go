@@ -100,10 +100,13 @@ func TestEnvSetStatusUnsetCLI(t *testing.T) {
 }
 
 // TestEnvSetKeepsExistingValue: a different SECRETS_PATH already in effect
-// is kept under --yes, replaced only with --force.
+// (here: set by an earlier env set) is kept under --yes, replaced only with
+// --force.
 func TestEnvSetKeepsExistingValue(t *testing.T) {
 	r := newEnvRig(t)
-	r.env["SECRETS_PATH"] = "/old/secrets"
+	if code, _, stderr := r.run(t, "env", "set", "--yes", "--shells", "--secrets-path", "/old/secrets"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
 	code, _, stderr := r.run(t, "env", "set", "--yes", "--shells")
 	if code != 0 || !strings.Contains(stderr, "keeping it") || !strings.Contains(stderr, "--force") {
 		t.Fatalf("exit %d\n%s", code, stderr)

@@ -65,7 +65,7 @@ func envUnsetRun(opts *EnvUnsetOptions) error {
 // selects, plus the rustup-style cleanup of unrecorded places.
 func undoPlan(f *Factory, who string, run platform.Runner, purge bool, keep func(platform.Record) bool, table map[string]platform.Undoer, recs *[]platform.Record) ([]step.Step, *platform.State, func(), error) {
 	noop := func() {}
-	facts, err := f.Facts()
+	ws, err := f.Workspace()
 	if err != nil {
 		return nil, nil, noop, err
 	}
@@ -91,10 +91,7 @@ func undoPlan(f *Factory, who string, run platform.Runner, purge bool, keep func
 			*recs = append(*recs, r)
 		}
 	}
-	uc := platform.UndoContext{Facts: facts, Env: f.Env, Run: run, Purge: purge}
-	if repo := repoIfAny(f); repo != "" {
-		uc.ComposeEnv = composeEnvFile(repo)
-	}
+	uc := platform.UndoContext{Facts: ws.Facts, Env: f.Env, Run: run, Purge: purge, ComposeEnv: composeEnvFile(ws)}
 	recorded := map[string]bool{}
 	for _, r := range st.Records {
 		recorded[r.Target] = true

@@ -50,13 +50,14 @@ func NewCmdHookInstall(f *Factory, runF func(*HookInstallOptions) error) *cobra.
 	return cmd
 }
 
-// hookOptions builds the hook package's options from the factory.
+// hookOptions builds the hook package's options from the workspace: its
+// clone, and its secrets folder (the hook keeps it out of commits).
 func hookOptions(f *Factory, withState bool) (hook.Options, func(), error) {
-	repo, err := f.RepoDir()
+	ws, err := f.repoWorkspace()
 	if err != nil {
 		return hook.Options{}, nil, err
 	}
-	opts := hook.Options{Repo: repo, Env: f.Env, GOOS: runtime.GOOS}
+	opts := hook.Options{Repo: ws.Repo, Env: f.Env, GOOS: runtime.GOOS, SecretsPath: ws.SecretsDir}
 	release := func() {}
 	if withState && !f.Global.DryRun {
 		lock, err := f.Lock("cdb-setup hook")
@@ -87,12 +88,6 @@ func hookInstallRun(o *HookInstallOptions) error {
 	}
 	defer release()
 	opts.InstallGitleaks = o.InstallGitleaks
-	opts.SecretsPath = f.Global.SecretsPath
-	if opts.SecretsPath == "" {
-		if facts, err := f.Facts(); err == nil {
-			opts.SecretsPath = facts.DefaultSecretsPath()
-		}
-	}
 	steps, err := hook.InstallSteps(f.ctx(), opts)
 	if err != nil {
 		return err

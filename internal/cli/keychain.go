@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
-	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
@@ -114,28 +113,16 @@ func keychainExit(rep step.Report, err error) error {
 	return err
 }
 
-// keychainMirror resolves the repo, manifest, secrets folder and catalogue.
+// keychainMirror is the mirror of the workspace's secrets folder, under the
+// workspace's project (the service doctor and the secrets commands read).
 func keychainMirror(opts *KeychainOptions) (*secrets.KeychainMirror, error) {
 	f := opts.F
-	repo, err := f.RepoDir()
+	ws, err := f.repoWorkspace()
 	if err != nil {
 		return nil, err
 	}
-	m, _, err := manifest.Load(repo)
-	if err != nil {
-		return nil, exitcode.New(exitcode.Usage, err)
-	}
-	// The same folder, resolved the same way, as the secrets commands.
-	dir, source, err := resolveSecretsDir(f)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(f.IO.ErrOut, "Secrets folder: %s (%s)\n", dir, source)
-	facts, err := f.Facts()
-	if err != nil {
-		return nil, err
-	}
-	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: repo, Manifest: m, Dir: dir, Env: f.Env})
+	fmt.Fprintf(f.IO.ErrOut, "Secrets folder: %s (%s)\n", ws.SecretsDir, ws.SecretsSource)
+	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: ws.Repo, Manifest: ws.Manifest, Dir: ws.SecretsDir, Env: f.Env})
 	if err != nil {
 		return nil, err
 	}
@@ -144,9 +131,9 @@ func keychainMirror(opts *KeychainOptions) (*secrets.KeychainMirror, error) {
 		kc = &secrets.Keychain{}
 	}
 	kc.Timeout = opts.Timeout
-	mirror := secrets.NewKeychainMirror(kc, m.Project, cat)
+	mirror := secrets.NewKeychainMirror(kc, ws.Project, cat)
 	// Restored files get the mode `secrets init` gives them by default.
-	mirror.Mode, _ = secrets.DefaultFileMode(facts)
+	mirror.Mode, _ = secrets.DefaultFileMode(ws.Facts)
 	return mirror, nil
 }
 

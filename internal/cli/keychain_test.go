@@ -199,9 +199,9 @@ func TestKeychainResolvesFolderLikeSecrets(t *testing.T) {
 			Env:     platform.MapEnvironment{"HOME": base, "SECRETS_PATH": fromEnv, "CDB_SETUP_STATE_DIR": filepath.Join(base, "state"), "LOCALAPPDATA": base, "USERPROFILE": base},
 			Context: context.Background()}
 		_ = keychainRun(&KeychainOptions{F: f, Action: "status", Keychain: &secrets.Keychain{Backend: kcBrokenBackend{}}})
-		sdir, ssource, err := resolveSecretsDir(f)
-		if err != nil || sdir != c.want || !strings.Contains(ssource, strings.Trim(c.source, "()")) {
-			t.Fatalf("resolveSecretsDir = %s (%s), %v; want %s", sdir, ssource, err, c.want)
+		ws, err := f.Workspace()
+		if err != nil || ws.SecretsDir != c.want || !strings.Contains(ws.SecretsSource, strings.Trim(c.source, "()")) {
+			t.Fatalf("workspace secrets folder = %+v, %v; want %s", ws, err, c.want)
 		}
 		if !strings.Contains(errOut.String(), "Secrets folder: "+c.want+" "+c.source) {
 			t.Fatalf("keychain status does not name the folder and its source:\n%s", errOut.String())

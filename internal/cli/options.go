@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 // GlobalOptions are the flags every command shares (ARCHITECTURE.md, "Common
@@ -14,6 +15,7 @@ import (
 type GlobalOptions struct {
 	Repo        string // --repo: the CDB clone (default: git top-level of the working directory)
 	SecretsPath string // --secrets-path: the secrets folder (default: <Documents>/.secrets/.cdb)
+	ProjectName string // --project-name: the compose project (default: STACK_NAME, else the manifest's)
 	// NoInput (--no-input) never prompts: where an answer or a confirmation
 	// is missing the command fails (exit 3) naming the flag that gives it.
 	NoInput bool
@@ -36,6 +38,7 @@ type Factory struct {
 	facts *platform.Facts
 	// out is what the command hands over for the --json envelope.
 	out jsonPayload
+	ws  *workspace.Workspace
 }
 
 // CanPrompt is true when a question may be asked: a terminal on both ends,
@@ -63,14 +66,10 @@ func envBool(env platform.Environment, key string) bool {
 	return b
 }
 
-// applyEnvDefaults fills options from CDB_SETUP_* where the flag was not given.
+// applyEnvDefaults fills options from CDB_SETUP_* where the flag was not
+// given. The locations (repo, secrets path, project) are not among them:
+// the workspace resolves those, so it can say which one was used.
 func (g *GlobalOptions) applyEnvDefaults(env platform.Environment, changed func(string) bool) {
-	if !changed("repo") && env.Getenv("CDB_SETUP_REPO") != "" {
-		g.Repo = env.Getenv("CDB_SETUP_REPO")
-	}
-	if !changed("secrets-path") && env.Getenv("CDB_SETUP_SECRETS_PATH") != "" {
-		g.SecretsPath = env.Getenv("CDB_SETUP_SECRETS_PATH")
-	}
 	if !changed("no-input") && envBool(env, "CDB_SETUP_NO_INPUT") {
 		g.NoInput = true
 	}

@@ -3,40 +3,46 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
-// RepoDir is the CDB clone to work on: --repo, or the git top-level of the
-// working directory.
-func (f *Factory) RepoDir() (string, error) {
-	if f.Global.Repo != "" {
-		abs, err := filepath.Abs(f.Global.Repo)
+// Workspace is where everything is for this run (repo, manifest, compose
+// folder, secrets folder, project, state folder, facts), resolved once from
+// the flags and the environment with one precedence order
+// (internal/workspace, docs/workspace.md). Commands that need the clone
+// call NeedRepo on it.
+func (f *Factory) Workspace() (*workspace.Workspace, error) {
+	if f.ws == nil {
+		facts, err := f.Facts()
 		if err != nil {
-			return "", exitcode.Usagef("--repo %s: %v", f.Global.Repo, err)
+			return nil, err
 		}
-		st, err := os.Stat(abs)
-		if err != nil || !st.IsDir() {
-			return "", exitcode.Environmentf("--repo %s is not a folder: pass the path of your CDB clone", f.Global.Repo)
+		ws, err := workspace.Resolve(f.ctx(), workspace.Options{
+			Flags: workspace.Flags{Repo: f.Global.Repo, SecretsPath: f.Global.SecretsPath, Project: f.Global.ProjectName},
+			Env:   f.Env, Facts: &facts,
+		})
+		if err != nil {
+			return nil, err
 		}
-		return abs, nil
+		f.ws = ws
 	}
-	ctx, cancel := context.WithTimeout(f.ctx(), 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "git", "rev-parse", "--show-toplevel").Output()
+	return f.ws, nil
+}
+
+// repoWorkspace is the workspace of a command that needs the clone.
+func (f *Factory) repoWorkspace() (*workspace.Workspace, error) {
+	ws, err := f.Workspace()
 	if err != nil {
-		if _, lerr := exec.LookPath("git"); lerr != nil {
-			return "", exitcode.Environmentf("git is not installed: install git, or pass --repo DIR (the folder of your CDB clone)")
-		}
-		return "", exitcode.Environmentf("not inside a git repository: run cdb-setup in your CDB clone, or pass --repo DIR")
+		return nil, err
 	}
-	return filepath.FromSlash(strings.TrimSpace(string(out))), nil
+	if err := ws.NeedRepo(); err != nil {
+		return nil, err
+	}
+	return ws, nil
 }
 
 // Facts detects the machine (once per run).
@@ -51,17 +57,16 @@ func (f *Factory) Facts() (platform.Facts, error) {
 	return *f.facts, nil
 }
 
-// StateDir is the folder of the state file and the run lock.
+// StateDir is the workspace's folder of the state file and the run lock.
 func (f *Factory) StateDir() (string, error) {
-	facts, err := f.Facts()
+	ws, err := f.Workspace()
 	if err != nil {
 		return "", err
 	}
-	d, err := platform.StateDir(f.Env, facts.OS)
-	if err != nil {
-		return "", exitcode.New(exitcode.Environment, err)
+	if ws.StateDirErr != nil {
+		return "", exitcode.New(exitcode.Environment, ws.StateDirErr)
 	}
-	return d, nil
+	return ws.StateDir, nil
 }
 
 // Lock takes the run lock so two cdb-setup runs never change things at the

@@ -53,7 +53,8 @@ exactly what is wrong and the command that fixes it.`,
 	pf := root.PersistentFlags()
 	g := f.Global
 	pf.StringVar(&g.Repo, "repo", "", "the CDB repository (default: git top-level of the working directory) [CDB_SETUP_REPO]")
-	pf.StringVar(&g.SecretsPath, "secrets-path", "", "the secrets folder (default: <Documents>/.secrets/.cdb) [CDB_SETUP_SECRETS_PATH]")
+	pf.StringVar(&g.SecretsPath, "secrets-path", "", "the secrets folder (default: your last setup's, else SECRETS_PATH, else <Documents>/.secrets/.cdb; see docs/workspace.md) [CDB_SETUP_SECRETS_PATH]")
+	pf.StringVar(&g.ProjectName, "project-name", "", "compose project name, e.g. to run a second copy side by side (default: STACK_NAME, else the manifest's project) [CDB_SETUP_PROJECT]")
 	pf.BoolVar(&g.NoInput, "no-input", false, "never prompt; where an answer or a confirmation is missing, fail (exit 3) naming the flag that gives it [CDB_SETUP_NO_INPUT]")
 	pf.BoolVar(&g.Yes, "yes", false, "accept the default answers and confirm what you asked for, deletions included (down --volumes, up --recreate-volume); never prompts [CDB_SETUP_YES]")
 	pf.BoolVar(&g.DryRun, "dry-run", false, "print the plan and change nothing [CDB_SETUP_DRY_RUN]")

@@ -12,9 +12,9 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
-	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 // NewCmdSecrets builds the `cdb-setup secrets` group.
@@ -55,45 +55,27 @@ func (s *SelectionFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&s.FileMode, "file-mode", "", "mode of the secret files, 0600 or 0644 (default: 0644 on Linux, 0600 elsewhere; see the output for why)")
 }
 
-// secretsContext is what every secrets command needs: the repo, the
-// manifest, the folder (and how it was chosen), the catalogue, the file mode.
+// secretsContext is what every secrets command needs: the workspace (repo,
+// manifest, secrets folder and how it was chosen, project, facts), the
+// catalogue, the file mode.
 type secretsContext struct {
-	Repo       string
-	Manifest   *manifest.Manifest
-	ManifestAt string
-	Dir        string
-	DirSource  string
-	Facts      platform.Facts
-	Catalogue  *secrets.Catalogue
-	Options    secrets.Options
-	ModeWhy    string
+	*workspace.Workspace
+	Catalogue *secrets.Catalogue
+	Options   secrets.Options
+	ModeWhy   string
 }
 
 // loadSecrets resolves everything a secrets command needs and prints where
 // the folder is and why the file mode, so the user knows what will happen.
 func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
-	sc := &secretsContext{}
-	repo, err := f.RepoDir()
+	ws, err := f.repoWorkspace()
 	if err != nil {
 		return nil, err
 	}
-	sc.Repo = repo
-	m, at, err := manifest.Load(repo)
-	if err != nil {
-		return nil, exitcode.New(exitcode.Failed, err)
-	}
-	sc.Manifest, sc.ManifestAt = m, at
-	cdir := filepath.Join(repo, filepath.FromSlash(m.ComposeDir))
-	if st, err := os.Stat(cdir); err != nil || !st.IsDir() {
+	sc := &secretsContext{Workspace: ws}
+	repo, m, at, facts := ws.Repo, ws.Manifest, ws.ManifestSource, ws.Facts
+	if st, err := os.Stat(ws.ComposeDir); err != nil || !st.IsDir() {
 		return nil, exitcode.Environmentf("%s has no %s folder: it is not a clone of the CDB repository (%s); pass --repo DIR with the folder of your clone", repo, m.ComposeDir, at)
-	}
-	facts, err := f.Facts()
-	if err != nil {
-		return nil, err
-	}
-	sc.Facts = facts
-	if sc.Dir, sc.DirSource, err = resolveSecretsDir(f); err != nil {
-		return nil, err
 	}
 
 	overlays := append([]string(nil), sel.Overlays...)
@@ -107,7 +89,7 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 			return nil, exitcode.New(exitcode.Usage, err)
 		}
 	}
-	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: repo, Manifest: m, Files: files, Dir: sc.Dir, Env: f.Env})
+	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: repo, Manifest: m, Files: files, Dir: sc.SecretsDir, Env: f.Env})
 	if err != nil {
 		return nil, exitcode.New(exitcode.Failed, err)
 	}
@@ -122,20 +104,19 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 		why = fmt.Sprintf("files %04o (--file-mode)", mode)
 	}
 	sc.ModeWhy = why
-	stateDir, _ := f.StateDir()
 	sc.Options = secrets.Options{
 		Catalogue: cat,
 		Mode:      mode,
 		TLS:       sel.TLS || containsStr(overlays, "tls"),
-		Env:       secrets.ComposeEnv(f.Env, cat.Names(), sc.Dir),
+		Env:       secrets.ComposeEnv(f.Env, cat.Names(), sc.SecretsDir),
 		Repo:      repo,
-		Project:   projectName(f.Env, m),
-		StateDir:  stateDir,
+		Project:   ws.Project,
+		StateDir:  ws.StateDir,
 	}
 	w := f.IO.ErrOut
-	fmt.Fprintf(w, "Secrets folder: %s (%s)\n", sc.Dir, sc.DirSource)
+	fmt.Fprintf(w, "Secrets folder: %s (%s)\n", sc.SecretsDir, sc.SecretsSource)
 	fmt.Fprintf(w, "Permissions: %s\n", why)
-	if facts.CloudSync != "" && isInsideDir(sc.Dir, facts.Documents) {
+	if facts.CloudSync != "" && isInsideDir(sc.SecretsDir, facts.Documents) {
 		fmt.Fprintf(w, "! Documents is synced by %s: the secrets would go to the cloud. Pass --secrets-path with a folder that is not synced (and set SECRETS_PATH to it).\n", facts.CloudSync)
 	}
 	if f.Global.Verbose {
@@ -152,46 +133,6 @@ func preflight(f *Factory, sc *secretsContext) error {
 		return exitcode.New(exitcode.Failed, err)
 	}
 	return nil
-}
-
-// secretsDir is --secrets-path (or CDB_SETUP_SECRETS_PATH), else
-// SECRETS_PATH, else <Documents>/.secrets/.cdb; source says which.
-func secretsDir(f *Factory, facts platform.Facts) (dir, source string) {
-	if f.Global.SecretsPath != "" {
-		return f.Global.SecretsPath, "from --secrets-path"
-	}
-	if v := f.Env.Getenv("SECRETS_PATH"); v != "" {
-		return v, "from SECRETS_PATH"
-	}
-	return facts.DefaultSecretsPath(), "default <Documents>/.secrets/.cdb"
-}
-
-// resolveSecretsDir is the one resolver of the secrets folder for every
-// command group (secrets, keychain, uninstall): secretsDir made absolute and
-// clean, with the source to print ("from --secrets-path", ...).
-func resolveSecretsDir(f *Factory) (dir, source string, err error) {
-	facts, err := f.Facts()
-	if err != nil {
-		return "", "", err
-	}
-	dir, source = secretsDir(f, facts)
-	if !filepath.IsAbs(dir) {
-		abs, err := filepath.Abs(dir)
-		if err != nil {
-			return "", "", exitcode.Usagef("secrets path %s: %v", dir, err)
-		}
-		dir = abs
-	}
-	return filepath.Clean(dir), source, nil
-}
-
-// projectName is what compose calls the project: STACK_NAME, as the CDB
-// files say name: ${STACK_NAME:-cdb}, else the manifest's.
-func projectName(env platform.Environment, m *manifest.Manifest) string {
-	if v := env.Getenv("STACK_NAME"); v != "" {
-		return v
-	}
-	return m.Project
 }
 
 // readValueArg reads a --set NAME=@file / NAME=@- value. Literal values are

@@ -85,7 +85,7 @@ func secretsCheckRun(opts *SecretsCheckOptions) error {
 		}
 	}
 	n := rep.Errors()
-	f.setData(checkJSON{CheckReport: rep, DirSource: sc.DirSource, Errors: n, OK: n == 0})
+	f.setData(checkJSON{CheckReport: rep, DirSource: sc.SecretsSource, Errors: n, OK: n == 0})
 	if n > 0 {
 		fmt.Fprintf(w, "%d problem(s)", n)
 		if fixable > 0 {

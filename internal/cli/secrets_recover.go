@@ -112,11 +112,7 @@ func secretsRecoverRun(opts *SecretsRecoverOptions) error {
 	if err != nil {
 		return err
 	}
-	facts, err := f.Facts()
-	if err != nil {
-		return err
-	}
-	api, _, err := stack.Connect(ctx, f.Env, facts.Home, facts.OS)
+	api, _, err := stack.Connect(ctx, f.Env, sc.Facts.Home, sc.Facts.OS)
 	if err != nil {
 		return exitcode.Environmentf("recover needs the Docker Engine to see which volumes exist: %v", err)
 	}
@@ -125,11 +121,10 @@ func secretsRecoverRun(opts *SecretsRecoverOptions) error {
 	if err != nil {
 		return exitcode.Environmentf("docker info: %v", err)
 	}
-	stateDir, err := f.StateDir()
-	if err != nil {
-		return err
+	if sc.StateDir == "" {
+		return exitcode.Environmentf("no state folder: %v", sc.StateDirErr)
 	}
-	book, err := volpass.Open(stateDir)
+	book, err := volpass.Open(sc.StateDir)
 	if err != nil {
 		return err
 	}
@@ -204,7 +199,7 @@ func secretsRecoverRun(opts *SecretsRecoverOptions) error {
 			fmt.Fprintf(w, "! the keychain mirror could not be read (%s); trying backups\n", oneLine(err))
 		}
 		if k.value == nil {
-			bs, _ := filepath.Glob(filepath.Join(sc.Dir, ".backup", s.Name+".*"))
+			bs, _ := filepath.Glob(filepath.Join(sc.SecretsDir, ".backup", s.Name+".*"))
 			sort.Sort(sort.Reverse(sort.StringSlice(bs)))
 			for _, b := range bs {
 				v, err := os.ReadFile(b)
@@ -372,11 +367,7 @@ func rekeyRecovered(ctx context.Context, f *Factory, ls *loadedStack, api *clien
 // missing and will not be restored: `secrets init` would generate a new
 // one the service refuses. Without an Engine nothing is known (nil).
 func lockedOutVolumes(f *Factory, sc *secretsContext, restoring map[string]bool) []string {
-	facts, err := f.Facts()
-	if err != nil {
-		return nil
-	}
-	return lostPasswords(f.ctx(), f.Env, facts.Home, facts.OS, sc.Catalogue, sc.Options.Project, restoring)
+	return lostPasswords(f.ctx(), f.Env, sc.Facts.Home, sc.Facts.OS, sc.Catalogue, sc.Project, restoring)
 }
 
 // lostPasswords lists "NAME (kept in VOLUME)" for each generated secret

@@ -13,10 +13,10 @@ import (
 )
 
 // secretsMirror is the keychain mirror of the folder a secrets command works
-// on: the same service `cdb-setup keychain push` uses (manifest project and
+// on: the same service `cdb-setup keychain push` uses (the workspace's project and
 // folder), restored files with the mode init uses.
 func secretsMirror(sc *secretsContext) *secrets.KeychainMirror {
-	m := secrets.NewKeychainMirror(secretsKeychain(), sc.Manifest.Project, sc.Catalogue)
+	m := secrets.NewKeychainMirror(secretsKeychain(), sc.Project, sc.Catalogue)
 	m.Mode = sc.Options.Mode
 	return m
 }
@@ -49,7 +49,7 @@ func initKeychainRestore(f *Factory, sc *secretsContext) ([]step.Step, []string,
 			fix = "run the command again once the keychain is readable"
 		}
 		return nil, nil, exitcode.New(exitcode.Failed, step.WithFix(
-			fmt.Errorf("could not read the keychain mirror of %s: %s", sc.Dir, oneLine(err)),
+			fmt.Errorf("could not read the keychain mirror of %s: %s", sc.SecretsDir, oneLine(err)),
 			fix+"; or pass --no-keychain to generate new values anyway"))
 	case len(names) == 0:
 		return nil, nil, nil

@@ -117,7 +117,7 @@ func rotateSteps(f *Factory, sc *secretsContext, opts *SecretsRotateOptions) ([]
 		return lr.Steps, nil
 	}
 	if s.Policy.Volume != "" && lr.VolumeExists && !opts.ForceVolume {
-		return nil, step.WithFix(fmt.Errorf("%s is kept in the volume %s, and the stack is not running: a new value written only to the file would lock %s out", s.Name, sc.Options.Project+"_"+s.Policy.Volume, strings.Join(servicesUsing(sc, s), ", ")),
+		return nil, step.WithFix(fmt.Errorf("%s is kept in the volume %s, and the stack is not running: a new value written only to the file would lock %s out", s.Name, sc.Project+"_"+s.Policy.Volume, strings.Join(servicesUsing(sc, s), ", ")),
 			fmt.Sprintf("start the stack (`%s`), then run `cdb-setup secrets rotate %s` again: cdb-setup changes the password inside the service and keeps the data", rerunCommand(f, "up", nil), s.Name))
 	}
 	// No volume yet (or --force-volume, or no Engine to ask): the file only.
@@ -143,7 +143,7 @@ func mirrorAfterRotate(f *Factory, sc *secretsContext, names []string) {
 		fmt.Fprintf(w, "✓ keychain mirror updated: %s\n", strings.Join(names, ", "))
 	case err == nil:
 	case secrets.KeychainUnavailable(err):
-		fmt.Fprintf(w, "! the keychain could not be checked for a mirror of %s (%s)\n", sc.Dir, oneLine(err))
+		fmt.Fprintf(w, "! the keychain could not be checked for a mirror of %s (%s)\n", sc.SecretsDir, oneLine(err))
 		fmt.Fprintln(w, "  if you mirrored these secrets, the keychain copy is now stale and `keychain pull` or `secrets init` would restore the OLD password; run `cdb-setup keychain push` where the keychain is reachable")
 	default:
 		fmt.Fprintf(w, "! WARNING: the keychain mirror was NOT updated (%s)\n", oneLine(err))

@@ -39,11 +39,7 @@ type liveRotation struct {
 func planLiveRotation(f *Factory, sc *secretsContext, opts *SecretsRotateOptions, s secrets.Secret) (*liveRotation, error) {
 	ctx := f.ctx()
 	lr := &liveRotation{close: func() {}}
-	facts, err := f.Facts()
-	if err != nil {
-		return nil, err
-	}
-	api, _, err := stack.Connect(ctx, f.Env, facts.Home, facts.OS)
+	api, _, err := stack.Connect(ctx, f.Env, sc.Facts.Home, sc.Facts.OS)
 	if err != nil {
 		return lr, nil // no Engine: nothing runs here
 	}
@@ -182,7 +178,7 @@ func planLiveRotation(f *Factory, sc *secretsContext, opts *SecretsRotateOptions
 		return nil
 	}
 	if vol != "" {
-		if dir, err := f.StateDir(); err == nil {
+		if dir := sc.StateDir; dir != "" {
 			o.Record = func(ctx context.Context) error {
 				info, err := api.Info(ctx)
 				if err != nil {

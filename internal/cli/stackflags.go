@@ -18,6 +18,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 // StackFlags are the stack selection flags `up` and `down` share, named
@@ -28,9 +29,6 @@ type StackFlags struct {
 	StrictHealth     bool
 	NetworkIsolation bool
 	TLS              bool
-	// ProjectName overrides the manifest's project (as STACK_NAME did), e.g.
-	// to run a second copy of a stack side by side.
-	ProjectName string
 }
 
 func (s *StackFlags) register(cmd *cobra.Command) {
@@ -40,7 +38,6 @@ func (s *StackFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&s.StrictHealth, "strict-health", false, "add the strict healthcheck overlays")
 	fl.BoolVar(&s.NetworkIsolation, "network-isolation", false, "add the internal-network overlay")
 	fl.BoolVar(&s.TLS, "tls", false, "add the TLS overlay (checks the certificate files first)")
-	fl.StringVar(&s.ProjectName, "project-name", "", "compose project name (default: the manifest's project) [CDB_SETUP_PROJECT]")
 }
 
 // Selection turns the flags into a manifest selection, overlays in the
@@ -72,47 +69,37 @@ func (s *StackFlags) args() []string {
 			a = append(a, o.flag)
 		}
 	}
-	if s.ProjectName != "" {
-		a = append(a, "--project-name", s.ProjectName)
-	}
 	return a
 }
 
-// loadedStack is everything up and down derive from the repo and flags.
+// loadedStack is everything up and down derive from the workspace and the
+// flags. The workspace (repo, manifest, secrets folder, project) is
+// embedded; Project here is compose's model of the project (the name is
+// Workspace.Project, also in Inv.Project).
 type loadedStack struct {
-	Repo       string
-	Manifest   *manifest.Manifest
-	Source     string
-	Files      []string
-	SecretsDir string
-	Catalogue  *secrets.Catalogue
-	Env        map[string]string
-	Project    *types.Project
-	Targets    []string
-	Model      *stack.Model
-	Inv        stack.Invocation
-	Warnings   []string
+	*workspace.Workspace
+	Files     []string
+	Catalogue *secrets.Catalogue
+	Env       map[string]string
+	Project   *types.Project
+	Targets   []string
+	Model     *stack.Model
+	Inv       stack.Invocation
+	Warnings  []string
 }
 
 // loadStack reads the manifest and compose files for the selection. Compose's
 // environment is built once here (secrets.ComposeEnv) and used for every
 // compose call and for reading the model, so both see the same variables.
 func loadStack(f *Factory, sf *StackFlags) (*loadedStack, error) {
-	repo, err := f.RepoDir()
+	ws, err := f.repoWorkspace()
 	if err != nil {
 		return nil, err
 	}
-	m, src, err := manifest.Load(repo)
-	if err != nil {
-		return nil, exitcode.New(exitcode.Failed, err)
-	}
+	repo, m, src, dir := ws.Repo, ws.Manifest, ws.ManifestSource, ws.SecretsDir
 	files, err := m.ComposeFiles(sf.Selection())
 	if err != nil {
 		return nil, exitcode.New(exitcode.Usage, err)
-	}
-	dir, _, err := resolveSecretsDir(f)
-	if err != nil {
-		return nil, err
 	}
 	ctx := f.ctx()
 	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: repo, Manifest: m, Files: files, Dir: dir, Env: f.Env})
@@ -120,18 +107,14 @@ func loadStack(f *Factory, sf *StackFlags) (*loadedStack, error) {
 		return nil, err
 	}
 	env := secrets.ComposeEnv(f.Env, cat.Names(), dir)
-	project := sf.ProjectName
-	if project == "" {
-		project = f.Env.Getenv("CDB_SETUP_PROJECT")
-	}
-	if project == "" {
-		project = m.Project
-	}
+	// The workspace's project, passed as -p: compose, the keychain and
+	// doctor all use the same name.
+	project := ws.Project
 	loaded, err := composefile.Load(ctx, composefile.Options{Repo: repo, Files: files, Env: env, ProjectName: project})
 	if err != nil {
 		return nil, err
 	}
-	ls := &loadedStack{Repo: repo, Manifest: m, Source: src, Files: files, SecretsDir: dir, Catalogue: cat, Env: env, Project: loaded.Project}
+	ls := &loadedStack{Workspace: ws, Files: files, Catalogue: cat, Env: env, Project: loaded.Project}
 	var secretWarnings []string
 	for _, w := range loaded.Warnings {
 		// CDB's dev.yml feeds GF_SECURITY_ADMIN_PASSWORD from

@@ -101,8 +101,8 @@ func uninstallRun(opts *UninstallOptions) error {
 		fmt.Fprintf(w, "- secrets kept in %s (pass --purge to delete them)\n", r.Target)
 	}
 	if !keptKind(kept, secretsKind) && !opts.Purge {
-		if p, _, err := resolveSecretsDir(f); err == nil {
-			fmt.Fprintf(w, "- secrets are never removed without --purge (%s is left as it is)\n", p)
+		if ws, err := f.Workspace(); err == nil {
+			fmt.Fprintf(w, "- secrets are never removed without --purge (%s is left as it is)\n", ws.SecretsDir)
 		}
 	}
 	if opts.Purge {
@@ -113,8 +113,8 @@ func uninstallRun(opts *UninstallOptions) error {
 			}
 		}
 		if folders == 0 {
-			if p, _, err := resolveSecretsDir(f); err == nil {
-				fmt.Fprintf(w, "- --purge: the state file records no secrets folder created by cdb-setup; %s is left as it is (cdb-setup deletes only a folder it created)\n", p)
+			if ws, err := f.Workspace(); err == nil {
+				fmt.Fprintf(w, "- --purge: the state file records no secrets folder created by cdb-setup; %s is left as it is (cdb-setup deletes only a folder it created)\n", ws.SecretsDir)
 			}
 		}
 	}
@@ -201,8 +201,8 @@ func purgeNames(f *Factory, dir string, recs []platform.Record) ([]string, strin
 			}
 		}
 	}
-	if repo == "" {
-		repo = repoIfAny(f)
+	if ws, err := f.Workspace(); repo == "" && err == nil {
+		repo = ws.Repo
 	}
 	if repo != "" {
 		if man, _, err := manifest.Load(repo); err != nil {

@@ -114,10 +114,7 @@ func upRun(opts *UpOptions) error {
 	rerun := rerunCommand(f, "up", opts.Stack.args())
 
 	// Preflight.
-	facts, err := f.Facts()
-	if err != nil {
-		return finish(err)
-	}
+	facts := ls.Facts
 	compose := &stack.Compose{}
 	engine := &checks.Engine{}
 	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: engine, Compose: compose,
@@ -129,7 +126,7 @@ func upRun(opts *UpOptions) error {
 	pf.SecretNames, pf.SecretsDir = ls.Catalogue.Names(), ls.SecretsDir
 	// Volume fingerprints live next to the state; without a state folder
 	// volumes.secrets says "unknown" rather than guess.
-	pf.StateDir, _ = f.StateDir()
+	pf.StateDir = ls.StateDir
 	pf.Logins = ls.Manifest.Checks
 	for _, v := range opts.RecreateVolumes {
 		pf.Recreate = append(pf.Recreate, volumeName(ls, v))
@@ -149,7 +146,7 @@ func upRun(opts *UpOptions) error {
 		sf := ls.Model.Services[name]
 		pf.Images = append(pf.Images, checks.Image{Service: name, Name: sf.Image, HasBuild: sf.HasBuild})
 	}
-	fmt.Fprintf(w, "Preflight for %s (%s, project %s):\n", strings.Join(ls.Files, " + "), ls.Source, ls.Inv.Project)
+	fmt.Fprintf(w, "Preflight for %s (%s, project %s):\n", strings.Join(ls.Files, " + "), ls.ManifestSource, ls.Inv.Project)
 	rep.Preflight = checks.RunAll(ctx, pf.Checks(), func(o checks.Outcome) { printCheck(w, o) })
 	if engine.Client != nil {
 		defer engine.Client.Close()
@@ -295,7 +292,7 @@ func upRun(opts *UpOptions) error {
 	}
 
 	in := stack.DiagnoseInput{API: engine.Client, Project: ls.Inv.Project, ComposeOutput: composeText, Services: ls.Model.Services,
-		SecretsDir: ls.SecretsDir, ComposeDir: filepath.Join(ls.Repo, filepath.FromSlash(ls.Manifest.ComposeDir)), Rerun: rerun, Redact: ls.redactor()}
+		SecretsDir: ls.SecretsDir, ComposeDir: ls.ComposeDir, Rerun: rerun, Redact: ls.redactor()}
 	if res.ComposeErr != nil && len(failedSvcs) == 0 {
 		fmt.Fprintf(w, "✗ compose failed: %s\n", in.Redact(res.ComposeErr.Error()))
 	}
@@ -437,6 +434,9 @@ func rerunCommand(f *Factory, verb string, args []string) string {
 	}
 	if f.Global.SecretsPath != "" {
 		parts = append(parts, "--secrets-path", quoteArg(f.Global.SecretsPath))
+	}
+	if f.Global.ProjectName != "" {
+		parts = append(parts, "--project-name", quoteArg(f.Global.ProjectName))
 	}
 	return strings.Join(append(parts, args...), " ")
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/setup"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/wizard"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 // WizardOptions are the inputs of `cdb-setup` without a subcommand.
@@ -128,14 +129,12 @@ func (o *WizardOptions) defaults() {
 	}
 }
 
-// wizardSession is what one wizard run knows about the machine.
+// wizardSession is what one wizard run knows: the workspace (facts, repo,
+// manifest, the secrets folder its question offers, project, state folder)
+// and which questions apply.
 type wizardSession struct {
-	facts     platform.Facts
-	repo      string
-	man       *manifest.Manifest
-	manSource string
-	stateDir  string
-	offer     wizard.Offer
+	*workspace.Workspace
+	offer wizard.Offer
 }
 
 func wizardRun(o *WizardOptions) error {
@@ -157,7 +156,11 @@ func wizardRun(o *WizardOptions) error {
 	if err != nil {
 		return err
 	}
-	defaults := wizard.Defaults(s.facts, s.man.DefaultProfile, s.offer)
+	defaults := wizard.Defaults(s.Facts, s.Manifest.DefaultProfile, s.offer)
+	// The folder question offers the workspace's folder (flag, variable,
+	// last setup, SECRETS_PATH, default); an answer overrides it for this run
+	// and is remembered for the next command.
+	defaults.SecretsPath = s.SecretsDir
 	interactive := f.CanPrompt() && !o.Yes
 
 	if !f.Global.JSON || interactive {
@@ -194,16 +197,20 @@ func wizardRun(o *WizardOptions) error {
 		}
 		ans = ans.Merge(defaults)
 	}
-	ans = ans.ExpandHome(s.facts.Home)
+	run, err := s.WithSecretsDir(ans.SecretsPath, answerSource(ans.SecretsPath, s.Workspace))
+	if err != nil {
+		return err
+	}
+	ans.SecretsPath = run.SecretsDir
 	if ans.Overlays == nil {
 		ans.Overlays = []string{}
 	}
 	if err := checkAnswers(ans, s); err != nil {
 		return err
 	}
-	if s.facts.CloudSync != "" && isUnderDir(ans.SecretsPath, s.facts.Documents) {
+	if s.Facts.CloudSync != "" && isUnderDir(ans.SecretsPath, s.Facts.Documents) {
 		fmt.Fprintf(w, "! %s syncs %s: the secrets will be uploaded to the cloud. Use --secrets-path outside it (e.g. %s) to keep them on this machine.\n",
-			s.facts.CloudSync, s.facts.Documents, filepath.Join(s.facts.Home, ".secrets", ".cdb"))
+			s.Facts.CloudSync, s.Facts.Documents, filepath.Join(s.Facts.Home, ".secrets", ".cdb"))
 	}
 
 	var st *platform.State
@@ -214,11 +221,11 @@ func wizardRun(o *WizardOptions) error {
 		}
 		defer lock.Release()
 	}
-	st, err = platform.LoadState(s.stateDir)
+	st, err = platform.LoadState(s.StateDir)
 	if err != nil {
 		return exitcode.New(exitcode.Environment, err)
 	}
-	in := setup.Input{Answers: ans, Facts: s.facts, Repo: s.repo, Manifest: s.man, Env: f.Env, StateDir: s.stateDir, State: st}
+	in := setup.Input{Answers: ans, Workspace: run, Env: f.Env, State: st}
 	groups, err := setup.PlanGroups(ctx, in, *o.Builders)
 	if err != nil {
 		// Exit 1 unless the error carries its own code (an answer naming a
@@ -346,22 +353,25 @@ type wizardJSON struct {
 
 func (o *WizardOptions) session(ctx context.Context) (*wizardSession, error) {
 	f := o.F
-	s := &wizardSession{}
-	var err error
-	if s.repo, err = f.RepoDir(); err != nil {
+	ws, err := f.repoWorkspace()
+	if err != nil {
 		return nil, err
 	}
-	if s.facts, err = f.Facts(); err != nil {
+	if _, err := f.StateDir(); err != nil {
 		return nil, err
 	}
-	if s.stateDir, err = f.StateDir(); err != nil {
-		return nil, err
-	}
-	if s.man, s.manSource, err = manifest.Load(s.repo); err != nil {
-		return nil, exitcode.New(exitcode.Failed, err)
-	}
+	s := &wizardSession{Workspace: ws}
 	s.offer = o.offer(ctx, s)
 	return s, nil
+}
+
+// answerSource says where the folder of this run came from: the
+// workspace's source when the answer is that folder, else the answer.
+func answerSource(answer string, ws *workspace.Workspace) string {
+	if p, err := workspace.ExpandPath(answer, ws.Facts.Home); err == nil && p == ws.SecretsDir {
+		return ws.SecretsSource
+	}
+	return "from your answer"
 }
 
 // offer says which questions apply: only areas this version can do, the
@@ -369,8 +379,8 @@ func (o *WizardOptions) session(ctx context.Context) (*wizardSession, error) {
 func (o *WizardOptions) offer(ctx context.Context, s *wizardSession) wizard.Offer {
 	b := *o.Builders
 	of := wizard.Offer{
-		Profiles: sortedNames(s.man.Profiles),
-		Overlays: sortedNames(s.man.Overlays),
+		Profiles: sortedNames(s.Manifest.Profiles),
+		Overlays: sortedNames(s.Manifest.Overlays),
 		External: externalSecrets(ctx, o.F, s),
 		Persist:  b.Persist != nil,
 		Hook:     b.Hook != nil,
@@ -381,10 +391,10 @@ func (o *WizardOptions) offer(ctx context.Context, s *wizardSession) wizard.Offe
 		o.Builders.NoKeychain = "no OS keychain answers on this machine"
 	}
 	for _, t := range wizard.PersistTargets {
-		if t == wizard.PersistWSL && s.facts.OS != "windows" {
+		if t == wizard.PersistWSL && s.Facts.OS != "windows" {
 			continue // WSLENV is a Windows variable
 		}
-		if t == wizard.PersistGUI && s.facts.OS == "windows" {
+		if t == wizard.PersistGUI && s.Facts.OS == "windows" {
 			continue // the user environment already reaches GUI programs
 		}
 		of.PersistTargets = append(of.PersistTargets, t)
@@ -400,7 +410,7 @@ func externalSecrets(ctx context.Context, f *Factory, s *wizardSession) []wizard
 	add := func(name string, p manifest.Secret) {
 		out = append(out, wizard.ExternalSecret{Name: name, Prompt: p.Prompt, Optional: p.Optional, Sensitive: sensitiveName(name)})
 	}
-	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: s.repo, Manifest: s.man, Dir: s.facts.DefaultSecretsPath(), Env: f.Env})
+	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: s.Repo, Manifest: s.Manifest, Dir: s.SecretsDir, Env: f.Env})
 	if err == nil {
 		for _, sec := range cat.Secrets {
 			if sec.Policy.Kind == manifest.KindExternal {
@@ -409,8 +419,8 @@ func externalSecrets(ctx context.Context, f *Factory, s *wizardSession) []wizard
 		}
 		return out
 	}
-	for _, name := range sortedNames(s.man.Secrets) {
-		if p := s.man.Secrets[name]; p.Kind == manifest.KindExternal {
+	for _, name := range sortedNames(s.Manifest.Secrets) {
+		if p := s.Manifest.Secrets[name]; p.Kind == manifest.KindExternal {
 			add(name, p)
 		}
 	}
@@ -451,17 +461,16 @@ func (o *WizardOptions) givenAnswers(s *wizardSession) (wizard.Answers, error) {
 			return a, exitcode.Usagef("--answers %s: %v", o.AnswersFile, err)
 		}
 		if len(fa.External) > 0 {
-			if fi, err := os.Stat(o.AnswersFile); err == nil && fi.Mode().Perm()&0o077 != 0 && s.facts.OS != "windows" {
+			if fi, err := os.Stat(o.AnswersFile); err == nil && fi.Mode().Perm()&0o077 != 0 && s.Facts.OS != "windows" {
 				fmt.Fprintf(o.F.IO.ErrOut, "! %s holds credentials and other users can read it: chmod 600 %s\n", o.AnswersFile, o.AnswersFile)
 			}
 		}
 		a = a.Merge(fa)
 	}
-	saved, err := setup.LoadSaved(s.stateDir)
-	if err != nil {
-		fmt.Fprintf(o.F.IO.ErrOut, "! ignoring the last run's answers: %v\n", err)
+	if s.SavedErr != nil {
+		fmt.Fprintf(o.F.IO.ErrOut, "! ignoring the last run's answers: %v\n", s.SavedErr)
 	} else {
-		a = a.Merge(saved)
+		a = a.Merge(s.Saved)
 	}
 	return a, nil
 }
@@ -470,12 +479,12 @@ func checkAnswers(a wizard.Answers, s *wizardSession) error {
 	if err := a.Validate(); err != nil {
 		return exitcode.New(exitcode.Usage, err)
 	}
-	if _, err := s.man.ComposeFiles(manifest.Selection{Profile: a.Profile, Overlays: a.Overlays}); err != nil {
+	if _, err := s.Manifest.ComposeFiles(manifest.Selection{Profile: a.Profile, Overlays: a.Overlays}); err != nil {
 		return exitcode.New(exitcode.Usage, err)
 	}
 	for _, p := range a.Persist {
 		if !contains(s.offer.PersistTargets, p) {
-			return exitcode.Usagef("persist %q does not apply on %s (choose from %s)", p, s.facts.OS, strings.Join(s.offer.PersistTargets, ", "))
+			return exitcode.Usagef("persist %q does not apply on %s (choose from %s)", p, s.Facts.OS, strings.Join(s.offer.PersistTargets, ", "))
 		}
 	}
 	return nil
@@ -487,7 +496,7 @@ func (o *WizardOptions) formOptions(s *wizardSession) wizard.FormOptions {
 		In: f.IO.In, Out: f.IO.ErrOut,
 		Accessible: accessibleMode(f.Env),
 		NoColor:    f.Env.Getenv("NO_COLOR") != "",
-		Facts:      s.facts,
+		Facts:      s.Facts,
 		Offer:      s.offer,
 	}
 }
@@ -543,7 +552,7 @@ func (f *Factory) CanPromptIgnoringTTY() bool {
 }
 
 func printWelcome(w io.Writer, f *Factory, s *wizardSession, b setup.Builders) {
-	fa := s.facts
+	fa := s.Facts
 	sys := fa.OS + "/" + fa.Arch
 	if fa.WSL {
 		sys += " (WSL " + fa.WSLDistro + ")"
@@ -560,7 +569,7 @@ func printWelcome(w io.Writer, f *Factory, s *wizardSession, b setup.Builders) {
 	fmt.Fprintf(w, "  System     %s\n", sys)
 	fmt.Fprintf(w, "  Shell      %s\n", shell)
 	fmt.Fprintf(w, "  Docker     %s\n", dockerContext(f))
-	fmt.Fprintf(w, "  Repo       %s (%s)\n", s.repo, s.manSource)
+	fmt.Fprintf(w, "  Repo       %s (%s)\n", s.Repo, s.ManifestSource)
 	fmt.Fprintf(w, "  Documents  %s\n", docs)
 	fmt.Fprintln(w, "What happens: a few questions, then the full list of changes; nothing changes until you confirm.")
 	var na []string
@@ -670,12 +679,12 @@ func (o *WizardOptions) printSummary(w io.Writer, s *wizardSession, a wizard.Ans
 	}
 	if changedArea(rep, "env.") {
 		fmt.Fprintln(w, "What to restart:")
-		for _, n := range platform.RestartNotes(persistOptions(setup.Input{Answers: a, Facts: s.facts})) {
+		for _, n := range platform.RestartNotes(persistOptions(setup.Input{Answers: a, Workspace: s.Workspace})) {
 			fmt.Fprintf(w, "  • %s\n", n)
 		}
 	}
 	if ranArea(rep, "stack.up") {
-		for _, c := range s.man.Checks {
+		for _, c := range s.Manifest.Checks {
 			if c.Kind == "http-basic-auth" {
 				fmt.Fprintf(w, "%s: http://%s (user %s, password in %s)\n", c.Service, c.Address, c.User, filepath.Join(a.SecretsPath, c.Secret))
 			}

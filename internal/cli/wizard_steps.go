@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 
 	"github.com/claire-de-binare/cdb-setup/internal/hook"
@@ -79,7 +78,7 @@ func keychainMirrorFor(ctx context.Context, in setup.Input) (*secrets.KeychainMi
 	if err != nil {
 		return nil, err
 	}
-	m := secrets.NewKeychainMirror(&secrets.Keychain{Timeout: keychainTimeout}, in.Manifest.Project, cat)
+	m := secrets.NewKeychainMirror(&secrets.Keychain{Timeout: keychainTimeout}, in.Project, cat)
 	m.StateDir = in.StateDir
 	return m, nil
 }
@@ -110,23 +109,16 @@ func keychainPushBuilder(ctx context.Context, in setup.Input) ([]step.Step, erro
 }
 
 // keychainAnswers asks the OS keychain once (one read, bounded): the mirror
-// question is only offered when a keychain answers.
+// question is only offered when a keychain answers. It reads the mirror of
+// the workspace's folder and project (the folder the question offers).
 func keychainAnswers(f *Factory) func(ctx context.Context) bool {
 	return func(ctx context.Context) bool {
-		repo, err := f.RepoDir()
+		ws, err := f.repoWorkspace()
 		if err != nil {
 			return false
 		}
-		facts, err := f.Facts()
-		if err != nil {
-			return false
-		}
-		m, _, err := manifest.Load(repo)
-		if err != nil {
-			return false
-		}
-		dir := facts.DefaultSecretsPath()
-		mirror := &secrets.KeychainMirror{Keychain: &secrets.Keychain{Timeout: keychainTimeout}, Service: secrets.KeychainService(m.Project, dir), Project: m.Project, Dir: dir}
+		dir, project := ws.SecretsDir, ws.Project
+		mirror := &secrets.KeychainMirror{Keychain: &secrets.Keychain{Timeout: keychainTimeout}, Service: secrets.KeychainService(project, dir), Project: project, Dir: dir}
 		_, err = mirror.Status(ctx)
 		return err == nil
 	}
@@ -152,7 +144,7 @@ func secretsBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
 		Options: secrets.Options{
 			Catalogue: cat, Mode: mode, TLS: wizardWants(in.Answers.Overlays, "tls"),
 			Env: secrets.ComposeEnv(in.Env, cat.Names(), cat.Dir), Repo: in.Repo,
-			Project: projectName(in.Env, in.Manifest), StateDir: in.StateDir,
+			Project: in.Project, StateDir: in.StateDir,
 		},
 		External: ext,
 	})
@@ -160,7 +152,7 @@ func secretsBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
 		return nil, err
 	}
 	// Never generate a password a volume would refuse (issue 12).
-	guard := &volumeGuard{env: in.Env, home: in.Facts.Home, goos: in.Facts.OS, cat: cat, project: projectName(in.Env, in.Manifest)}
+	guard := &volumeGuard{env: in.Env, home: in.Facts.Home, goos: in.Facts.OS, cat: cat, project: in.Project}
 	return append([]step.Step{guard}, steps...), nil
 }
 
@@ -192,11 +184,11 @@ func upBuilder(f *Factory) setup.Builder {
 			Fix:     "cdb-setup up" + upFlags(sf),
 			Run: func(ctx context.Context) error {
 				// up's own --json report must not mix with the wizard's, and
-				// it must use the folder just chosen.
+				// it must use this run's workspace (the folder just chosen).
 				g := *f.Global
 				g.JSON, g.SecretsPath = false, in.Answers.SecretsPath
 				fc := *f
-				fc.Global, fc.Context = &g, ctx
+				fc.Global, fc.Context, fc.ws = &g, ctx, in.Workspace
 				return upRun(&UpOptions{F: &fc, Stack: sf})
 			},
 		}}, nil

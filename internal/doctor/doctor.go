@@ -9,9 +9,9 @@ package doctor
 import (
 	"context"
 
-	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 // Status is a check's verdict.
@@ -44,17 +44,11 @@ type Check struct {
 
 // Env is what the checks look at, detected once by the caller.
 type Env struct {
-	Facts platform.Facts
-	Env   platform.Environment
-	// Repo is the clone ("" when none was found; RepoErr says why).
-	Repo     string
-	RepoErr  error
-	Manifest *manifest.Manifest
-	// SecretsPath is the secrets folder doctor checks; SecretsPathFrom says
-	// where that choice came from ("--secrets-path", "your last setup", ...).
-	SecretsPath     string
-	SecretsPathFrom string
-	StateDir        string
+	// Workspace is where everything is: facts, repo (RepoErr when none),
+	// manifest, the secrets folder doctor checks and where that choice came
+	// from, the project, the state folder.
+	*workspace.Workspace
+	Env platform.Environment
 	// Keychain is the OS keychain (nil: the real one, bounded by a timeout).
 	Keychain *secrets.Keychain
 	// Stack are the stack's own checks (Docker, Compose, .env, ports,

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 // fixture is a CDB-like clone and a home with a complete, private secrets
@@ -42,12 +42,13 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	env := platform.MapEnvironment{"HOME": home, "PATH": "", "SECRETS_PATH": secrets}
-	return &fixture{secrets: secrets, e: Env{
-		Facts: platform.Facts{OS: runtime.GOOS, Arch: runtime.GOARCH, Home: home, Documents: docs, DocumentsSource: "default"},
-		Env:   env, Repo: repo, Manifest: manifest.Default(),
-		SecretsPath: secrets, SecretsPathFrom: "the default", StateDir: filepath.Join(home, "state"),
-	}}
+	env := platform.MapEnvironment{"HOME": home, "PATH": "", "SECRETS_PATH": secrets, "CDB_SETUP_STATE_DIR": filepath.Join(home, "state")}
+	facts := platform.Facts{OS: runtime.GOOS, Arch: runtime.GOARCH, Home: home, Documents: docs, DocumentsSource: "default"}
+	ws, err := workspace.Resolve(context.Background(), workspace.Options{Flags: workspace.Flags{Repo: repo}, Env: env, Facts: &facts})
+	if err != nil || ws.NeedRepo() != nil {
+		t.Fatalf("workspace: %v, %v", err, ws.NeedRepo())
+	}
+	return &fixture{secrets: secrets, e: Env{Workspace: ws, Env: env}}
 }
 
 func copyTree(t *testing.T, from, to string) {
@@ -125,14 +126,14 @@ func TestSecretsFolderCheckFailsForReal(t *testing.T) {
 		f := newFixture(t)
 		link := filepath.Join(f.e.Facts.Home, "link")
 		os.Symlink(f.secrets, link)
-		f.e.SecretsPath = link
+		f.e.SecretsDir = link
 		want(t, run1(t, secretsFolderCheck(f.e)), Fail, "symbolic link to "+f.secrets, "cdb-setup env set --secrets-path "+f.secrets)
 	})
 	t.Run("a file", func(t *testing.T) {
 		f := newFixture(t)
 		p := filepath.Join(f.e.Facts.Home, "afile")
 		os.WriteFile(p, nil, 0o600)
-		f.e.SecretsPath = p
+		f.e.SecretsDir = p
 		want(t, run1(t, secretsFolderCheck(f.e)), Fail, "is a file", "move "+p+" away")
 	})
 	t.Run("someone else's", func(t *testing.T) {
@@ -206,7 +207,7 @@ func TestCloudSyncCheck(t *testing.T) {
 	f.e.Facts.CloudSync = "OneDrive"
 	alt := filepath.Join(f.e.Facts.Home, ".secrets", ".cdb")
 	want(t, run1(t, cloudSyncCheck(f.e)), Warn, "which OneDrive syncs", "cdb-setup secrets init --secrets-path "+alt)
-	f.e.SecretsPath = alt
+	f.e.SecretsDir = alt
 	want(t, run1(t, cloudSyncCheck(f.e)), OK, "outside it", "")
 }
 
@@ -214,7 +215,7 @@ func TestMacOSFilesAndFoldersCheck(t *testing.T) {
 	f := newFixture(t)
 	f.e.Facts.OS = "darwin"
 	want(t, run1(t, macOSFilesAndFoldersCheck(f.e)), Warn, "under ~/Documents", "Privacy & Security → Files and Folders → Docker")
-	f.e.SecretsPath = filepath.Join(f.e.Facts.Home, ".secrets", ".cdb")
+	f.e.SecretsDir = filepath.Join(f.e.Facts.Home, ".secrets", ".cdb")
 	want(t, run1(t, macOSFilesAndFoldersCheck(f.e)), OK, "not under ~/Documents", "")
 	f.e.Facts.OS = "linux"
 	if r := run1(t, macOSFilesAndFoldersCheck(f.e)); r.Status != Skip {
@@ -227,7 +228,7 @@ func TestDocumentsCheck(t *testing.T) {
 	// A Documents folder that is not there (redirected, or never made),
 	// with the secrets folder inside it.
 	f.e.Facts.Documents = filepath.Join(f.e.Facts.Home, "Docs")
-	f.e.SecretsPath = filepath.Join(f.e.Facts.Documents, ".secrets", ".cdb")
+	f.e.SecretsDir = filepath.Join(f.e.Facts.Documents, ".secrets", ".cdb")
 	want(t, run1(t, documentsCheck(f.e)), Warn, "does not exist", "mkdir "+f.e.Facts.Documents)
 	os.WriteFile(f.e.Facts.Documents, nil, 0o644)
 	want(t, run1(t, documentsCheck(f.e)), Fail, "is not a folder", "move the file")

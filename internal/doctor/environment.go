@@ -18,10 +18,10 @@ func secretsPathEnvCheck(e Env) Check {
 		switch {
 		case !set || v == "":
 			return warn("not set: docker compose run from this shell resolves every secret to /<NAME>",
-				"cdb-setup env set --secrets-path "+quote(e.SecretsPath)+" (then open a new terminal)")
-		case !samePath(v, e.SecretsPath):
-			return fail(fmt.Sprintf("is %s, but the secrets are in %s", v, e.SecretsPath),
-				"cdb-setup env set --secrets-path "+quote(e.SecretsPath)+" --force (then open a new terminal)")
+				"cdb-setup env set --secrets-path "+quote(e.SecretsDir)+" (then open a new terminal)")
+		case !samePath(v, e.SecretsDir):
+			return fail(fmt.Sprintf("is %s, but the secrets are in %s", v, e.SecretsDir),
+				"cdb-setup env set --secrets-path "+quote(e.SecretsDir)+" --force (then open a new terminal)")
 		}
 		return ok(v)
 	})
@@ -44,7 +44,7 @@ func newShellsCheck(e Env) Check {
 		if e.Facts.OS == "windows" {
 			return skip("on Windows new programs read the user environment: see cdb-setup env status")
 		}
-		views := platform.ProbeShells(ctx, platform.StatusOptions{Facts: e.Facts, Env: e.Env, Expected: e.SecretsPath})
+		views := platform.ProbeShells(ctx, platform.StatusOptions{Facts: e.Facts, Env: e.Env, Expected: e.SecretsDir})
 		if len(views) == 0 {
 			return skip("no shell found on PATH")
 		}
@@ -54,13 +54,13 @@ func newShellsCheck(e Env) Check {
 			switch {
 			case v.Error != "" || !v.Set:
 				unset = append(unset, name)
-			case !samePath(v.Value, e.SecretsPath):
+			case !samePath(v.Value, e.SecretsDir):
 				wrong = append(wrong, name+" = "+v.Value)
 			default:
 				right = append(right, name)
 			}
 		}
-		fix := "cdb-setup env set --secrets-path " + quote(e.SecretsPath)
+		fix := "cdb-setup env set --secrets-path " + quote(e.SecretsDir)
 		switch {
 		case len(wrong) > 0:
 			return fail("a different folder in "+strings.Join(wrong, ", "), fix+" --force; cdb-setup env status shows where each value comes from")
@@ -69,6 +69,6 @@ func newShellsCheck(e Env) Check {
 		case len(unset) > 0:
 			return warn("set in "+strings.Join(right, ", ")+"; not in "+strings.Join(unset, ", "), fix+" (adds it where it is missing)")
 		}
-		return ok("every new shell sees " + e.SecretsPath + " (" + strings.Join(right, ", ") + ")")
+		return ok("every new shell sees " + e.SecretsDir + " (" + strings.Join(right, ", ") + ")")
 	})
 }

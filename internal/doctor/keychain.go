@@ -17,10 +17,7 @@ func keychainCheck(e Env, kc *secrets.Keychain) Check {
 		if e.Manifest == nil {
 			return skip("no repository")
 		}
-		project := e.Manifest.Project
-		if v := e.Env.Getenv("STACK_NAME"); v != "" {
-			project = v
-		}
+		project := e.Project // the workspace's: the service keychain push writes
 		if kc == nil {
 			kc = &secrets.Keychain{Timeout: 10 * time.Second}
 		}
@@ -28,7 +25,7 @@ func keychainCheck(e Env, kc *secrets.Keychain) Check {
 		for n := range e.Manifest.Secrets {
 			names = append(names, n)
 		}
-		m := &secrets.KeychainMirror{Keychain: kc, Service: secrets.KeychainService(project, e.SecretsPath), Project: project, Dir: e.SecretsPath, Names: names}
+		m := &secrets.KeychainMirror{Keychain: kc, Service: secrets.KeychainService(project, e.SecretsDir), Project: project, Dir: e.SecretsDir, Names: names}
 		st, err := m.Status(ctx)
 		switch {
 		case err != nil && secrets.KeychainUnavailable(err):

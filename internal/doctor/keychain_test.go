@@ -22,7 +22,7 @@ func TestKeychainCheckOnRealKeychain(t *testing.T) {
 	_, err := kc.Get(context.Background(), "cdb-setup:test:probe", "/probe")
 	testenv.Need(t, secrets.IsKeychainKind(err, secrets.KeychainNotFound), "a usable OS keychain")
 	f.e.Keychain = kc
-	svc := secrets.KeychainService(f.e.Manifest.Project, f.secrets)
+	svc := secrets.KeychainService(f.e.Project, f.secrets)
 	t.Cleanup(func() {
 		if st, err := exec.LookPath("secret-tool"); err == nil {
 			exec.Command(st, "clear", "service", svc).Run()
@@ -34,7 +34,7 @@ func TestKeychainCheckOnRealKeychain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := step.Run(context.Background(), secrets.KeychainPushSteps(secrets.NewKeychainMirror(kc, f.e.Manifest.Project, cat)), step.Options{KeepGoing: true})
+	rep, err := step.Run(context.Background(), secrets.KeychainPushSteps(secrets.NewKeychainMirror(kc, f.e.Project, cat)), step.Options{KeepGoing: true})
 	if err != nil || rep.Failed() {
 		t.Fatalf("push: %v %+v", err, rep.Results)
 	}

@@ -17,15 +17,15 @@ import (
 // is private (platform.CheckPrivateDir, the rule `secrets init` enforces).
 func secretsFolderCheck(e Env) Check {
 	return check("secrets-folder", "Secrets folder", func(context.Context) Result {
-		p := e.SecretsPath
+		p := e.SecretsDir
 		fi, err := os.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
-			return fail(fmt.Sprintf("%s (%s) does not exist", p, e.SecretsPathFrom), "cdb-setup secrets init --secrets-path "+quote(p))
+			return fail(fmt.Sprintf("%s (%s) does not exist", p, e.SecretsSource), "cdb-setup secrets init --secrets-path "+quote(p))
 		}
 		err = platform.CheckPrivateDir(p, true)
 		switch {
 		case err == nil:
-			return ok(fmt.Sprintf("%s (%s), private to you", p, e.SecretsPathFrom))
+			return ok(fmt.Sprintf("%s (%s), private to you", p, e.SecretsSource))
 		case errors.Is(err, platform.ErrSymlink):
 			target, _ := os.Readlink(p)
 			return fail(fmt.Sprintf("%s is a symbolic link to %s: cdb-setup and compose must use the real folder", p, target),
@@ -60,26 +60,23 @@ func secretFileChecks(ctx context.Context, e Env) []Check {
 			return skip("no repository: run doctor inside your clone or pass --repo")
 		})}
 	}
-	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: e.Repo, Manifest: e.Manifest, Dir: e.SecretsPath, Env: e.Env})
+	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: e.Repo, Manifest: e.Manifest, Dir: e.SecretsDir, Env: e.Env})
 	if err != nil {
 		return []Check{check("secret-files", "Secret files", func(context.Context) Result {
 			return fail("cannot list the secrets from the compose files: "+err.Error(), "fix the compose files or cdb-setup.yaml named above, then run cdb-setup doctor again")
 		})}
 	}
-	if _, err := os.Stat(e.SecretsPath); err != nil {
+	if _, err := os.Stat(e.SecretsDir); err != nil {
 		// One line, not one per file: the folder line above says why.
 		return []Check{check("secret-files", "Secret files", func(context.Context) Result {
 			return fail(fmt.Sprintf("all %d are missing (%s): the secrets folder does not exist", len(cat.Secrets), strings.Join(cat.Names(), ", ")),
-				"cdb-setup secrets init --secrets-path "+quote(e.SecretsPath))
+				"cdb-setup secrets init --secrets-path "+quote(e.SecretsDir))
 		})}
 	}
 	// The content lint (CRLF, BOM, NUL, whitespace, stale DSN, file mode)
 	// is the secrets package's, the same `secrets check` runs.
 	mode, _ := secrets.DefaultFileMode(e.Facts)
-	project := e.Manifest.Project
-	if v := e.Env.Getenv("STACK_NAME"); v != "" {
-		project = v
-	}
+	project := e.Project
 	rep := secrets.CheckAll(ctx, secrets.CheckOptions{Options: secrets.Options{
 		Catalogue: cat, Mode: mode, Env: secrets.ComposeEnv(e.Env, cat.Names(), cat.Dir), Repo: e.Repo, Project: project,
 	}})
@@ -128,7 +125,7 @@ func secretFile(s secrets.Secret, e Env) Result {
 	case errors.Is(err, fs.ErrNotExist):
 		return fail("missing: containers that mount it cannot be created", "cdb-setup secrets init (creates only what is missing)")
 	case err != nil:
-		return fail(err.Error(), "check the permissions of "+quote(e.SecretsPath))
+		return fail(err.Error(), "check the permissions of "+quote(e.SecretsDir))
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return fail("is a symbolic link: compose would mount whatever it points to", "replace it with the file: cdb-setup secrets fix")
 	case fi.IsDir():

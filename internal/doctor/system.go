@@ -33,7 +33,7 @@ func documentsCheck(e Env) Check {
 		f := e.Facts
 		fi, err := os.Stat(f.Documents)
 		switch {
-		case err != nil && e.SecretsPath != "" && !isUnder(e.SecretsPath, f.Documents):
+		case err != nil && e.SecretsDir != "" && !isUnder(e.SecretsDir, f.Documents):
 			return ok(fmt.Sprintf("%s does not exist; not needed (the secrets folder is elsewhere)", f.Documents))
 		case err != nil:
 			return warn(fmt.Sprintf("%s (%s) does not exist", f.Documents, f.DocumentsSource),
@@ -53,11 +53,11 @@ func cloudSyncCheck(e Env) Check {
 		if f.CloudSync == "" {
 			return ok("Documents is not synced by OneDrive or iCloud Drive")
 		}
-		if e.SecretsPath == "" || !isUnder(e.SecretsPath, f.Documents) {
+		if e.SecretsDir == "" || !isUnder(e.SecretsDir, f.Documents) {
 			return ok(fmt.Sprintf("Documents is synced by %s, but the secrets folder is outside it", f.CloudSync))
 		}
 		alt := filepath.Join(f.Home, ".secrets", ".cdb")
-		return warn(fmt.Sprintf("the secrets folder %s is inside Documents, which %s syncs: the passwords are uploaded to the cloud", e.SecretsPath, f.CloudSync),
+		return warn(fmt.Sprintf("the secrets folder %s is inside Documents, which %s syncs: the passwords are uploaded to the cloud", e.SecretsDir, f.CloudSync),
 			fmt.Sprintf("keep them on this machine: cdb-setup secrets init --secrets-path %s, then cdb-setup env set --secrets-path %s (and delete the old folder)", quote(alt), quote(alt)))
 	})
 }
@@ -73,7 +73,7 @@ func macOSFilesAndFoldersCheck(e Env) Check {
 			return skip("only on macOS")
 		}
 		docs := filepath.Join(f.Home, "Documents")
-		if e.SecretsPath == "" || !isUnder(e.SecretsPath, docs) {
+		if e.SecretsDir == "" || !isUnder(e.SecretsDir, docs) {
 			return ok("the secrets folder is not under ~/Documents: no permission needed")
 		}
 		return warn("the secrets folder is under ~/Documents: Docker Desktop can mount it only once macOS allows Docker to access the Documents folder",

@@ -18,7 +18,7 @@ import (
 // its undo function; see EnvUndoers.
 const (
 	KindRCBlock      = "rc-block"       // managed block in a shell rc file
-	KindComposeEnv   = "compose-env"    // managed block in infrastructure/compose/.env
+	KindComposeEnv   = "compose-env"    // managed block in the .env of the compose folder (the manifest's compose_dir)
 	KindFishConf     = "fish-conf"      // owned file in fish's conf.d
 	KindEnvironmentD = "environment.d"  // owned file in ~/.config/environment.d
 	KindLaunchAgent  = "launch-agent"   // owned LaunchAgent plist (+ launchctl setenv)

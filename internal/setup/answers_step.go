@@ -3,37 +3,19 @@ package setup
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/wizard"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
-// AnswersFileName is where the last run's answers are kept in the state
-// folder: a re-run offers them as defaults (and a non-interactive re-run
-// needs no flags), so "run it again" is a quick "already done".
-const AnswersFileName = "answers.yaml"
-
-// LoadSaved reads the answers of the last run; none is not an error.
-func LoadSaved(stateDir string) (wizard.Answers, error) {
-	b, err := os.ReadFile(filepath.Join(stateDir, AnswersFileName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return wizard.Answers{}, nil
-	}
-	if err != nil {
-		return wizard.Answers{}, err
-	}
-	a, err := wizard.ParseYAML(b)
-	if err != nil {
-		return wizard.Answers{}, fmt.Errorf("%s: %w (delete it to start over)", filepath.Join(stateDir, AnswersFileName), err)
-	}
-	return a.WithoutSecrets(), nil
-}
+// AnswersFileName is the answers file in the state folder (the workspace
+// reads it: the secrets folder of the last setup applies to every command).
+const AnswersFileName = workspace.AnswersFileName
 
 // SaveAnswers writes the answers (never the external secret values) to the
 // state folder.

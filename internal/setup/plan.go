@@ -9,22 +9,21 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/wizard"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 // Input is everything the steps of a setup are built from.
 type Input struct {
-	Answers  wizard.Answers
-	Facts    platform.Facts
-	Repo     string
-	Manifest *manifest.Manifest
-	Env      platform.Environment
-	// StateDir and State receive what the steps change (for uninstall).
-	StateDir string
-	State    *platform.State
+	Answers wizard.Answers
+	// Workspace is where everything is (repo, manifest, secrets folder as
+	// answered, project, state folder, facts).
+	*workspace.Workspace
+	Env platform.Environment
+	// State receives what the steps change (for uninstall).
+	State *platform.State
 }
 
 // Builder returns the steps of one area for in.

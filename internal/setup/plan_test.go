@@ -12,6 +12,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 	"github.com/claire-de-binare/cdb-setup/internal/wizard"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 type fakeStep struct{ id string }
@@ -62,7 +63,7 @@ func TestPlanOrderAndPlaceholders(t *testing.T) {
 		{"no keychain answers", yes, func() Builders { b := all; b.NoKeychain = "no OS keychain answers"; return b }(), "wizard.answers keychain.restore s1 s2 keychain.push env hook pre up"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			steps, err := Plan(context.Background(), Input{Answers: tc.a, StateDir: testenv.TempDir(t)}, tc.b)
+			steps, err := Plan(context.Background(), Input{Answers: tc.a, Workspace: &workspace.Workspace{StateDir: testenv.TempDir(t)}}, tc.b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +79,7 @@ func TestPlanPlaceholdersSayWhy(t *testing.T) {
 	var steps []step.Step
 	var err error
 	b := Builders{KeychainPush: build("kp"), Up: build("up")}
-	steps, err = Plan(context.Background(), Input{Answers: a, StateDir: testenv.TempDir(t)}, b)
+	steps, err = Plan(context.Background(), Input{Answers: a, Workspace: &workspace.Workspace{StateDir: testenv.TempDir(t)}}, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestPlanPlaceholdersSayWhy(t *testing.T) {
 
 func TestPlanBuilderErrorNamesArea(t *testing.T) {
 	b := Builders{Secrets: func(context.Context, Input) ([]step.Step, error) { return nil, errors.New("boom") }}
-	_, err := Plan(context.Background(), Input{StateDir: testenv.TempDir(t)}, b)
+	_, err := Plan(context.Background(), Input{Workspace: &workspace.Workspace{StateDir: testenv.TempDir(t)}}, b)
 	if err == nil || !strings.Contains(err.Error(), "secrets folder and files: boom") {
 		t.Fatalf("err %v", err)
 	}
@@ -136,7 +137,7 @@ func TestSaveAnswersIdempotentAndSecretFree(t *testing.T) {
 	if r, _ := s.Apply(context.Background()); r.Status != step.StatusDone {
 		t.Errorf("second apply: %+v", r)
 	}
-	back, err := LoadSaved(dir)
+	back, err := workspace.LoadSaved(dir)
 	if err != nil || back.SecretsPath != sp || back.External != nil {
 		t.Fatalf("%+v %v", back, err)
 	}
