@@ -532,3 +532,32 @@ func TestRecoverLostFolderFromKeychain(t *testing.T) {
 		t.Errorf("postgres login: %v", err)
 	}
 }
+
+// A rotation whose proof fails is undone on the real postgres: the role
+// gets its old verifier back and the files their old bytes, so the old
+// password still works (old-or-new, never a lockout), and the output says
+// which state it is in. The proof is made to fail by pointing the login
+// check at a closed port after the start.
+func TestRotateRollsBackOnRealPostgres(t *testing.T) {
+	s := newRealStack(t)
+	ctx := context.Background()
+	s.up(ctx)
+	old := s.secret("POSTGRES_PASSWORD")
+	oldDSN := s.secret("POSTGRES_PASSWORD_DSN")
+	manifest := filepath.Join(s.repo, "cdb-setup.yaml")
+	b, err := os.ReadFile(manifest)
+	must(t, err)
+	closed := freePort(t)
+	must(t, os.WriteFile(manifest, []byte(strings.Replace(string(b), fmt.Sprintf("127.0.0.1:%d", s.pgPort), fmt.Sprintf("127.0.0.1:%d", closed), 1)), 0o644))
+
+	r := s.run(ctx, s.env(), "secrets", "rotate", "POSTGRES_PASSWORD")
+	if r.code != 1 || !strings.Contains(r.stderr, "rolled back: the file holds the old POSTGRES_PASSWORD again and the services accept it") {
+		t.Fatalf("rotate with a failing proof: exit %d", r.code)
+	}
+	if s.secret("POSTGRES_PASSWORD") != old || s.secret("POSTGRES_PASSWORD_DSN") != oldDSN {
+		t.Fatal("the files were not restored")
+	}
+	if err := pgLoginOnce(s.pgPort, old); err != nil {
+		t.Fatalf("the old password no longer works: %v", err)
+	}
+}

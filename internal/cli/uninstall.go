@@ -16,6 +16,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
+	"github.com/claire-de-binare/cdb-setup/internal/volpass"
 )
 
 // undoKinds maps every kind of recorded change to the function that undoes
@@ -27,6 +28,8 @@ var undoKinds = func() map[string]platform.Undoer {
 	m := platform.EnvUndoers()
 	m[hook.Kind] = platform.UndoerFunc(hook.Undo)
 	m[secrets.KeychainRecordKind] = platform.UndoerFunc((&secrets.Keychain{}).Purge)
+	// A volume's password fingerprint changed nothing outside the state.
+	m[volpass.Kind] = platform.UndoerFunc(volpass.Undo)
 	// Without names Purge deletes only backups and temp files; uninstall
 	// --purge replaces this entry with one that knows the catalogue.
 	m[secretsKind] = secretsFolderUndoer(nil)
