@@ -1,6 +1,8 @@
 package rotate
 
 import (
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,7 +11,7 @@ import (
 )
 
 func TestConsumersAndStale(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	pg, redis := filepath.Join(dir, "POSTGRES_PASSWORD"), filepath.Join(dir, "REDIS_PASSWORD")
 	os.WriteFile(pg, []byte("a"), 0o644)
 	os.WriteFile(redis, []byte("b"), 0o644)

@@ -1,6 +1,8 @@
 package rotate
 
 import (
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+
 	"context"
 	"errors"
 	"os"
@@ -36,7 +38,7 @@ func (w *writeStep) Apply(context.Context) (step.Result, error) {
 }
 
 func setup(t *testing.T) (string, string, Options, *[]string) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	pw := filepath.Join(dir, "REDIS_PASSWORD")
 	dsn := filepath.Join(dir, "DSN")
 	os.WriteFile(pw, []byte("old"), 0o644)

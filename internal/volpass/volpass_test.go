@@ -1,14 +1,17 @@
 package volpass
 
 import (
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
 
 func TestCompare(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	b, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +46,9 @@ func TestCompare(t *testing.T) {
 	if strings.Contains(string(st), `"old"`) || !strings.Contains(string(st), Kind) {
 		t.Fatalf("state: %s", st)
 	}
-	if fi, _ := os.Stat(filepath.Join(dir, KeyFileName)); fi.Mode().Perm() != 0o600 {
+	// On Windows file modes mean nothing: the key lives in the user's own
+	// %LOCALAPPDATA%, like the state file.
+	if fi, _ := os.Stat(filepath.Join(dir, KeyFileName)); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
 		t.Errorf("key mode %v", fi.Mode().Perm())
 	}
 	// Re-keyed: the new password matches, the old one no longer does.
@@ -64,7 +69,7 @@ func TestCompare(t *testing.T) {
 // A lost key makes every record unknown, never a mismatch (a mismatch stops
 // `up`).
 func TestLostKeyIsUnknown(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	b, _ := Open(dir)
 	if err := b.Record(Entry{EngineID: "e", Volume: "v"}, []byte("pw")); err != nil {
 		t.Fatal(err)
@@ -80,7 +85,7 @@ func TestLostKeyIsUnknown(t *testing.T) {
 }
 
 func TestDamagedKey(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	os.WriteFile(filepath.Join(dir, KeyFileName), []byte("short"), 0o600)
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "delete it") {
 		t.Fatalf("damaged key: %v", err)
