@@ -18,8 +18,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
+	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
@@ -559,5 +561,37 @@ func TestRotateRollsBackOnRealPostgres(t *testing.T) {
 	}
 	if err := pgLoginOnce(s.pgPort, old); err != nil {
 		t.Fatalf("the old password no longer works: %v", err)
+	}
+}
+
+// The wizard's guard: its plan fails, naming `secrets recover`, when a
+// volume keeps a password whose file is missing; it passes once the volume
+// is gone. (Docker only: nothing starts.)
+func TestWizardVolumeGuard(t *testing.T) {
+	docker := testenv.NeedCommand(t, "docker")
+	testenv.Need(t, exec.Command(docker, "info").Run() == nil, "a running Docker Engine (`docker info` failed)")
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	project := "cdbtguard" + hex.EncodeToString(b)
+	dir := testenv.TempDir(t)
+	cat := &secrets.Catalogue{Dir: dir, Secrets: []secrets.Secret{{Name: "POSTGRES_PASSWORD", Path: filepath.Join(dir, "POSTGRES_PASSWORD"),
+		Policy: manifest.Secret{Kind: manifest.KindGenerated, Volume: "postgres_data"}}}}
+	home, _ := os.UserHomeDir()
+	g := &volumeGuard{env: platform.EnvironmentFrom(os.Environ()), home: home, goos: "linux", cat: cat, project: project}
+	if c, err := g.Plan(context.Background()); err != nil || !c.None {
+		t.Fatalf("no volume: %+v %v", c, err)
+	}
+	vol := project + "_postgres_data"
+	if out, err := exec.Command(docker, "volume", "create", vol).CombinedOutput(); err != nil {
+		t.Fatalf("docker volume create: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command(docker, "volume", "rm", "-f", vol).Run() })
+	_, err := g.Plan(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "POSTGRES_PASSWORD (kept in "+vol+")") || !strings.Contains(step.FixOf(err), "cdb-setup secrets recover") {
+		t.Fatalf("volume kept, file missing: %v", err)
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "POSTGRES_PASSWORD"), []byte("x"), 0o644))
+	if _, err := g.Plan(context.Background()); err != nil {
+		t.Fatalf("file present: %v", err)
 	}
 }

@@ -251,7 +251,7 @@ func StaleVolumeFix(name, path, volume, up string) string {
 	} else {
 		fix = fmt.Sprintf("put back the password %s holds: `cdb-setup keychain pull --force` if you mirrored the secrets (backs the current file up first), then `%s`", volume, up)
 	}
-	return fix + fmt.Sprintf("; last resort, deletes %s and all its data (asks first): `%s --recreate-volume %s`", volume, up, volume)
+	return fix + fmt.Sprintf("; or `cdb-setup secrets recover`, which finds that password (keychain mirror, backup) or changes it inside the service, keeping the data; last resort, deletes %s and all its data (asks first): `%s --recreate-volume %s`", volume, up, volume)
 }
 
 func genericFix(s Service) string {

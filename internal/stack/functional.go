@@ -80,7 +80,7 @@ func RunFunctional(ctx context.Context, c manifest.Check, secretPath, rerun, vol
 		r.Detail = fmt.Sprintf("%s: %v", c.Service, err)
 		switch {
 		case errors.Is(err, errRefused) && volume != "":
-			r.Fix = fmt.Sprintf("%s keeps the password it was initialised with in the volume %s: restore the %s it was initialised with from the keychain mirror with `cdb-setup keychain pull --force` (backs the current file up first) and run `%s`, or delete only that volume and its data (asks first): `%s --recreate-volume %s`", c.Service, volume, c.Secret, rerun, rerun, volume)
+			r.Fix = fmt.Sprintf("%s keeps another password in the volume %s: `cdb-setup secrets recover` puts back the one it holds (keychain mirror, backup) or changes it inside %s to the file's, keeping the data; last resort, deletes %s and all its data (asks first): `%s --recreate-volume %s`", c.Service, volume, c.Service, volume, rerun, volume)
 		case errors.Is(err, errRefused):
 			r.Fix = fmt.Sprintf("`cdb-setup secrets check` finds CRLF, BOM or whitespace in %s; if %s was changed while the service ran, restart it: `%s`", c.Secret, c.Secret, rerun)
 		default:
