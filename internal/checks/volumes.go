@@ -177,13 +177,35 @@ func who(s SecretFile) string {
 func (p *Preflight) askServer(ctx context.Context, s SecretFile, vol string, pw []byte) (held bool, how string, known bool) {
 	pg, ok := p.postgresFor(ctx, s, vol)
 	if !ok {
-		return false, "", false
+		return p.askByLogin(ctx, s, vol, pw)
 	}
 	held, err := pg.Holds(ctx, pw)
 	if err != nil {
 		return false, "", false
 	}
 	return held, "checked against the role's SCRAM verifier in the running postgres", true
+}
+
+// askByLogin settles a volume kept by a service with an HTTP login check
+// (Grafana) by logging in to it while it runs with the volume mounted.
+func (p *Preflight) askByLogin(ctx context.Context, s SecretFile, vol string, pw []byte) (bool, string, bool) {
+	for _, c := range p.Logins {
+		if c.Kind != "http-basic-auth" || c.Secret != s.Name || p.Project == "" {
+			continue
+		}
+		list, err := p.Engine.Client.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(
+			filters.Arg("label", stack.LabelProject+"="+p.Project), filters.Arg("label", stack.LabelService+"="+c.Service),
+			filters.Arg("volume", vol), filters.Arg("status", "running"))})
+		if err != nil || len(list) == 0 {
+			return false, "", false
+		}
+		ok, err := stack.Accepts(ctx, c, string(pw))
+		if err != nil {
+			return false, "", false
+		}
+		return ok, "checked by logging in to the running " + c.Service, true
+	}
+	return false, "", false
 }
 
 // postgresFor finds the running container of the postgres-login check that

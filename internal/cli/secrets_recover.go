@@ -161,6 +161,11 @@ func secretsRecoverRun(opts *SecretsRecoverOptions) error {
 		}
 		// holds: true/false when known, nil when nothing can tell.
 		holds := func(v []byte) *bool {
+			if k.login != nil && k.login.Kind == "http-basic-auth" && containerOf(k.login.Service) != "" {
+				if ok, err := stack.Accepts(ctx, *k.login, string(v)); err == nil {
+					return &ok
+				}
+			}
 			if k.login != nil && k.login.Kind == "postgres-login" {
 				if id := containerOf(k.login.Service); id != "" {
 					pg := rekey.Postgres{API: api, Container: id, User: k.login.User, Database: k.login.Database}

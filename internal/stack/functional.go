@@ -389,3 +389,30 @@ func dirOf(p string) string {
 	}
 	return p[:i]
 }
+
+// Accepts tries one login to the check's service with pw (a candidate
+// password held in memory, e.g. a backup's): true when the service
+// accepted it, false when it refused it, an error when it could not tell
+// (not answering, unknown kind).
+func Accepts(ctx context.Context, c manifest.Check, pw string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var err error
+	switch c.Kind {
+	case "postgres-login":
+		err = postgresLogin(ctx, c, pw)
+	case "redis-auth":
+		err = redisAuth(ctx, c.Address, pw)
+	case "http-basic-auth":
+		err = httpBasicAuth(ctx, c, pw)
+	default:
+		return false, fmt.Errorf("unknown check kind %q", c.Kind)
+	}
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, errRefused):
+		return false, nil
+	}
+	return false, err
+}
