@@ -18,10 +18,10 @@ func secretsPathEnvCheck(e Env) Check {
 		switch {
 		case !set || v == "":
 			return warn("not set: docker compose run from this shell resolves every secret to /<NAME>",
-				"cdb-setup env set --secrets-path "+quote(e.SecretsPath)+" (then open a new terminal)")
+				"cdb-setup env set --secrets-path "+e.q(e.SecretsPath)+" (then open a new terminal)")
 		case !samePath(v, e.SecretsPath):
 			return fail(fmt.Sprintf("is %s, but the secrets are in %s", v, e.SecretsPath),
-				"cdb-setup env set --secrets-path "+quote(e.SecretsPath)+" --force (then open a new terminal)")
+				"cdb-setup env set --secrets-path "+e.q(e.SecretsPath)+" --force (then open a new terminal)")
 		}
 		return ok(v)
 	})
@@ -60,7 +60,7 @@ func newShellsCheck(e Env) Check {
 				right = append(right, name)
 			}
 		}
-		fix := "cdb-setup env set --secrets-path " + quote(e.SecretsPath)
+		fix := "cdb-setup env set --secrets-path " + e.q(e.SecretsPath)
 		switch {
 		case len(wrong) > 0:
 			return fail("a different folder in "+strings.Join(wrong, ", "), fix+" --force; cdb-setup env status shows where each value comes from")

@@ -105,7 +105,7 @@ func Lint(name string, data []byte, policy manifest.Secret) []Problem {
 	}
 	switch {
 	case bytes.HasSuffix(body, []byte("\r\n")):
-		add(CodeCRLF, SevError, true, "ends in CRLF (\\r\\n): shell `$(cat)` keeps the \\r, so postgres and the Python services disagree on the password")
+		add(CodeCRLF, SevError, true, "ends in CRLF (\\r\\n): the services' shell scripts keep the \\r when they read the file, so postgres and the Python services disagree on the password")
 	case bytes.HasSuffix(body, []byte("\n")):
 		add(CodeTrailingLF, SevError, true, "ends in a newline: readers that do not strip it see a different password")
 	}
