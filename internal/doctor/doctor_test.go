@@ -266,7 +266,7 @@ func TestStateCheck(t *testing.T) {
 	os.MkdirAll(f.e.StateDir, 0o700)
 	p := filepath.Join(f.e.StateDir, platform.StateFileName)
 	os.WriteFile(p, []byte("{not json"), 0o600)
-	want(t, run1(t, stateCheck(f.e)), Fail, "is damaged", "mv "+p+" "+p+".bad")
+	want(t, run1(t, stateCheck(f.e)), Fail, "is damaged", platform.MoveCommand(runtime.GOOS, p, p+".bad"))
 }
 
 func TestHookChecks(t *testing.T) {

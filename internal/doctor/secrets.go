@@ -33,6 +33,10 @@ func secretsFolderCheck(e Env) Check {
 				"cdb-setup env set --secrets-path "+e.q(target))
 		case errors.Is(err, platform.ErrNotDir):
 			return fail(p+" is a file, not a folder", "move "+e.q(p)+" away, then cdb-setup secrets init")
+		case errors.Is(err, platform.ErrNotEnforced):
+			// Not ✓ and not "run secrets fix" (it cannot help, and would
+			// be asked for again on every run).
+			return warn(err.Error(), "nothing cdb-setup can change here; if other people use this system, keep the secrets on a drive that keeps permissions: cdb-setup secrets init --secrets-path DIR")
 		case errors.Is(err, platform.ErrForeignOwner):
 			return fail(firstClause(err), platform.ForeignOwnerFix(e.Facts.OS, p, currentUser()))
 		case fi != nil && fi.IsDir():
