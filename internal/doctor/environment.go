@@ -42,7 +42,7 @@ func samePath(a, b string) bool {
 func newShellsCheck(e Env) Check {
 	return check("secrets-path-new-shells", "SECRETS_PATH in new shells", func(ctx context.Context) Result {
 		if e.Facts.OS == "windows" {
-			return skip("on Windows new programs read the user environment: see cdb-setup env status")
+			return userEnvCheck(e)
 		}
 		views := platform.ProbeShells(ctx, platform.StatusOptions{Facts: e.Facts, Env: e.Env, Expected: e.SecretsPath})
 		if len(views) == 0 {
@@ -71,4 +71,21 @@ func newShellsCheck(e Env) Check {
 		}
 		return ok("every new shell sees " + e.SecretsPath + " (" + strings.Join(right, ", ") + ")")
 	})
+}
+
+// userEnvCheck: on Windows new programs read SECRETS_PATH from
+// HKCU\Environment. Same rule as `cdb-setup env status`: a different folder
+// fails, unset warns (cdb-setup up passes it itself).
+func userEnvCheck(e Env) Result {
+	fix := "cdb-setup env set --secrets-path " + e.q(e.SecretsPath)
+	for _, p := range platform.EnvPlaces(platform.StatusOptions{Facts: e.Facts, Env: e.Env, Expected: e.SecretsPath}) {
+		if p.Where != platform.UserEnvKey+`\`+platform.EnvVar {
+			continue
+		}
+		if !samePath(p.Value, e.SecretsPath) {
+			return fail(fmt.Sprintf("%s is %s, but the secrets are in %s", p.Where, p.Value, e.SecretsPath), fix+" --force (then open a new terminal)")
+		}
+		return ok(p.Where + " = " + p.Value)
+	}
+	return warn("not set in "+platform.UserEnvKey+": new programs do not see it", fix)
 }
