@@ -26,12 +26,15 @@ APT_PACKAGES=(
     gnome-keyring libsecret-tools dbus           # real Secret Service
     wine64 gcc-mingw-w64-x86-64-win32            # Windows code paths under Wine
     pre-commit git openssl hyperfine tmux ca-certificates
+    shellcheck                                   # actionlint checks run: scripts with it
     gcc libc6-dev                                # cgo, for go test -race
 )
 GITLEAKS_MODULE=github.com/zricethezav/gitleaks/v8
 GITLEAKS_VERSION=v8.30.1
 GORELEASER_MODULE=github.com/goreleaser/goreleaser/v2
 GORELEASER_VERSION=v2.15.1
+ACTIONLINT_MODULE=github.com/rhysd/actionlint
+ACTIONLINT_VERSION=v1.7.12
 COMPOSE_MODULE=github.com/docker/compose/v2
 # v2.40.3 works against the CI engine (Docker 20.10.24, API 1.41): its client
 # negotiates the API version down, and `up -d --wait` with a healthcheck and the
@@ -178,15 +181,15 @@ phase_go() {
     mkdir -p "$BIN"
 }
 
-install_go_tool() { # install_go_tool NAME MODULE VERSION
-    local name=$1 module=$2 version=$3 have
+install_go_tool() { # install_go_tool NAME MODULE VERSION [PACKAGE, default MODULE]
+    local name=$1 module=$2 version=$3 pkg=${4:-$2} have
     have=$(go_mod_version "$BIN/$name" "$module")
     if [[ "$have" == "$version" ]]; then
         log "$name $version already in $BIN"
         return
     fi
     log "installing $name $version (had: ${have:-none})"
-    GOBIN="$BIN" CGO_ENABLED=0 go install "$module@$version"
+    GOBIN="$BIN" CGO_ENABLED=0 go install "$pkg@$version"
     [[ "$(go_mod_version "$BIN/$name" "$module")" == "$version" ]] ||
         die "$name: installed binary does not report $version"
 }
@@ -202,6 +205,11 @@ phase_goreleaser() {
     install_go_tool goreleaser "$GORELEASER_MODULE" "$GORELEASER_VERSION"
     goreleaser --version >/dev/null
     log "goreleaser runs: $(command -v goreleaser)"
+}
+
+phase_actionlint() {
+    install_go_tool actionlint "$ACTIONLINT_MODULE" "$ACTIONLINT_VERSION" "$ACTIONLINT_MODULE/cmd/actionlint"
+    log "actionlint runs: $(command -v actionlint) (shellcheck: $(command -v shellcheck || echo none))"
 }
 
 # Compose v2 cannot be `go install`ed (its go.mod has exclude directives), so
@@ -517,6 +525,14 @@ fuzz_one() {
     go test -run='^$' -fuzz="^${2}\$" -fuzztime="$FUZZTIME" "$1" 2>&1
 }
 
+# The GitHub workflows (ci.yml, release.yml): syntax, expressions, action
+# inputs, job graph, and their run: scripts through shellcheck.
+check_actionlint() {
+    command -v shellcheck >/dev/null || { log "shellcheck missing (apt phase)"; return 1; }
+    actionlint -no-color
+    log "$(find .github/workflows -name '*.yml' | wc -l) workflows clean"
+}
+
 check_release() {
     bash "$REPO/scripts/release-check.sh"
 }
@@ -543,6 +559,7 @@ main() {
     phase go phase_go
     phase gitleaks phase_gitleaks
     phase goreleaser phase_goreleaser
+    phase actionlint phase_actionlint
     local compose_was_there=0 wine_was_there=0
     [[ -x "$CDB_SETUP_COMPOSE" ]] && compose_was_there=1
     [[ -f "$WINEPREFIX/.cdb-setup-prefix-ok" ]] && wine_was_there=1
@@ -559,6 +576,7 @@ main() {
     check vet-linux check_vet_linux
     check vet-windows check_vet_windows
     check vet-darwin check_vet_darwin
+    check actionlint check_actionlint
     check test-linux check_test_linux
     check test-windows check_test_windows
     if ((QUICK == 0)); then
