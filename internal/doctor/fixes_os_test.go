@@ -166,6 +166,7 @@ func TestFixesAreRenderedForTheirOS(t *testing.T) {
 				}
 			}
 			add("platform.DockerUpdateFix", nil, "", platform.DockerUpdateFix(goos))
+			add("platform.MakeWritableCommand", nil, "", platform.MakeWritableCommand(goos, open))
 			add("platform.StopPortHolderHint (no pid)", nil, "", platform.StopPortHolderHint(goos, 6379, "another process", ""))
 			for _, ep := range []stack.Endpoint{{Host: "unix:///var/run/docker.sock", Context: "default"}, {Host: "tcp://10.0.0.1:2375", Source: "DOCKER_HOST"}} {
 				add("stack.StartHint", nil, "", stack.StartHint(ep, goos, errors.New("permission denied")))

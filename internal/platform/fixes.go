@@ -109,3 +109,12 @@ func StopPortHolderHint(goos string, port int, who, pid string) string {
 	}
 	return fmt.Sprintf("find it with `lsof -iTCP:%d -sTCP:LISTEN` and stop it", port)
 }
+
+// MakeWritableCommand clears a file's read-only protection (the read-only
+// attribute on Windows, the owner's write bit elsewhere).
+func MakeWritableCommand(goos, path string) string {
+	if goos == "windows" {
+		return "attrib -R " + QuotePath(goos, path)
+	}
+	return "chmod u+w " + QuotePath(goos, path)
+}
