@@ -133,6 +133,10 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 	}
 	w := f.IO.ErrOut
 	fmt.Fprintf(w, "Secrets folder: %s (%s)\n", sc.Dir, sc.DirSource)
+	if ok, reason := platform.PermissionsEnforced(sc.Dir); !ok {
+		// The intended protection, and the truth about it here.
+		why += "; but not enforced on this system (" + reason + ")"
+	}
 	fmt.Fprintf(w, "Permissions: %s\n", why)
 	if facts.CloudSync != "" && isInsideDir(sc.Dir, facts.Documents) {
 		fmt.Fprintf(w, "! Documents is synced by %s: the secrets would go to the cloud. Pass --secrets-path with a folder that is not synced (and set SECRETS_PATH to it).\n", facts.CloudSync)

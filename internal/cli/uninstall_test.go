@@ -69,3 +69,44 @@ func TestUninstallPurgeKeepsAParentThatIsNotEmpty(t *testing.T) {
 		t.Fatalf("purge removed a file it did not create: %v", err)
 	}
 }
+
+// TestSecretsFixCheckDoNotLoop is the loop from the issue, through the real
+// command line: init, check, fix, check. check passes every time and fix
+// changes nothing; where this system does not keep private permissions
+// (Wine), init and fix say "not enforced" and never claim a private ACL
+// with ✓; elsewhere those words never appear.
+func TestSecretsFixCheckDoNotLoop(t *testing.T) {
+	env, home := fixtureEnv(t)
+	dir := filepath.Join(home, "s")
+	sp := []string{"--secrets-path", dir}
+	r := runCLI(t, env, "", append([]string{"secrets", "init", "--no-input"}, sp...)...)
+	if r.code != 0 {
+		t.Fatalf("init: exit %d\n%s", r.code, r.stderr)
+	}
+	enforced, _ := platform.PermissionsEnforced(dir)
+	claims := func(cmd, out string) {
+		t.Helper()
+		says := strings.Contains(out, "not enforced")
+		if says == enforced {
+			t.Errorf("%s (permissions enforced here: %v):\n%s", cmd, enforced, out)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if !enforced && strings.HasPrefix(line, "✓") && strings.Contains(line, "private ACL") && !strings.Contains(line, "not enforced") {
+				t.Errorf("%s claims %q where ACLs are not kept", cmd, line)
+			}
+		}
+	}
+	claims("init", r.stderr)
+	for i := 0; i < 2; i++ {
+		if r := runCLI(t, env, "", append([]string{"secrets", "check"}, sp...)...); r.code != 0 {
+			t.Fatalf("check %d: exit %d\n%s", i+1, r.code, r.stderr)
+		}
+		r := runCLI(t, env, "", append([]string{"secrets", "fix", "--yes"}, sp...)...)
+		if r.code != 0 || strings.Contains(r.stderr, "Restricted") || strings.Contains(r.stderr, "corrected") {
+			t.Fatalf("fix %d after a clean check: exit %d\n%s", i+1, r.code, r.stderr)
+		}
+		if !enforced {
+			claims("fix", r.stderr)
+		}
+	}
+}

@@ -265,6 +265,24 @@ func TestSecretsPathEnvCheck(t *testing.T) {
 }
 
 func TestNewShellsCheck(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		// New Windows programs read HKCU\Environment, not a shell's rc
+		// files: the line reports that value (read here for real).
+		f := newFixture(t)
+		r := run1(t, newShellsCheck(f.e))
+		v, _, set, err := platform.DefaultUserEnv().Get(platform.EnvVar)
+		switch {
+		case err != nil:
+			t.Fatal(err)
+		case !set:
+			want(t, r, Warn, "not set in "+platform.UserEnvKey, "cdb-setup env set --secrets-path")
+		case v == f.secrets:
+			want(t, r, OK, v, "")
+		default:
+			want(t, r, Fail, "but the secrets are in", "--force")
+		}
+		return
+	}
 	sh := testenv.NeedCommand(t, "sh")
 	f := newFixture(t)
 	f.e.Env.(platform.MapEnvironment)["PATH"] = filepath.Dir(sh)
