@@ -12,6 +12,7 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/workspace"
@@ -114,6 +115,10 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 	}
 	w := f.IO.ErrOut
 	fmt.Fprintf(w, "Secrets folder: %s (%s)\n", sc.SecretsDir, sc.SecretsSource)
+	if ok, reason := platform.PermissionsEnforced(sc.SecretsDir); !ok {
+		// The intended protection, and the truth about it here.
+		why += "; but not enforced on this system (" + reason + ")"
+	}
 	fmt.Fprintf(w, "Permissions: %s\n", why)
 	if facts.CloudSync != "" && isInsideDir(sc.SecretsDir, facts.Documents) {
 		fmt.Fprintf(w, "! Documents is synced by %s: the secrets would go to the cloud. Pass --secrets-path with a folder that is not synced (and set SECRETS_PATH to it).\n", facts.CloudSync)

@@ -39,6 +39,7 @@ const (
 	CodeNotRegular   = "not-regular"      // a device, pipe or socket
 	CodeDSN          = "dsn-mismatch"     // a derived secret does not match its inputs
 	CodeMode         = "permissions"      // the file's mode or DACL is not what it should be
+	CodeNotEnforced  = "not-enforced"     // this system does not keep private permissions (Wine, FAT)
 	CodeFolder       = "folder"           // the secrets folder is not private
 	CodeInWorktree   = "in-git-worktree"  // the secrets folder is inside the repo and not ignored
 	CodeCloudSync    = "cloud-sync"       // the secrets folder syncs to OneDrive/iCloud
@@ -105,7 +106,7 @@ func Lint(name string, data []byte, policy manifest.Secret) []Problem {
 	}
 	switch {
 	case bytes.HasSuffix(body, []byte("\r\n")):
-		add(CodeCRLF, SevError, true, "ends in CRLF (\\r\\n): shell `$(cat)` keeps the \\r, so postgres and the Python services disagree on the password")
+		add(CodeCRLF, SevError, true, "ends in CRLF (\\r\\n): the services' shell scripts keep the \\r when they read the file, so postgres and the Python services disagree on the password")
 	case bytes.HasSuffix(body, []byte("\n")):
 		add(CodeTrailingLF, SevError, true, "ends in a newline: readers that do not strip it see a different password")
 	}
