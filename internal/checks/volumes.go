@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/client"
+	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
 )
@@ -46,7 +46,7 @@ func (p *Preflight) volumesSecrets(ctx context.Context) Result {
 			continue
 		}
 		v, err := p.Engine.Client.VolumeInspect(ctx, vol)
-		if err != nil && !client.IsErrNotFound(err) {
+		if err != nil && !cerrdefs.IsNotFound(err) {
 			return warn(fmt.Sprintf("cannot look up the volume %s: %v", vol, err), "docker volume inspect "+vol+"   # then: "+p.Rerun)
 		}
 		found := err == nil

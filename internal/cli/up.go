@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
@@ -495,7 +496,7 @@ func recreateVolumes(ctx context.Context, f *Factory, ls *loadedStack, compose *
 				return err
 			}
 		}
-		if err := api.VolumeRemove(ctx, n, false); err != nil && !client.IsErrNotFound(err) {
+		if err := api.VolumeRemove(ctx, n, false); err != nil && !cerrdefs.IsNotFound(err) {
 			return fmt.Errorf("delete volume %s: %w", n, err)
 		}
 		fmt.Fprintf(w, "✓ deleted volume %s\n", n)
