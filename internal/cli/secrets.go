@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,8 +245,6 @@ func containsStr(list []string, s string) bool {
 	}
 	return false
 }
-
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 
 // runSecretSteps runs steps like runSteps and ends with one line saying
 // whether anything changed, so a re-run plainly says "already done".

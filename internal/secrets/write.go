@@ -126,7 +126,7 @@ func readSecretFile(path string) (data []byte, exists bool, err error) {
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, true, step.WithFix(fmt.Errorf("%s %w (%s)", path, ErrNotRegular, kindOf(fi)),
-			fmt.Sprintf("move it away and run `cdb-setup secrets fix` (an empty folder there is removed by fix)"))
+			"move it away and run `cdb-setup secrets fix` (an empty folder there is removed by fix)")
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -113,7 +113,7 @@ func LocateCompose(ctx context.Context, env platform.Environment, look LookPath)
 	} else {
 		tried = append(tried, "`docker-compose` (not on PATH)")
 	}
-	return Compose{}, fmt.Errorf("Docker Compose was not found (tried %s): install Docker Desktop, or the docker-compose-plugin package (https://docs.docker.com/compose/install/linux/)", strings.Join(tried, ", "))
+	return Compose{}, fmt.Errorf("no Docker Compose found (tried %s): install Docker Desktop, or the docker-compose-plugin package (https://docs.docker.com/compose/install/linux/)", strings.Join(tried, ", "))
 }
 
 var versionRe = regexp.MustCompile(`v?(\d+\.\d+\.\d+[^\s,]*)|version (dev)`)

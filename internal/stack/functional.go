@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -271,26 +270,6 @@ func execExitCode(ctx context.Context, api ExecAPI, id, user string, cmd []strin
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-// parseUser splits a container's "uid[:gid]" user; names cannot be resolved
-// from outside the image.
-func parseUser(user string) (uid, gid int, ok bool) {
-	if user == "" {
-		return 0, 0, true
-	}
-	u, g, hasG := strings.Cut(user, ":")
-	uid, err := strconv.Atoi(u)
-	if err != nil {
-		return 0, 0, false
-	}
-	gid = -1
-	if hasG {
-		if gid, err = strconv.Atoi(g); err != nil {
-			gid = -1
-		}
-	}
-	return uid, gid, true
 }
 
 func dirOf(p string) string {
