@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -94,7 +95,7 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 	}
 
 	overlays := append([]string(nil), sel.Overlays...)
-	if sel.TLS && !containsStr(overlays, "tls") {
+	if sel.TLS && !slices.Contains(overlays, "tls") {
 		overlays = append(overlays, "tls")
 	}
 	var files []string
@@ -123,7 +124,7 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 	sc.Options = secrets.Options{
 		Catalogue: cat,
 		Mode:      mode,
-		TLS:       sel.TLS || containsStr(overlays, "tls"),
+		TLS:       sel.TLS || slices.Contains(overlays, "tls"),
 		Env:       secrets.ComposeEnv(f.Env, cat.Names(), sc.Dir),
 		Repo:      repo,
 		Project:   projectName(f.Env, m),
@@ -235,15 +236,6 @@ func isInsideDir(p, root string) bool {
 	}
 	rel, err := filepath.Rel(root, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // runSecretSteps runs steps like runSteps and ends with one line saying

@@ -19,6 +19,7 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
 )
 
@@ -355,19 +356,12 @@ func lastLinesOf(s string, n int) string {
 func rerunCommand(f *Factory, verb string, args []string) string {
 	parts := []string{"cdb-setup", verb}
 	if f.Global.Repo != "" {
-		parts = append(parts, "--repo", quoteArg(f.Global.Repo))
+		parts = append(parts, "--repo", platform.ShellArg(f.Global.Repo))
 	}
 	if f.Global.SecretsPath != "" {
-		parts = append(parts, "--secrets-path", quoteArg(f.Global.SecretsPath))
+		parts = append(parts, "--secrets-path", platform.ShellArg(f.Global.SecretsPath))
 	}
 	return strings.Join(append(parts, args...), " ")
-}
-
-func quoteArg(s string) string {
-	if strings.ContainsAny(s, " \t'\"$") {
-		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	}
-	return s
 }
 
 // postChecks are the checks that only mean something once a service is

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
@@ -217,7 +218,7 @@ case "$1" in
 version) echo v8.18.1; exit 0;;
 git) exit 1;;
 esac
-echo "$@" > `+shellQuote(log)+`
+echo "$@" > `+platform.ShellQuote(log)+`
 exit 0
 `, 0o755)
 	env := hermeticEnv(t, fake)

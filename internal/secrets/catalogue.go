@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -151,7 +152,7 @@ func Discover(ctx context.Context, opts DiscoverOptions) (*Catalogue, error) {
 		for _, ref := range svc.Secrets {
 			for _, s := range byName {
 				for _, k := range s.Keys {
-					if k == ref.Source && !contains(s.Services, svc.Name) {
+					if k == ref.Source && !slices.Contains(s.Services, svc.Name) {
 						s.Services = append(s.Services, svc.Name)
 					}
 				}
@@ -202,15 +203,6 @@ func fileInDir(file, dir string) (string, error) {
 		return "", fmt.Errorf("file %s has a hidden name; names starting with '.' are reserved for backups and temp files", file)
 	}
 	return rel, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // secretLike matches variable names that look like they hold a secret.
