@@ -203,20 +203,6 @@ func Backup(dir, name string) (string, error) {
 	return "", fmt.Errorf("backup of %s: too many backups with the same timestamp in %s", name, bdir)
 }
 
-// Backups lists the backups of name, oldest first.
-func Backups(dir, name string) ([]string, error) {
-	matches, err := filepath.Glob(filepath.Join(dir, BackupDirName, globEscape(name)+".*"))
-	return matches, err
-}
-
-func globEscape(s string) string {
-	r := strings.NewReplacer(`*`, `\*`, `?`, `\?`, `[`, `\[`)
-	if runtime.GOOS == "windows" {
-		return s
-	}
-	return r.Replace(s)
-}
-
 // explainWriteErr adds the fix to the usual write failures.
 func explainWriteErr(name, dir string, err error) error {
 	switch {
