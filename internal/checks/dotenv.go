@@ -19,7 +19,7 @@ import (
 )
 
 // composeDotEnv checks the .env compose reads by itself from the project
-// directory (the first -f file's folder, CDB_STACK.md). cdb-setup keeps
+// directory (the first -f file's folder, docs/up.md). cdb-setup keeps
 // secret values out of compose's environment, but a GRAFANA_PASSWORD in that
 // .env reaches compose anyway, sets GF_SECURITY_ADMIN_PASSWORD next to
 // ..._FILE, and Grafana refuses to start (trap 2). Only names are reported,

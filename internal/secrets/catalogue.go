@@ -209,7 +209,7 @@ func fileInDir(file, dir string) (string, error) {
 var secretLike = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIAL|_DSN$|^SMTP_USER$|^ALERT_EMAIL_TO$)`)
 
 // ComposeEnv is the environment compose gets: the user's, minus every
-// variable named like a secret (CDB_STACK.md trap 2: an exported
+// variable named like a secret (docs/up.md, password-and-file: an exported
 // GRAFANA_PASSWORD makes Grafana refuse to start), plus SECRETS_PATH.
 // names are the catalogue's file names; variables named after them (with
 // .txt dropped, '.' and '-' as '_', any case) are removed too.

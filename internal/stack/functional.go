@@ -178,7 +178,7 @@ type ExecAPI interface {
 }
 
 // SecretReadability proves that a container's own user can read a mounted
-// secret (CDB_STACK.md trap 3): `test -r` inside the container as that user.
+// secret: `test -r` inside the container as that user.
 // Images without `test` (FROM scratch) fall back to the host file's owner
 // and mode against the container's uid, which is what a native Linux engine
 // enforces. An image found to lack `test` is remembered, so its other
