@@ -58,10 +58,18 @@ func RerunUnprivileged(t *testing.T, env ...string) {
 	t.Helper()
 	Need(t, runtime.GOOS == "linux", "Linux, to run a test as another user")
 	setpriv := NeedCommand(t, "setpriv")
-	Nobody(t)
+	uid, gid := Nobody(t)
 	dir := SharedTempDir(t)
 	bin := filepath.Join(dir, "test.bin")
 	copyFile(t, os.Args[0], bin)
+	// The child's HOME and TMPDIR (its own t.TempDir()s).
+	home := filepath.Join(dir, "home")
+	if err := os.Mkdir(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(home, uid, gid); err != nil {
+		t.Fatal(err)
+	}
 	var run []string
 	for _, part := range strings.Split(t.Name(), "/") {
 		run = append(run, "^"+regexp.QuoteMeta(part)+"$")
@@ -69,7 +77,7 @@ func RerunUnprivileged(t *testing.T, env ...string) {
 	cmd := exec.Command(setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups",
 		bin, "-test.run="+strings.Join(run, "/"), "-test.count=1", "-test.v")
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), unprivilegedEnv+"=1", "HOME="+dir, "TMPDIR="+dir), env...)
+	cmd.Env = append(append(os.Environ(), unprivilegedEnv+"=1", "HOME="+home, "TMPDIR="+home), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("as nobody: %v\n%s", err, out)
