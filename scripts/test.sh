@@ -37,6 +37,9 @@ GORELEASER_MODULE=github.com/goreleaser/goreleaser/v2
 GORELEASER_VERSION=v2.15.1
 ACTIONLINT_MODULE=github.com/rhysd/actionlint
 ACTIONLINT_VERSION=v1.7.12
+STATICCHECK_MODULE=honnef.co/go/tools
+# staticcheck 2026.2.2, the newest release the module proxy serves; run with Go 1.26.
+STATICCHECK_VERSION=v0.8.2
 
 # ---- layout and exported environment --------------------------------------
 
@@ -146,6 +149,11 @@ phase_goreleaser() {
     install_go_tool goreleaser "$GORELEASER_MODULE" "$GORELEASER_VERSION"
     goreleaser --version >/dev/null
     log "goreleaser runs: $(command -v goreleaser)"
+}
+
+phase_staticcheck() {
+    install_go_tool staticcheck "$STATICCHECK_MODULE" "$STATICCHECK_VERSION" "$STATICCHECK_MODULE/cmd/staticcheck"
+    staticcheck -version
 }
 
 phase_actionlint() {
@@ -395,6 +403,14 @@ check_vet_linux() { vet_for linux; }
 check_vet_windows() { vet_for windows; }
 check_vet_darwin() { vet_for darwin; }
 
+# One run over the three GOOS we ship: -matrix merges the results, so code
+# used on only one OS (a _unix.go helper) is not reported as unused, and a
+# finding in an OS-specific file is still reported.
+check_staticcheck() {
+    printf '%s\n' 'linux: GOOS=linux GOARCH=amd64' 'windows: GOOS=windows GOARCH=amd64' \
+        'darwin: GOOS=darwin GOARCH=amd64' | staticcheck -matrix ./...
+}
+
 check_test_linux() {
     "$REPO/scripts/with-secret-service.sh" go test -race -count=1 ./...
 }
@@ -487,6 +503,7 @@ main() {
     phase gitleaks phase_gitleaks
     phase goreleaser phase_goreleaser
     phase actionlint phase_actionlint
+    phase staticcheck phase_staticcheck
     local compose_was_there=0 wine_was_there=0
     [[ -x "$CDB_SETUP_COMPOSE" ]] && compose_was_there=1
     [[ -f "$WINEPREFIX/.cdb-setup-prefix-ok" ]] && wine_was_there=1
@@ -505,6 +522,7 @@ main() {
     check vet-windows check_vet_windows
     check vet-darwin check_vet_darwin
     check actionlint check_actionlint
+    check staticcheck check_staticcheck
     check test-linux check_test_linux
     check test-windows check_test_windows
     if ((QUICK == 0)); then

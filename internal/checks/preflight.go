@@ -177,7 +177,7 @@ func (p *Preflight) secretFiles(ctx context.Context) Result {
 			}
 			// The byte rules (CRLF, BOM, UTF-16, NUL, whitespace, policy):
 			// a CRLF password passes every healthcheck and still locks
-			// the apps out (CDB_STACK.md trap 1).
+			// the apps out.
 			for _, p := range secrets.Lint(s.Name, data, s.Policy) {
 				switch p.Severity {
 				case secrets.SevError:

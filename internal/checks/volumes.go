@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/client"
+	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
 )
@@ -16,7 +16,7 @@ import (
 // volumesSecrets compares each volume that keeps a password (manifest
 // policy Volume:) with its secret file: a volume created before the file's
 // last change was initialised with an older password, and the service will
-// reject the current one (CDB_STACK.md, "Volumes keep passwords"). Failing
+// reject the current one (docs/secrets.md, "check and fix"). Failing
 // here stops `up` before anything starts; diagnosis recognises the same
 // cause only after the service failed to log in.
 func (p *Preflight) volumesSecrets(ctx context.Context) Result {
@@ -46,7 +46,7 @@ func (p *Preflight) volumesSecrets(ctx context.Context) Result {
 			continue
 		}
 		v, err := p.Engine.Client.VolumeInspect(ctx, vol)
-		if err != nil && !client.IsErrNotFound(err) {
+		if err != nil && !cerrdefs.IsNotFound(err) {
 			return warn(fmt.Sprintf("cannot look up the volume %s: %v", vol, err), "docker volume inspect "+vol+"   # then: "+p.Rerun)
 		}
 		found := err == nil

@@ -225,7 +225,7 @@ func TestEnvStatusExitRuleMatchesDoctor(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "! not set anywhere") || strings.Contains(stderr, "✗") {
 		t.Fatalf("env status, set nowhere: exit %d (want 0, a warning)\n%s", code, stderr)
 	}
-	code, _, stderr = r.run(t, "doctor", "--secrets-path", want)
+	_, _, stderr = r.run(t, "doctor", "--secrets-path", want)
 	for _, line := range strings.Split(stderr, "\n") {
 		if strings.Contains(line, "SECRETS_PATH") && !strings.HasPrefix(strings.TrimSpace(line), "!") && !strings.HasPrefix(strings.TrimSpace(line), "-") {
 			t.Errorf("doctor, SECRETS_PATH set nowhere: %q, want a warning like env status", line)

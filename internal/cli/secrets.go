@@ -1,11 +1,10 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -79,7 +78,7 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 	}
 
 	overlays := append([]string(nil), sel.Overlays...)
-	if sel.TLS && !containsStr(overlays, "tls") {
+	if sel.TLS && !slices.Contains(overlays, "tls") {
 		overlays = append(overlays, "tls")
 	}
 	var files []string
@@ -107,7 +106,7 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 	sc.Options = secrets.Options{
 		Catalogue: cat,
 		Mode:      mode,
-		TLS:       sel.TLS || containsStr(overlays, "tls"),
+		TLS:       sel.TLS || slices.Contains(overlays, "tls"),
 		Env:       secrets.ComposeEnv(f.Env, cat.Names(), sc.SecretsDir),
 		Repo:      repo,
 		Project:   ws.Project,
@@ -179,17 +178,6 @@ func isInsideDir(p, root string) bool {
 	rel, err := filepath.Rel(root, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 
 // runSecretSteps runs steps like runSteps and ends with one line saying
 // whether anything changed, so a re-run plainly says "already done".

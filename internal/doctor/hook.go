@@ -11,7 +11,7 @@ import (
 
 // hookChecks: whether commits in this clone are scanned, and whether the
 // scanner is there and new enough. Secrets were committed to this project
-// more than once (CDB_STACK.md trap 6).
+// more than once.
 func hookChecks(e Env) []Check {
 	var st hook.Status
 	var err error

@@ -65,8 +65,7 @@ func cloudSyncCheck(e Env) Check {
 }
 
 // macOSFilesAndFoldersCheck: macOS privacy controls block Docker Desktop
-// from mounting anything under ~/Documents until it is allowed (CDB_STACK.md
-// trap 5). Whether it is allowed cannot be read without Full Disk Access, so
+// from mounting anything under ~/Documents until it is allowed. Whether it is allowed cannot be read without Full Disk Access, so
 // this is a reminder with the exact place to look, not a verdict.
 func macOSFilesAndFoldersCheck(e Env) Check {
 	return check("macos-files-and-folders", "macOS Files and Folders", func(context.Context) Result {

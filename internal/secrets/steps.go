@@ -464,7 +464,7 @@ func joinProblems(ps []Problem) string {
 }
 
 // volumeWarning explains what a new value means for a service that keeps
-// its password in a volume (CDB_STACK.md, "Volumes keep passwords").
+// its password in a volume (docs/secrets.md, "check and fix").
 func volumeWarning(project string, s Secret) string {
 	if s.Policy.Volume == "" {
 		return ""

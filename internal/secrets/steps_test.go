@@ -105,8 +105,8 @@ func TestInitCreatesEverySecretThenIsIdempotent(t *testing.T) {
 		t.Error("DSN does not carry POSTGRES_PASSWORD / sslmode=disable")
 	}
 	wantMode(t, c.Dir, 0o700)
-	if dirs, _ := RecordedFolders(o.StateDir); len(dirs) != 1 || dirs[0] != c.Dir {
-		t.Errorf("state records %v", dirs)
+	if st, _ := platform.LoadState(o.StateDir); st == nil || len(st.Find(StateKindFolder)) != 1 || st.Find(StateKindFolder)[0].Target != c.Dir {
+		t.Errorf("state records %+v", st)
 	}
 
 	// Second run: nothing changes, every step says done.

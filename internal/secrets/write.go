@@ -135,7 +135,7 @@ func readSecretFile(path string) (data []byte, exists bool, err error) {
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, true, step.WithFix(fmt.Errorf("%s %w (%s)", path, ErrNotRegular, kindOf(fi)),
-			fmt.Sprintf("move it away and run `cdb-setup secrets fix` (an empty folder there is removed by fix)"))
+			"move it away and run `cdb-setup secrets fix` (an empty folder there is removed by fix)")
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -210,20 +210,6 @@ func Backup(dir, name string) (string, error) {
 		return p, nil
 	}
 	return "", fmt.Errorf("backup of %s: too many backups with the same timestamp in %s", name, bdir)
-}
-
-// Backups lists the backups of name, oldest first.
-func Backups(dir, name string) ([]string, error) {
-	matches, err := filepath.Glob(filepath.Join(dir, BackupDirName, globEscape(name)+".*"))
-	return matches, err
-}
-
-func globEscape(s string) string {
-	r := strings.NewReplacer(`*`, `\*`, `?`, `\?`, `[`, `\[`)
-	if runtime.GOOS == "windows" {
-		return s
-	}
-	return r.Replace(s)
 }
 
 // explainWriteErr adds the fix to the usual write failures.

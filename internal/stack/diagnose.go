@@ -243,7 +243,7 @@ func recognisePassword(ctx context.Context, in DiagnoseInput, s Service, facts S
 }
 
 // StaleVolumeExplanation says why a volume created before the secret file's
-// last change locks its service out (CDB_STACK.md, "Volumes keep passwords").
+// last change locks its service out (docs/secrets.md, "check and fix").
 // Diagnosis and up's preflight word it the same way.
 func StaleVolumeExplanation(name, volume string, created, modified time.Time) string {
 	return fmt.Sprintf("the volume %s was initialised on %s with the password %s had then; %s was changed later (%s).",
