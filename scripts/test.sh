@@ -29,11 +29,17 @@ APT_PACKAGES=(
     gnome-keyring libsecret-tools dbus           # real Secret Service
     wine64 gcc-mingw-w64-x86-64-win32            # Windows code paths under Wine
     pre-commit git openssl hyperfine tmux ca-certificates
+    shellcheck                                   # actionlint checks run: scripts with it
     gcc libc6-dev                                # cgo, for go test -race
     debootstrap                                  # real postgres/redis images (server-images)
 )
 GORELEASER_MODULE=github.com/goreleaser/goreleaser/v2
 GORELEASER_VERSION=v2.15.1
+ACTIONLINT_MODULE=github.com/rhysd/actionlint
+ACTIONLINT_VERSION=v1.7.12
+STATICCHECK_MODULE=honnef.co/go/tools
+# staticcheck 2026.2.2, the newest release the module proxy serves; run with Go 1.26.
+STATICCHECK_VERSION=v0.8.2
 
 # ---- layout and exported environment --------------------------------------
 
@@ -143,6 +149,16 @@ phase_goreleaser() {
     install_go_tool goreleaser "$GORELEASER_MODULE" "$GORELEASER_VERSION"
     goreleaser --version >/dev/null
     log "goreleaser runs: $(command -v goreleaser)"
+}
+
+phase_staticcheck() {
+    install_go_tool staticcheck "$STATICCHECK_MODULE" "$STATICCHECK_VERSION" "$STATICCHECK_MODULE/cmd/staticcheck"
+    staticcheck -version
+}
+
+phase_actionlint() {
+    install_go_tool actionlint "$ACTIONLINT_MODULE" "$ACTIONLINT_VERSION" "$ACTIONLINT_MODULE/cmd/actionlint"
+    log "actionlint runs: $(command -v actionlint) (shellcheck: $(command -v shellcheck || echo none))"
 }
 
 # Compose v2 as a CLI plugin under our own DOCKER_CONFIG (never the user's
@@ -387,6 +403,14 @@ check_vet_linux() { vet_for linux; }
 check_vet_windows() { vet_for windows; }
 check_vet_darwin() { vet_for darwin; }
 
+# One run over the three GOOS we ship: -matrix merges the results, so code
+# used on only one OS (a _unix.go helper) is not reported as unused, and a
+# finding in an OS-specific file is still reported.
+check_staticcheck() {
+    printf '%s\n' 'linux: GOOS=linux GOARCH=amd64' 'windows: GOOS=windows GOARCH=amd64' \
+        'darwin: GOOS=darwin GOARCH=amd64' | staticcheck -matrix ./...
+}
+
 check_test_linux() {
     "$REPO/scripts/with-secret-service.sh" go test -race -count=1 ./...
 }
@@ -444,6 +468,14 @@ fuzz_one() {
     go test -run='^$' -fuzz="^${2}\$" -fuzztime="$FUZZTIME" "$1" 2>&1
 }
 
+# The GitHub workflows (ci.yml, release.yml): syntax, expressions, action
+# inputs, job graph, and their run: scripts through shellcheck.
+check_actionlint() {
+    command -v shellcheck >/dev/null || { log "shellcheck missing (apt phase)"; return 1; }
+    actionlint -no-color
+    log "$(find .github/workflows -name '*.yml' | wc -l) workflows clean"
+}
+
 check_release() {
     bash "$REPO/scripts/release-check.sh"
 }
@@ -470,6 +502,8 @@ main() {
     phase go phase_go
     phase gitleaks phase_gitleaks
     phase goreleaser phase_goreleaser
+    phase actionlint phase_actionlint
+    phase staticcheck phase_staticcheck
     local compose_was_there=0 wine_was_there=0
     [[ -x "$CDB_SETUP_COMPOSE" ]] && compose_was_there=1
     [[ -f "$WINEPREFIX/.cdb-setup-prefix-ok" ]] && wine_was_there=1
@@ -487,6 +521,8 @@ main() {
     check vet-linux check_vet_linux
     check vet-windows check_vet_windows
     check vet-darwin check_vet_darwin
+    check actionlint check_actionlint
+    check staticcheck check_staticcheck
     check test-linux check_test_linux
     check test-windows check_test_windows
     if ((QUICK == 0)); then

@@ -107,8 +107,8 @@ go_mod_version() {
 
 # ---- installers of the pinned tools ---------------------------------------
 
-install_go_tool() { # install_go_tool NAME MODULE VERSION
-    local name=$1 module=$2 version=$3 have
+install_go_tool() { # install_go_tool NAME MODULE VERSION [PACKAGE, default MODULE]
+    local name=$1 module=$2 version=$3 pkg=${4:-$2} have
     mkdir -p "$BIN"
     have=$(go_mod_version "$BIN/$name" "$module")
     if [[ "$have" == "$version" ]]; then
@@ -116,7 +116,7 @@ install_go_tool() { # install_go_tool NAME MODULE VERSION
         return
     fi
     log "installing $name $version (had: ${have:-none})"
-    GOBIN="$BIN" CGO_ENABLED=0 go install "$module@$version"
+    GOBIN="$BIN" CGO_ENABLED=0 go install "$pkg@$version"
     [[ "$(go_mod_version "$BIN/$name" "$module")" == "$version" ]] ||
         die "$name: installed binary does not report $version"
 }

@@ -21,8 +21,8 @@ func buildBinary(t *testing.T) string {
 	if runtime.GOOS == "windows" {
 		exe += ".exe"
 	}
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(gobin, "build", "-o", exe, ".").CombinedOutput()
+	// go test puts its own GOROOT/bin first on PATH.
+	out, err := exec.Command("go", "build", "-o", exe, ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

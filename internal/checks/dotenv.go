@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -9,15 +8,18 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 )
 
 // composeDotEnv checks the .env compose reads by itself from the project
-// directory (the first -f file's folder, CDB_STACK.md). cdb-setup keeps
+// directory (the first -f file's folder, docs/up.md). cdb-setup keeps
 // secret values out of compose's environment, but a GRAFANA_PASSWORD in that
 // .env reaches compose anyway, sets GF_SECURITY_ADMIN_PASSWORD next to
 // ..._FILE, and Grafana refuses to start (trap 2). Only names are reported,
@@ -34,8 +36,29 @@ func (p *Preflight) composeDotEnv(ctx context.Context) Result {
 	if err != nil {
 		return warn(fmt.Sprintf("%s cannot be read: %v", path, err), "check the file's permissions")
 	}
+	// compose-go's own parser, so a value reads as compose reads it
+	// (`KEY=v # note` is "v", but `KEY= # note` is "# note"). ${VAR} is
+	// looked up in the user's environment, as compose does: a .env that may
+	// set a secret name is reported. An unset one is "" without compose-go's
+	// logged warning.
+	values, err := dotenv.UnmarshalBytesWithLookup(b, func(name string) (string, bool) {
+		if p.Env != nil {
+			if v, ok := p.Env.LookupEnv(name); ok {
+				return v, true
+			}
+		}
+		return "", true
+	})
+	if err != nil {
+		what := "a line"
+		if m := dotEnvError.FindStringSubmatch(err.Error()); m != nil {
+			what = "line " + m[1] + ": " + strings.TrimSpace(m[2])
+		}
+		return fail(fmt.Sprintf("%s cannot be parsed (%s): compose reads this file and refuses it too", path, what),
+			fmt.Sprintf("correct %s (%s): NAME=value, with quotes around a value that holds spaces, # or quotes", path, what))
+	}
 	var used, unused []string
-	for name, value := range parseDotEnv(b) {
+	for name, value := range values {
 		if value == "" {
 			continue
 		}
@@ -74,26 +97,6 @@ func (p *Preflight) referenced(name string) bool {
 	return false
 }
 
-// parseDotEnv reads KEY=VALUE lines the way compose does for the cases that
-// matter here: comments, `export `, quotes.
-func parseDotEnv(b []byte) map[string]string {
-	out := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		line = strings.TrimPrefix(line, "export ")
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		}
-		out[strings.TrimSpace(k)] = v
-	}
-	return out
-}
+// dotEnvError keeps the line number and the kind of a dotenv parse error;
+// the rest is not shown: it can quote the line, and so a value.
+var dotEnvError = regexp.MustCompile(`^line (\d+): ([a-z ]*)`)

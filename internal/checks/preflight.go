@@ -138,7 +138,7 @@ func (p *Preflight) dockerReachable(ctx context.Context) Result {
 	api, _ := strconv.ParseFloat(info.APIVersion, 64)
 	detail := fmt.Sprintf("Docker Engine %s (API %s) at %s, context %q (%s)", info.ServerVersion, info.APIVersion, info.Endpoint.Host, info.Endpoint.Context, info.Endpoint.Source)
 	if api > 0 && api < 1.40 {
-		return fail(detail+": API 1.40 or newer is needed (healthcheck start periods, compose v2)", "update Docker (Docker Desktop: Check for updates; Linux: your distribution's docker.io or docker-ce)")
+		return fail(detail+": API 1.40 or newer is needed (healthcheck start periods, compose v2)", platform.DockerUpdateFix(p.GOOS))
 	}
 	return ok(detail)
 }
@@ -146,17 +146,22 @@ func (p *Preflight) dockerReachable(ctx context.Context) Result {
 func (p *Preflight) composeAvailable(ctx context.Context) Result {
 	c, err := stack.LocateCompose(ctx, p.Env, nil)
 	if err != nil {
-		return Result{Status: Fail, Detail: err.Error(), Fix: "install the Docker Compose v2 plugin (docker-compose-plugin), or Docker Desktop", Missing: true}
+		detail := err.Error()
+		var nf *stack.ComposeNotFoundError
+		if errors.As(err, &nf) {
+			detail = nf.What() // the fix line below says what to install
+		}
+		return Result{Status: Fail, Detail: detail, Fix: platform.ComposeInstallFix(p.GOOS), Missing: true}
 	}
 	*p.Compose = c
 	if c.V1 {
 		if blockers := stack.V1Blockers(p.ComposeFiles); len(blockers) > 0 {
 			return Result{Status: Fail, Missing: true,
 				Detail: fmt.Sprintf("only the old Python docker-compose %s was found (%s), and it cannot read %s", c.Version, c.Argv[0], strings.Join(blockers, ", ")),
-				Fix:    "install Compose v2: the docker-compose-plugin package (Debian/Ubuntu: Docker's apt repository), or Docker Desktop; then run `cdb-setup up` again"}
+				Fix:    platform.ComposeInstallFix(p.GOOS) + "; then run `cdb-setup up` again"}
 		}
 		return warn(fmt.Sprintf("only the old Python docker-compose %s was found (%s); it %s", c.Version, c.Argv[0], strings.Join(c.Limits(), "; ")),
-			"install Compose v2 (docker-compose-plugin, or Docker Desktop); cdb-setup works with v1 but cannot rely on it")
+			platform.ComposeInstallFix(p.GOOS)+"; cdb-setup works with v1 but cannot rely on it")
 	}
 	return ok(fmt.Sprintf("%s %s (%s)", c, c.Version, c.Source))
 }
@@ -173,7 +178,7 @@ func (p *Preflight) secretFiles(ctx context.Context) Result {
 			problems = append(problems, fmt.Sprintf("%s: %v", s.Name, err))
 		case st.IsDir():
 			problems = append(problems, fmt.Sprintf("%s is a folder, not a file (Docker Desktop created it when the file was missing)", s.Path))
-			fix = fmt.Sprintf("rmdir %q && cdb-setup secrets init", s.Path)
+			fix = platform.RemoveEmptyDirCommand(p.GOOS, s.Path) + ", then: cdb-setup secrets init"
 		case !st.Mode().IsRegular() && st.Mode()&fs.ModeSymlink == 0:
 			problems = append(problems, fmt.Sprintf("%s is not a regular file", s.Path))
 		default:
@@ -184,7 +189,7 @@ func (p *Preflight) secretFiles(ctx context.Context) Result {
 			}
 			// The byte rules (CRLF, BOM, UTF-16, NUL, whitespace, policy):
 			// a CRLF password passes every healthcheck and still locks
-			// the apps out (CDB_STACK.md trap 1).
+			// the apps out.
 			for _, p := range secrets.Lint(s.Name, data, s.Policy) {
 				switch p.Severity {
 				case secrets.SevError:
@@ -297,7 +302,7 @@ func (p *Preflight) portsFree(ctx context.Context) Result {
 		if strings.HasPrefix(who, "container ") {
 			fixes = append(fixes, "docker stop "+strings.TrimPrefix(who, "container "))
 		} else {
-			fixes = append(fixes, stopProcessHint(port.Port, who))
+			fixes = append(fixes, stopProcessHint(p.GOOS, port.Port, who))
 		}
 	}
 	if len(busy) > 0 {
@@ -354,13 +359,12 @@ func dedup(in []string) []string {
 	return out
 }
 
-func stopProcessHint(port int, who string) string {
-	switch {
-	case strings.Contains(who, "pid "):
-		pid := who[strings.Index(who, "pid ")+4:]
-		pid = strings.TrimRight(strings.Fields(pid)[0], ")")
-		return fmt.Sprintf("stop %s (e.g. `kill %s`)", who, pid)
-	default:
-		return fmt.Sprintf("find it with `lsof -iTCP:%d -sTCP:LISTEN` (Windows: `netstat -ano | findstr :%d`) and stop it", port, port)
+// stopProcessHint: who is what processHolding said ("name (pid 123)" when
+// the OS told us).
+func stopProcessHint(goos string, port int, who string) string {
+	pid := ""
+	if i := strings.Index(who, "pid "); i >= 0 {
+		pid = strings.TrimRight(strings.Fields(who[i+4:])[0], ")")
 	}
+	return platform.StopPortHolderHint(goos, port, who, pid)
 }

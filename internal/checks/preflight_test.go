@@ -96,4 +96,65 @@ func TestComposeDotEnv(t *testing.T) {
 	if r := p.composeDotEnv(context.Background()); r.Status != OK {
 		t.Errorf("an empty value is fine: %+v", r)
 	}
+	// A comment after the value is not part of it (compose's reading): the
+	// hand-written parser took "'' # set in SECRETS_PATH" for a value.
+	write("GRAFANA_PASSWORD='' # set in SECRETS_PATH\nPOSTGRES_PASSWORD=\"\" # too\n")
+	if r := p.composeDotEnv(context.Background()); r.Status != OK {
+		t.Errorf("an empty value with a comment is fine: %+v", r)
+	}
+	write("GRAFANA_PASSWORD=hunter2 # note\n")
+	if r := p.composeDotEnv(context.Background()); r.Status != Fail || strings.Contains(r.Detail+r.Fix, "hunter2") {
+		t.Errorf("GRAFANA_PASSWORD=hunter2 # note: %+v", r)
+	}
+	// ... but compose reads `NAME= # note` as the value "# note".
+	write("GRAFANA_PASSWORD= # set in SECRETS_PATH\n")
+	if r := p.composeDotEnv(context.Background()); r.Status != Fail {
+		t.Errorf("GRAFANA_PASSWORD= # note: %+v", r)
+	}
+	// A file compose cannot parse: named by its line, never quoted.
+	write("STACK_NAME=cdb\nGRAFANA_PASSWORD=\"Sup3rSecretValue\n")
+	r = p.composeDotEnv(context.Background())
+	if r.Status != Fail || !strings.Contains(r.Detail, "cannot be parsed (line 3: unterminated quoted value)") || strings.Contains(r.Detail+r.Fix, "Sup3rSecretValue") {
+		t.Errorf("unterminated quote: %+v", r)
+	}
+}
+
+// FuzzComposeDotEnv runs the .env check on arbitrary files around a secret
+// line: it never panics, and whatever the parser makes of the file
+// (a value, a key, an error quoting the line), the secret value never
+// reaches the result.
+func FuzzComposeDotEnv(f *testing.F) {
+	for _, s := range [][2]string{
+		{"STACK_NAME=cdb", ""},
+		{"A=\"unterminated", ""},
+		{"", "B='x' # c"},
+		{"export C=${GRAFANA_PASSWORD}", "D=$C"},
+		{"bad key=1", "E=\"a\\\"b\""},
+		{"\ufeffF=1", "G"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	const value = "Vq7ZpLx2Kw9RmT4"
+	dir := testenv.TempDir(f)
+	compose := filepath.Join(dir, "dev.yml")
+	if err := os.WriteFile(compose, []byte("x: ${GRAFANA_PASSWORD}\n"), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	p := &Preflight{ComposeDir: dir, ComposeFiles: []string{compose}, SecretNames: []string{"GRAFANA_PASSWORD"}, SecretsDir: "/s"}
+	f.Fuzz(func(t *testing.T, before, after string) {
+		if strings.Contains(before+after, value[:6]) {
+			t.Skip("the input names the value itself")
+		}
+		body := before + "\nGRAFANA_PASSWORD=" + value + "\n" + after
+		if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := p.composeDotEnv(context.Background())
+		if strings.Contains(r.Detail+r.Fix, value[:6]) {
+			t.Fatalf("the value leaked: %+v", r)
+		}
+		if r.Status != OK && r.Status != Warn && r.Status != Fail {
+			t.Fatalf("status %v", r.Status)
+		}
+	})
 }

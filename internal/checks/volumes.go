@@ -11,9 +11,9 @@ import (
 	"sort"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/client"
 
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/rekey"
@@ -85,7 +85,7 @@ func (p *Preflight) volumesSecrets(ctx context.Context) Result {
 			}
 			continue
 		}
-		if client.IsErrNotFound(err) {
+		if cerrdefs.IsNotFound(err) {
 			oks = append(oks, fmt.Sprintf("%s: no volume yet: the first start initialises it with the current %s (cdb-setup records a fingerprint of it)", vol, s.Name))
 			p.fresh = append(p.fresh, FreshVolume{Secret: s, Volume: vol, EngineID: engineID, password: pw})
 			continue

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -10,11 +12,26 @@ import (
 	"testing"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
+// uniqueProject gives a test that reaches the real Engine its own compose
+// project: doctor looks at <project>_postgres_data, and the built-in "cdb"
+// would find whatever volume of that name the machine already has.
+func uniqueProject(t *testing.T, env platform.MapEnvironment) string {
+	t.Helper()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := "cdbtdoc" + hex.EncodeToString(b)
+	env["CDB_SETUP_PROJECT"] = name
+	env["STACK_NAME"] = name
+	return name
+}
+
 func TestDoctorExitAndJSON(t *testing.T) {
 	h := newWizardHarness(t)
+	project := uniqueProject(t, h.env)
 	// Under the temp home on every OS (on Windows the default is the real
 	// known Documents folder).
 	h.env["CDB_SETUP_SECRETS_PATH"] = filepath.Join(h.home, "Documents", ".secrets", ".cdb")
@@ -74,12 +91,16 @@ func TestDoctorExitAndJSON(t *testing.T) {
 	if code != 0 || !strings.Contains(h.err.String(), "No problems;") {
 		t.Errorf("exit %d\n%s", code, h.err.String())
 	}
+	if !strings.Contains(h.err.String(), project+"_postgres_data") {
+		t.Errorf("the volumes check did not look at this test's project %s:\n%s", project, h.err.String())
+	}
 }
 
 // The stack's checks appear in doctor: a published port that something
 // else holds is a ✗ with the fix.
 func TestDoctorPortConflict(t *testing.T) {
 	h := newWizardHarness(t)
+	_ = uniqueProject(t, h.env)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
@@ -36,7 +37,12 @@ func NewCmdEnvStatus(f *Factory, runF func(*EnvStatusOptions) error) *cobra.Comm
 		Long: `List every file (and on Windows the registry value) that sets SECRETS_PATH,
 flag values set outside cdb-setup's block that differ from it, and run each
 shell found on this machine (bash, zsh, sh, fish, pwsh; login, interactive and
-plain) to show the value it really ends up with.`,
+plain) to show the value it really ends up with.
+
+Exit status (the same rule as doctor's SECRETS_PATH lines): 1 when a place or
+a shell sets SECRETS_PATH to a different folder (✗: docker compose would use
+the wrong secrets); 0 when it is right, or only unset somewhere (!: cdb-setup
+up passes SECRETS_PATH itself; only docker compose run by hand needs it).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -80,8 +86,9 @@ func envStatusRun(opts *EnvStatusOptions) error {
 	}
 
 	fmt.Fprintf(w, "SECRETS_PATH should be %s\n", st.Expected)
+	wrong := 0
 	if len(places) == 0 {
-		fmt.Fprintln(w, "✗ not set anywhere: run `cdb-setup env set`")
+		fmt.Fprintln(w, "! not set anywhere: run `cdb-setup env set` (cdb-setup up passes it itself; docker compose run by hand needs it)")
 	} else {
 		fmt.Fprintln(w, "Set in:")
 	}
@@ -97,6 +104,7 @@ func envStatusRun(opts *EnvStatusOptions) error {
 		switch {
 		case p.Stale:
 			st.StaleCount++
+			wrong++
 			why := "sets a value that cannot be read without running the shell"
 			if p.Known {
 				why = "sets " + p.Value
@@ -121,8 +129,9 @@ func envStatusRun(opts *EnvStatusOptions) error {
 		case v.Error != "":
 			fmt.Fprintf(w, "  ✗ %-22s could not run: %s\n", v.Command, v.Error)
 		case !v.Set:
-			fmt.Fprintf(w, "  ✗ %-22s not set\n", v.Command)
+			fmt.Fprintf(w, "  ! %-22s not set\n", v.Command)
 		case filepath.Clean(v.Value) != filepath.Clean(st.Expected):
+			wrong++
 			fmt.Fprintf(w, "  ✗ %-22s %s (expected %s)\n", v.Command, v.Value, st.Expected)
 		default:
 			fmt.Fprintf(w, "  ✓ %-22s %s\n", v.Command, v.Value)
@@ -137,5 +146,8 @@ func envStatusRun(opts *EnvStatusOptions) error {
 		fmt.Fprintf(w, "This terminal: %s\n", *st.Process)
 	}
 	f.setData(st)
+	if wrong > 0 {
+		return SilentError(exitcode.Failed)
+	}
 	return nil
 }

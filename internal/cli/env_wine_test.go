@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +64,7 @@ func newWineRig(t *testing.T) *wineRig {
 		}
 	}
 	r.exe = filepath.Join(testenv.TempDir(t), "cdb-setup.exe")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", r.exe, "github.com/claire-de-binare/cdb-setup/cmd/cdb-setup")
+	build := exec.Command("go", "build", "-o", r.exe, "github.com/claire-de-binare/cdb-setup/cmd/cdb-setup")
 	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build windows binary: %v\n%s", err, out)

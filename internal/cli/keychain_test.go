@@ -100,11 +100,11 @@ func TestKeychainCommands(t *testing.T) {
 		}
 	})
 
-	code, out, errOut := kcCLI(t, env, append([]string{"keychain", "push"}, common...)...)
+	code, _, errOut := kcCLI(t, env, append([]string{"keychain", "push"}, common...)...)
 	if code != exitcode.OK || !strings.Contains(errOut, "REDIS_PASSWORD mirrored into the keychain (32 bytes)") {
 		t.Fatalf("push: exit %d\n%s", code, errOut)
 	}
-	code, out, errOut = kcCLI(t, env, append([]string{"keychain", "status", "--json"}, common...)...)
+	code, out, errOut := kcCLI(t, env, append([]string{"keychain", "status", "--json"}, common...)...)
 	if code != exitcode.OK {
 		t.Fatalf("status: exit %d\n%s", code, errOut)
 	}
@@ -148,11 +148,11 @@ func TestKeychainCommands(t *testing.T) {
 // kcBrokenBackend fails like go-keyring does without a session bus.
 type kcBrokenBackend struct{}
 
-var kcErrNoBus = errors.New("dial unix /run/user/1000/bus: connect: no such file or directory")
+var errKCNoBus = errors.New("dial unix /run/user/1000/bus: connect: no such file or directory")
 
-func (kcBrokenBackend) Get(string, string) (string, error) { return "", kcErrNoBus }
-func (kcBrokenBackend) Set(string, string, string) error   { return kcErrNoBus }
-func (kcBrokenBackend) Delete(string, string) error        { return kcErrNoBus }
+func (kcBrokenBackend) Get(string, string) (string, error) { return "", errKCNoBus }
+func (kcBrokenBackend) Set(string, string, string) error   { return errKCNoBus }
+func (kcBrokenBackend) Delete(string, string) error        { return errKCNoBus }
 
 // TestKeychainNoKeychainExitCode: no keychain is "environment missing" (3),
 // explained once with where the secrets stay.

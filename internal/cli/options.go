@@ -9,7 +9,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
-// GlobalOptions are the flags every command shares (ARCHITECTURE.md, "Common
+// GlobalOptions are the flags every command shares (README, "Common
 // flags"). Each has a CDB_SETUP_* environment equivalent; a flag given on the
 // command line wins over the environment.
 type GlobalOptions struct {

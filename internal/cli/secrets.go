@@ -1,17 +1,17 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/workspace"
@@ -79,7 +79,7 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 	}
 
 	overlays := append([]string(nil), sel.Overlays...)
-	if sel.TLS && !containsStr(overlays, "tls") {
+	if sel.TLS && !slices.Contains(overlays, "tls") {
 		overlays = append(overlays, "tls")
 	}
 	var files []string
@@ -107,7 +107,7 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 	sc.Options = secrets.Options{
 		Catalogue: cat,
 		Mode:      mode,
-		TLS:       sel.TLS || containsStr(overlays, "tls"),
+		TLS:       sel.TLS || slices.Contains(overlays, "tls"),
 		Env:       secrets.ComposeEnv(f.Env, cat.Names(), sc.SecretsDir),
 		Repo:      repo,
 		Project:   ws.Project,
@@ -115,6 +115,10 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 	}
 	w := f.IO.ErrOut
 	fmt.Fprintf(w, "Secrets folder: %s (%s)\n", sc.SecretsDir, sc.SecretsSource)
+	if ok, reason := platform.PermissionsEnforced(sc.SecretsDir); !ok {
+		// The intended protection, and the truth about it here.
+		why += "; but not enforced on this system (" + reason + ")"
+	}
 	fmt.Fprintf(w, "Permissions: %s\n", why)
 	if facts.CloudSync != "" && isInsideDir(sc.SecretsDir, facts.Documents) {
 		fmt.Fprintf(w, "! Documents is synced by %s: the secrets would go to the cloud. Pass --secrets-path with a folder that is not synced (and set SECRETS_PATH to it).\n", facts.CloudSync)
@@ -175,17 +179,6 @@ func isInsideDir(p, root string) bool {
 	rel, err := filepath.Rel(root, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 
 // runSecretSteps runs steps like runSteps and ends with one line saying
 // whether anything changed, so a re-run plainly says "already done".

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
@@ -148,7 +149,7 @@ func secretsRecoverRun(opts *SecretsRecoverOptions) error {
 			continue
 		}
 		vol := volumeName(ls, s.Policy.Volume)
-		if _, err := api.VolumeInspect(ctx, vol); client.IsErrNotFound(err) {
+		if _, err := api.VolumeInspect(ctx, vol); cerrdefs.IsNotFound(err) {
 			continue // no volume: init makes a fresh password
 		} else if err != nil {
 			return fmt.Errorf("look up the volume %s: %w", vol, err)

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/docker/docker/client"
+	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/rekey"
@@ -67,7 +67,7 @@ func planLiveRotation(f *Factory, sc *secretsContext, opts *SecretsRotateOptions
 		vol = volumeName(ls, s.Policy.Volume)
 		if _, err := api.VolumeInspect(ctx, vol); err == nil {
 			lr.VolumeExists = true
-		} else if !client.IsErrNotFound(err) {
+		} else if !cerrdefs.IsNotFound(err) {
 			return nil, fmt.Errorf("look up the volume %s: %w", vol, err)
 		}
 	}

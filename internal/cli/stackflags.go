@@ -10,7 +10,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/claire-de-binare/cdb-setup/internal/composefile"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"

@@ -122,6 +122,11 @@ func uninstallRun(opts *UninstallOptions) error {
 		}
 	}
 	if len(steps) == 0 {
+		if len(kept) > 0 {
+			// The records exist; they are kept on purpose (see above).
+			fmt.Fprintf(w, "✓ nothing else to undo: %d recorded change(s) in %s kept (listed above)\n", len(kept), st.Path())
+			return nil
+		}
 		fmt.Fprintf(w, "✓ nothing recorded in %s; nothing to undo\n", st.Path())
 		return nil
 	}
@@ -164,8 +169,12 @@ func secretsFolderUndoer(names func(dir string) ([]string, string)) platform.Und
 		}
 		ents, lerr := os.ReadDir(dir)
 		if errors.Is(lerr, fs.ErrNotExist) {
-			return step.Result{Step: r.Step, Status: step.StatusChanged, Fields: fields,
-				Detail: fmt.Sprintf("deleted the secrets folder %s (%d files and backups)", dir, len(removed))}
+			detail := fmt.Sprintf("deleted the secrets folder %s (%d files and backups)", dir, len(removed))
+			if parents := removeCreatedParents(r); len(parents) > 0 {
+				fields["parents_removed"] = parents
+				detail += " and the empty " + strings.Join(parents, ", ") + " created with it"
+			}
+			return step.Result{Step: r.Step, Status: step.StatusChanged, Fields: fields, Detail: detail}
 		}
 		var left []string
 		for _, e := range ents {
@@ -235,4 +244,25 @@ func appendMirrored(names []string, dir string, recs []platform.Record) []string
 		}
 	}
 	return names
+}
+
+// removeCreatedParents removes the parent folders `secrets init` created
+// along with the secrets folder (recorded deepest first, e.g.
+// Documents\.secrets), each only while it is empty: a folder that holds
+// anything else is the user's now.
+func removeCreatedParents(r platform.Record) []string {
+	var removed []string
+	for _, p := range strings.Split(r.Data[secrets.RecordParents], "\n") {
+		if p == "" {
+			continue
+		}
+		if ents, err := os.ReadDir(p); err != nil || len(ents) > 0 {
+			break // not there, or not empty: its parents are not empty either
+		}
+		if err := os.Remove(p); err != nil {
+			break
+		}
+		removed = append(removed, p)
+	}
+	return removed
 }

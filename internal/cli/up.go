@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/rotate"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
@@ -430,22 +432,15 @@ func lastLinesOf(s string, n int) string {
 func rerunCommand(f *Factory, verb string, args []string) string {
 	parts := []string{"cdb-setup", verb}
 	if f.Global.Repo != "" {
-		parts = append(parts, "--repo", quoteArg(f.Global.Repo))
+		parts = append(parts, "--repo", platform.ShellArg(f.Global.Repo))
 	}
 	if f.Global.SecretsPath != "" {
-		parts = append(parts, "--secrets-path", quoteArg(f.Global.SecretsPath))
+		parts = append(parts, "--secrets-path", platform.ShellArg(f.Global.SecretsPath))
 	}
 	if f.Global.ProjectName != "" {
-		parts = append(parts, "--project-name", quoteArg(f.Global.ProjectName))
+		parts = append(parts, "--project-name", platform.ShellArg(f.Global.ProjectName))
 	}
 	return strings.Join(append(parts, args...), " ")
-}
-
-func quoteArg(s string) string {
-	if strings.ContainsAny(s, " \t'\"$") {
-		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	}
-	return s
 }
 
 // postChecks are the checks that only mean something once a service is
@@ -585,7 +580,7 @@ func recreateVolumes(ctx context.Context, f *Factory, ls *loadedStack, compose *
 				return err
 			}
 		}
-		if err := api.VolumeRemove(ctx, n, false); err != nil && !client.IsErrNotFound(err) {
+		if err := api.VolumeRemove(ctx, n, false); err != nil && !cerrdefs.IsNotFound(err) {
 			return fmt.Errorf("delete volume %s: %w", n, err)
 		}
 		fmt.Fprintf(w, "✓ deleted volume %s\n", n)

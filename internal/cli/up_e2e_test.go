@@ -778,7 +778,7 @@ func TestUpTimeoutIsAFailure(t *testing.T) {
 }
 
 func TestUpGrafanaPasswordNeverExported(t *testing.T) {
-	// CDB_STACK.md trap 2: the compose file feeds GF_SECURITY_ADMIN_PASSWORD
+	// docs/up.md, password-and-file: the compose file feeds GF_SECURITY_ADMIN_PASSWORD
 	// from ${GRAFANA_PASSWORD}. A user who exported it would make Grafana see
 	// both it and __FILE and refuse to start; cdb-setup does not pass it on.
 	s := newStack(t, `

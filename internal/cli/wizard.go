@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -483,7 +484,7 @@ func checkAnswers(a wizard.Answers, s *wizardSession) error {
 		return exitcode.New(exitcode.Usage, err)
 	}
 	for _, p := range a.Persist {
-		if !contains(s.offer.PersistTargets, p) {
+		if !slices.Contains(s.offer.PersistTargets, p) {
 			return exitcode.Usagef("persist %q does not apply on %s (choose from %s)", p, s.Facts.OS, strings.Join(s.offer.PersistTargets, ", "))
 		}
 	}
@@ -732,15 +733,6 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func isUnderDir(p, root string) bool {

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
@@ -33,11 +33,11 @@ func TestWizardReinstallRestoresFromRealKeychain(t *testing.T) {
 		testenv.Need(t, false, "a usable OS keychain")
 	}
 	svc := secrets.KeychainService(manifest.Default().Project, dir)
-	t.Cleanup(func() {
-		if st, err := exec.LookPath("secret-tool"); err == nil {
-			exec.Command(st, "clear", "service", svc).Run()
-		}
-	})
+	names := []string{secrets.KeychainIndexUser}
+	for n := range manifest.Default().Secrets {
+		names = append(names, n)
+	}
+	cleanKeychainAfter(t, &secrets.Keychain{}, svc, names)
 	// The files an earlier `secrets init` made (not in this version yet).
 	os.MkdirAll(dir, 0o700)
 	want := map[string][]byte{"REDIS_PASSWORD": []byte("r3dis" + strings.Repeat("x", 27)), "POSTGRES_PASSWORD": []byte("p0stgres" + strings.Repeat("y", 24))}
@@ -77,4 +77,29 @@ func TestWizardReinstallRestoresFromRealKeychain(t *testing.T) {
 			t.Fatal("a secret value was printed")
 		}
 	}
+}
+
+// cleanKeychainAfter removes what the test mirrors into the real keychain
+// through the product's own API (Keychain.Purge, as uninstall --purge does)
+// on every OS, not a Linux-only tool, and checks the keychain is as before:
+// none of names exists under service before the test, and none after.
+func cleanKeychainAfter(t *testing.T, kc *secrets.Keychain, service string, names []string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, n := range names {
+		if _, err := kc.Get(ctx, service, n); !secrets.IsKeychainKind(err, secrets.KeychainNotFound) {
+			t.Fatalf("the keychain already holds %s %s before the test (%v)", service, n, err)
+		}
+	}
+	t.Cleanup(func() {
+		rec := platform.Record{Kind: secrets.KeychainRecordKind, Target: service, Data: map[string]string{"names": strings.Join(names, "\n")}}
+		if err := kc.Purge(ctx, rec); err != nil {
+			t.Errorf("clean up the keychain: %v", err)
+		}
+		for _, n := range names {
+			if _, err := kc.Get(ctx, service, n); !secrets.IsKeychainKind(err, secrets.KeychainNotFound) {
+				t.Errorf("the test left %s %s in the keychain (%v)", service, n, err)
+			}
+		}
+	})
 }

@@ -69,7 +69,7 @@ func hookBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
 }
 
 // keychainTimeout bounds each keychain call of the wizard: a locked
-// collection with no prompter can otherwise hang forever (TESTING.md).
+// collection with no prompter can otherwise hang forever.
 const keychainTimeout = 10 * time.Second
 
 // keychainMirrorFor is the mirror of the chosen secrets folder.

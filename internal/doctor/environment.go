@@ -18,10 +18,10 @@ func secretsPathEnvCheck(e Env) Check {
 		switch {
 		case !set || v == "":
 			return warn("not set: docker compose run from this shell resolves every secret to /<NAME>",
-				"cdb-setup env set --secrets-path "+quote(e.SecretsDir)+" (then open a new terminal)")
+				"cdb-setup env set --secrets-path "+e.q(e.SecretsDir)+" (then open a new terminal)")
 		case !samePath(v, e.SecretsDir):
 			return fail(fmt.Sprintf("is %s, but the secrets are in %s", v, e.SecretsDir),
-				"cdb-setup env set --secrets-path "+quote(e.SecretsDir)+" --force (then open a new terminal)")
+				"cdb-setup env set --secrets-path "+e.q(e.SecretsDir)+" --force (then open a new terminal)")
 		}
 		return ok(v)
 	})
@@ -42,7 +42,7 @@ func samePath(a, b string) bool {
 func newShellsCheck(e Env) Check {
 	return check("secrets-path-new-shells", "SECRETS_PATH in new shells", func(ctx context.Context) Result {
 		if e.Facts.OS == "windows" {
-			return skip("on Windows new programs read the user environment: see cdb-setup env status")
+			return userEnvCheck(e)
 		}
 		views := platform.ProbeShells(ctx, platform.StatusOptions{Facts: e.Facts, Env: e.Env, Expected: e.SecretsDir})
 		if len(views) == 0 {
@@ -60,7 +60,7 @@ func newShellsCheck(e Env) Check {
 				right = append(right, name)
 			}
 		}
-		fix := "cdb-setup env set --secrets-path " + quote(e.SecretsDir)
+		fix := "cdb-setup env set --secrets-path " + e.q(e.SecretsDir)
 		switch {
 		case len(wrong) > 0:
 			return fail("a different folder in "+strings.Join(wrong, ", "), fix+" --force; cdb-setup env status shows where each value comes from")
@@ -71,4 +71,21 @@ func newShellsCheck(e Env) Check {
 		}
 		return ok("every new shell sees " + e.SecretsDir + " (" + strings.Join(right, ", ") + ")")
 	})
+}
+
+// userEnvCheck: on Windows new programs read SECRETS_PATH from
+// HKCU\Environment. Same rule as `cdb-setup env status`: a different folder
+// fails, unset warns (cdb-setup up passes it itself).
+func userEnvCheck(e Env) Result {
+	fix := "cdb-setup env set --secrets-path " + e.q(e.SecretsDir)
+	for _, p := range platform.EnvPlaces(platform.StatusOptions{Facts: e.Facts, Env: e.Env, Expected: e.SecretsDir}) {
+		if p.Where != platform.UserEnvKey+`\`+platform.EnvVar {
+			continue
+		}
+		if !samePath(p.Value, e.SecretsDir) {
+			return fail(fmt.Sprintf("%s is %s, but the secrets are in %s", p.Where, p.Value, e.SecretsDir), fix+" --force (then open a new terminal)")
+		}
+		return ok(p.Where + " = " + p.Value)
+	}
+	return warn("not set in "+platform.UserEnvKey+": new programs do not see it", fix)
 }

@@ -11,7 +11,7 @@ import (
 
 // hookChecks: whether commits in this clone are scanned, and whether the
 // scanner is there and new enough. Secrets were committed to this project
-// more than once (CDB_STACK.md trap 6).
+// more than once.
 func hookChecks(e Env) []Check {
 	var st hook.Status
 	var err error
@@ -22,7 +22,7 @@ func hookChecks(e Env) []Check {
 			inspected = true
 		}
 	}
-	install := strings.Join(hook.InstallCommands(runtime.GOOS, e.Env), "  or  ")
+	install := strings.Join(hook.InstallCommands(e.Facts.OS, e.Env), "  or  ")
 	return []Check{
 		check("hook", "gitleaks pre-commit hook", func(ctx context.Context) Result {
 			if e.Repo == "" {
@@ -51,9 +51,9 @@ func hookChecks(e Env) []Check {
 			case !g.Found:
 				return warn("not installed: the hook cannot scan commits", install+"  or  cdb-setup hook install --install-gitleaks")
 			case g.TooOld():
-				return warn(fmt.Sprintf("%s at %s is too old (v8 needed)", g.Version, g.Path), hook.InstallCommands(runtime.GOOS, e.Env)[0])
+				return warn(fmt.Sprintf("%s at %s is too old (v8 needed)", g.Version, g.Path), hook.InstallCommands(e.Facts.OS, e.Env)[0])
 			case g.Deprecated():
-				return warn(fmt.Sprintf("%s at %s is older than 8.19 (the hook falls back to the deprecated `protect`)", g.Version, g.Path), hook.InstallCommands(runtime.GOOS, e.Env)[0])
+				return warn(fmt.Sprintf("%s at %s is older than 8.19 (the hook falls back to the deprecated `protect`)", g.Version, g.Path), hook.InstallCommands(e.Facts.OS, e.Env)[0])
 			}
 			return ok(fmt.Sprintf("%s at %s", g.Version, g.Path))
 		}),

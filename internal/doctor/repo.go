@@ -43,7 +43,7 @@ func stateCheck(e Env) Check {
 		if err != nil {
 			p := filepath.Join(e.StateDir, platform.StateFileName)
 			detail, _, _ := strings.Cut(err.Error(), ": move it aside")
-			return fail(detail, "move it aside (mv "+quote(p)+" "+quote(p+".bad")+") and run cdb-setup again")
+			return fail(detail, "move it aside ("+platform.MoveCommand(e.Facts.OS, p, p+".bad")+") and run cdb-setup again")
 		}
 		if _, err := os.Stat(st.Path()); errors.Is(err, os.ErrNotExist) {
 			return ok("none yet (nothing set up by cdb-setup on this machine)")

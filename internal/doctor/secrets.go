@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"strings"
 
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
@@ -20,7 +21,7 @@ func secretsFolderCheck(e Env) Check {
 		p := e.SecretsDir
 		fi, err := os.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
-			return fail(fmt.Sprintf("%s (%s) does not exist", p, e.SecretsSource), "cdb-setup secrets init --secrets-path "+quote(p))
+			return fail(fmt.Sprintf("%s (%s) does not exist", p, e.SecretsSource), "cdb-setup secrets init --secrets-path "+e.q(p))
 		}
 		err = platform.CheckPrivateDir(p, true)
 		switch {
@@ -29,16 +30,30 @@ func secretsFolderCheck(e Env) Check {
 		case errors.Is(err, platform.ErrSymlink):
 			target, _ := os.Readlink(p)
 			return fail(fmt.Sprintf("%s is a symbolic link to %s: cdb-setup and compose must use the real folder", p, target),
-				"cdb-setup env set --secrets-path "+quote(target))
+				"cdb-setup env set --secrets-path "+e.q(target))
 		case errors.Is(err, platform.ErrNotDir):
-			return fail(p+" is a file, not a folder", "move "+quote(p)+" away, then cdb-setup secrets init")
+			return fail(p+" is a file, not a folder", "move "+e.q(p)+" away, then cdb-setup secrets init")
+		case errors.Is(err, platform.ErrNotEnforced):
+			// Not ✓ and not "run secrets fix" (it cannot help, and would
+			// be asked for again on every run).
+			return warn(err.Error(), "nothing cdb-setup can change here; if other people use this system, keep the secrets on a drive that keeps permissions: cdb-setup secrets init --secrets-path DIR")
 		case errors.Is(err, platform.ErrForeignOwner):
-			return fail(firstClause(err), "use a folder of your own: cdb-setup secrets init --secrets-path DIR (or have its owner run: sudo chown -R $(id -un) "+quote(p)+")")
+			return fail(firstClause(err), platform.ForeignOwnerFix(e.Facts.OS, p, currentUser()))
 		case fi != nil && fi.IsDir():
-			return fail(firstClause(err), "cdb-setup secrets fix (or: chmod 700 "+quote(p)+")")
+			return fail(firstClause(err), platform.PrivateFolderFix(e.Facts.OS, p))
 		}
 		return fail(err.Error(), "cdb-setup secrets fix")
 	})
+}
+
+// currentUser is this account's name for the "give it to you" fix ("" when
+// the OS does not say).
+func currentUser() string {
+	u, err := user.Current()
+	if err != nil {
+		return ""
+	}
+	return u.Username
 }
 
 // firstClause drops the advice platform appends after ':' (doctor gives its
@@ -70,7 +85,7 @@ func secretFileChecks(ctx context.Context, e Env) []Check {
 		// One line, not one per file: the folder line above says why.
 		return []Check{check("secret-files", "Secret files", func(context.Context) Result {
 			return fail(fmt.Sprintf("all %d are missing (%s): the secrets folder does not exist", len(cat.Secrets), strings.Join(cat.Names(), ", ")),
-				"cdb-setup secrets init --secrets-path "+quote(e.SecretsDir))
+				"cdb-setup secrets init --secrets-path "+e.q(e.SecretsDir))
 		})}
 	}
 	// The content lint (CRLF, BOM, NUL, whitespace, stale DSN, file mode)
@@ -125,13 +140,13 @@ func secretFile(s secrets.Secret, e Env) Result {
 	case errors.Is(err, fs.ErrNotExist):
 		return fail("missing: containers that mount it cannot be created", "cdb-setup secrets init (creates only what is missing)")
 	case err != nil:
-		return fail(err.Error(), "check the permissions of "+quote(e.SecretsDir))
+		return fail(err.Error(), "check the permissions of "+e.q(e.SecretsDir))
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return fail("is a symbolic link: compose would mount whatever it points to", "replace it with the file: cdb-setup secrets fix")
 	case fi.IsDir():
-		return fail("is a folder, not a file (Docker created it when the file was missing)", "remove the empty folder: rmdir "+quote(s.Path)+", then cdb-setup secrets init")
+		return fail("is a folder, not a file (Docker created it when the file was missing)", "remove the empty folder: "+platform.RemoveEmptyDirCommand(e.Facts.OS, s.Path)+", then cdb-setup secrets init")
 	case !fi.Mode().IsRegular():
-		return fail("is not a regular file", "move "+quote(s.Path)+" away, then cdb-setup secrets init")
+		return fail("is not a regular file", "move "+e.q(s.Path)+" away, then cdb-setup secrets init")
 	}
 	kind := s.Policy.Kind
 	if fi.Size() == 0 {
@@ -139,7 +154,7 @@ func secretFile(s secrets.Secret, e Env) Result {
 			return ok("empty (optional; the services run without it)")
 		}
 		if kind == manifest.KindExternal {
-			return fail("empty, but required", "put the value in "+quote(s.Path)+" (no trailing newline), or set it with cdb-setup secrets from-env")
+			return fail("empty, but required", "put the value in "+e.q(s.Path)+" (no trailing newline), or set it with cdb-setup secrets from-env")
 		}
 		return fail("empty: the service would start with an empty password", "cdb-setup secrets fix")
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
 // systemCheck reports the facts every other answer depends on.
@@ -37,9 +39,9 @@ func documentsCheck(e Env) Check {
 			return ok(fmt.Sprintf("%s does not exist; not needed (the secrets folder is elsewhere)", f.Documents))
 		case err != nil:
 			return warn(fmt.Sprintf("%s (%s) does not exist", f.Documents, f.DocumentsSource),
-				fmt.Sprintf("nothing to do if your secrets live elsewhere (pass --secrets-path); otherwise create it: mkdir %s", quote(f.Documents)))
+				fmt.Sprintf("nothing to do if your secrets live elsewhere (pass --secrets-path); otherwise create it: mkdir %s", e.q(f.Documents)))
 		case !fi.IsDir():
-			return fail(f.Documents+" is not a folder", "move the file "+quote(f.Documents)+" away, or pass --secrets-path DIR")
+			return fail(f.Documents+" is not a folder", "move the file "+e.q(f.Documents)+" away, or pass --secrets-path DIR")
 		}
 		return ok(fmt.Sprintf("%s (%s)", f.Documents, f.DocumentsSource))
 	})
@@ -58,13 +60,12 @@ func cloudSyncCheck(e Env) Check {
 		}
 		alt := filepath.Join(f.Home, ".secrets", ".cdb")
 		return warn(fmt.Sprintf("the secrets folder %s is inside Documents, which %s syncs: the passwords are uploaded to the cloud", e.SecretsDir, f.CloudSync),
-			fmt.Sprintf("keep them on this machine: cdb-setup secrets init --secrets-path %s, then cdb-setup env set --secrets-path %s (and delete the old folder)", quote(alt), quote(alt)))
+			fmt.Sprintf("keep them on this machine: cdb-setup secrets init --secrets-path %s, then cdb-setup env set --secrets-path %s (and delete the old folder)", e.q(alt), e.q(alt)))
 	})
 }
 
 // macOSFilesAndFoldersCheck: macOS privacy controls block Docker Desktop
-// from mounting anything under ~/Documents until it is allowed (CDB_STACK.md
-// trap 5). Whether it is allowed cannot be read without Full Disk Access, so
+// from mounting anything under ~/Documents until it is allowed. Whether it is allowed cannot be read without Full Disk Access, so
 // this is a reminder with the exact place to look, not a verdict.
 func macOSFilesAndFoldersCheck(e Env) Check {
 	return check("macos-files-and-folders", "macOS Files and Folders", func(context.Context) Result {
@@ -92,13 +93,6 @@ func isUnder(p, root string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
-// quote makes a path safe to paste into a shell when it has spaces.
-func quote(p string) string {
-	if strings.ContainsAny(p, " '\"$`\\") && filepath.Separator == '/' {
-		return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
-	}
-	if strings.ContainsAny(p, " ") {
-		return `"` + p + `"`
-	}
-	return p
-}
+// q quotes a path for the shell of the OS doctor describes (e.Facts.OS),
+// not the one it runs on, so every fix line can be tested for each OS.
+func (e Env) q(p string) string { return platform.QuotePath(e.Facts.OS, p) }

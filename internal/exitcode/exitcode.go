@@ -8,7 +8,7 @@ import (
 	"fmt"
 )
 
-// The exit codes documented in the README and ARCHITECTURE.md.
+// The exit codes documented in the README.
 const (
 	OK          = 0   // success
 	Failed      = 1   // a check or step failed

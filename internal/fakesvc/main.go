@@ -131,7 +131,7 @@ func run() error {
 	}
 	fmt.Printf("fakesvc starting: mode=%s uid=%d\n", mode, os.Getuid())
 
-	// Grafana's entrypoint refuses X and X__FILE together (CDB_STACK.md trap 2);
+	// Grafana's entrypoint refuses X and X__FILE together (docs/up.md, password-and-file);
 	// the fake does the same for any variable so the diagnosis can be tested.
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")

@@ -61,7 +61,7 @@ func (o Options) goos() string {
 // gitleaks present, then the hook (native, or through the pre-commit
 // framework), then the secrets-folder check.
 func InstallSteps(ctx context.Context, opts Options) ([]step.Step, error) {
-	loc, err := Locate(ctx, opts.Env, opts.Repo)
+	loc, err := Locate(ctx, opts.Env, opts.Repo, "hook install")
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
@@ -217,7 +218,7 @@ case "$1" in
 version) echo v8.18.1; exit 0;;
 git) exit 1;;
 esac
-echo "$@" > `+shellQuote(log)+`
+echo "$@" > `+platform.ShellQuote(log)+`
 exit 0
 `, 0o755)
 	env := hermeticEnv(t, fake)
@@ -265,8 +266,10 @@ func TestBadInput(t *testing.T) {
 			}
 			t.Cleanup(func() { os.Chmod(hooks, 0o755) })
 		} else {
-			// chmod does not stop root: a regular file where the folder
-			// should be makes it unwritable for everyone.
+			// chmod does not stop root: the chmod case runs as nobody,
+			// and as root a regular file where the folder should be
+			// makes it unwritable for everyone.
+			testenv.RerunUnprivileged(t)
 			if err := os.RemoveAll(hooks); err != nil {
 				t.Fatal(err)
 			}
@@ -391,12 +394,31 @@ func TestSecretsFolderCheck(t *testing.T) {
 
 func TestNotARepoErrorHasFix(t *testing.T) {
 	env := hermeticEnv(t, "")
-	_, err := Locate(context.Background(), env, testenv.TempDir(t))
+	_, err := Locate(context.Background(), env, testenv.TempDir(t), "hook install")
 	if step.FixOf(err) == "" {
 		t.Fatalf("no fix: %v", err)
 	}
 	var ee interface{ Fix() string }
 	if !errors.As(err, &ee) {
 		t.Fatal("no Fixer in chain")
+	}
+}
+
+// TestFixNamesTheCommandThatRan: without git, `hook status` says to run
+// `hook status` again, not a `hook install` that never ran (and each
+// command names itself).
+func TestFixNamesTheCommandThatRan(t *testing.T) {
+	empty := testenv.TempDir(t)
+	env := platform.MapEnvironment{"PATH": empty, "HOME": empty}
+	_, err := Inspect(context.Background(), Options{Repo: empty, Env: env})
+	fix := step.FixOf(err)
+	if !strings.Contains(fix, "then run `cdb-setup hook status` again") || strings.Contains(fix, "hook install") {
+		t.Errorf("hook status without git: %v; fix %q", err, fix)
+	}
+	for _, cmd := range []string{"hook install", "hook uninstall"} {
+		_, err := Locate(context.Background(), env, empty, cmd)
+		if fix := step.FixOf(err); !strings.Contains(fix, "`cdb-setup "+cmd+"` again") {
+			t.Errorf("%s without git: fix %q", cmd, fix)
+		}
 	}
 }

@@ -28,16 +28,18 @@ type Location struct {
 
 // Locate asks git where repo's hooks live. Not a git repository and a bare
 // repository are environment errors (exit 3): there is nothing to commit from.
-func Locate(ctx context.Context, env platform.Environment, repo string) (Location, error) {
+// command is the cdb-setup command being run ("hook status"): the fixes say
+// to run that one again, not one the user never ran.
+func Locate(ctx context.Context, env platform.Environment, repo, command string) (Location, error) {
 	var loc Location
 	out, err := run(ctx, env, repo, gitTimeout, "git", "rev-parse", "--is-bare-repository")
 	if err != nil {
-		return loc, gitError(err, repo)
+		return loc, gitError(err, repo, command)
 	}
 	if strings.TrimSpace(string(out)) == "true" {
 		return loc, exitcode.New(exitcode.Environment, step.WithFix(
 			fmt.Errorf("%s is a bare repository: it has no work tree, so nothing is committed from it and a pre-commit hook never runs", repo),
-			"run `cdb-setup hook install` inside a clone with a work tree (git clone <url>)"))
+			"run `cdb-setup "+command+"` inside a clone with a work tree (git clone <url>)"))
 	}
 	out, err = run(ctx, env, repo, gitTimeout, "git", "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-path", "hooks")
 	if err != nil {
@@ -45,9 +47,9 @@ func Locate(ctx context.Context, env platform.Environment, repo string) (Locatio
 		if errors.As(err, &ce) && strings.Contains(ce.Stderr, "path-format") {
 			return loc, exitcode.New(exitcode.Environment, step.WithFix(
 				fmt.Errorf("git is too old to report the hooks folder (needs 2.31+): %w", err),
-				"update git (https://git-scm.com/downloads), then run `cdb-setup hook install` again"))
+				"update git (https://git-scm.com/downloads), then run `cdb-setup "+command+"` again"))
 		}
-		return loc, gitError(err, repo)
+		return loc, gitError(err, repo, command)
 	}
 	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(string(out), "\r\n", "\n"), "\n"), "\n")
 	if len(lines) != 2 {
@@ -64,11 +66,11 @@ func Locate(ctx context.Context, env platform.Environment, repo string) (Locatio
 	return loc, nil
 }
 
-func gitError(err error, repo string) error {
+func gitError(err error, repo, command string) error {
 	if errors.Is(err, errNotFound) {
 		return exitcode.New(exitcode.Environment, step.WithFix(
 			fmt.Errorf("git is not installed or not on PATH"),
-			"install git (https://git-scm.com/downloads), then run `cdb-setup hook install` again"))
+			"install git (https://git-scm.com/downloads), then run `cdb-setup "+command+"` again"))
 	}
 	var ce *cmdError
 	if errors.As(err, &ce) && strings.Contains(strings.ToLower(ce.Stderr), "not a git repository") {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
 // ScriptVersion is the version of the hook script this build writes. A hook
@@ -72,7 +74,7 @@ if [ -f "$chained" ] && [ -x "$chained" ]; then
 	fi
 fi
 
-gitleaks=` + shellQuote(p) + `
+gitleaks=` + platform.ShellQuote(p) + `
 if [ ! -x "$gitleaks" ]; then
 	gitleaks=$(command -v gitleaks 2>/dev/null)
 fi
@@ -110,11 +112,6 @@ fi
 exit 0
 `)
 	return []byte(b.String())
-}
-
-// shellQuote quotes s for sh in single quotes.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // shellEscapeDQ makes s safe inside a double-quoted sh string.

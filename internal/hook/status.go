@@ -35,7 +35,7 @@ type Status struct {
 // Inspect reports the protection of opts.Repo without changing anything.
 func Inspect(ctx context.Context, opts Options) (Status, error) {
 	var st Status
-	loc, err := Locate(ctx, opts.Env, opts.Repo)
+	loc, err := Locate(ctx, opts.Env, opts.Repo, "hook status")
 	if err != nil {
 		return st, err
 	}

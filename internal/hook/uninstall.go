@@ -105,7 +105,7 @@ func undoPreCommitInstall(p string) error {
 // UninstallSteps undo every "hook" record of this clone, newest first. A
 // cdb-setup hook found without a record (state file lost) is removed too.
 func UninstallSteps(ctx context.Context, opts Options) ([]step.Step, error) {
-	loc, err := Locate(ctx, opts.Env, opts.Repo)
+	loc, err := Locate(ctx, opts.Env, opts.Repo, "hook uninstall")
 	if err != nil {
 		return nil, err
 	}

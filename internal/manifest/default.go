@@ -6,7 +6,7 @@ package manifest
 // only with the TLS overlay.
 const DSNTemplate = `postgresql://{{ env "POSTGRES_USER" "claire_user" | urluser }}:{{ secret "POSTGRES_PASSWORD" | urlpassword }}@cdb_postgres:5432/claire_de_binare?sslmode={{ if .TLS }}require{{ else }}disable{{ end }}`
 
-// Default describes the Claire de Binare repository (CDB_STACK.md): used
+// Default describes the Claire de Binare repository: used
 // when the repo has no cdb-setup.yaml, so the tool works on the real repo out
 // of the box.
 func Default() *Manifest {

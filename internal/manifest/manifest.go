@@ -20,7 +20,7 @@ import (
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // FileName is the manifest's name at the repo root.
@@ -34,7 +34,7 @@ const (
 )
 
 // Alphabets for generated secrets. Alphanumeric is the default: URL-, shell-
-// and YAML-safe (CDB_STACK.md), so it never breaks a DSN or a `$(cat)`.
+// and YAML-safe, so it never breaks a DSN or a `$(cat)`.
 var Alphabets = map[string]string{
 	"alnum": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
 	"hex":   "0123456789abcdef",

@@ -31,7 +31,7 @@ type Facts struct {
 	LoginShell string `json:"login_shell,omitempty"`
 }
 
-// DefaultSecretsPath is <Documents>/.secrets/.cdb (CDB_STACK.md).
+// DefaultSecretsPath is <Documents>/.secrets/.cdb (docs/secrets.md).
 func (f Facts) DefaultSecretsPath() string {
 	return filepath.Join(f.Documents, ".secrets", ".cdb")
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -18,7 +19,8 @@ func readFrom(files map[string]string) func(string) ([]byte, error) {
 }
 
 func TestDetectDocuments(t *testing.T) {
-	skipUnixPathsOnWindows(t)
+	h, cfg := hostAbs("/home/a"), hostAbs("/cfg")
+	key := func(p string) string { return filepath.ToSlash(p) }
 	cases := []struct {
 		name       string
 		goos       string
@@ -27,16 +29,18 @@ func TestDetectDocuments(t *testing.T) {
 		wantDocs   string
 		wantSource string
 	}{
-		{"linux default", "linux", MapEnvironment{"HOME": "/home/a"}, nil, "/home/a/Documents", "default"},
-		{"linux user-dirs", "linux", MapEnvironment{"HOME": "/home/a"},
-			map[string]string{"/home/a/.config/user-dirs.dirs": "# comment\nXDG_DESKTOP_DIR=\"$HOME/Desktop\"\nXDG_DOCUMENTS_DIR=\"$HOME/Dokumente\"\n"},
-			"/home/a/Dokumente", "user-dirs.dirs"},
-		{"linux user-dirs under XDG_CONFIG_HOME", "linux", MapEnvironment{"HOME": "/home/a", "XDG_CONFIG_HOME": "/cfg"},
-			map[string]string{"/cfg/user-dirs.dirs": "XDG_DOCUMENTS_DIR=\"/data/docs\"\n"}, "/data/docs", "user-dirs.dirs"},
-		{"linux user-dirs disabled (= HOME)", "linux", MapEnvironment{"HOME": "/home/a"},
-			map[string]string{"/home/a/.config/user-dirs.dirs": "XDG_DOCUMENTS_DIR=\"$HOME/\"\n"}, "/home/a/Documents", "default"},
-		{"linux env wins", "linux", MapEnvironment{"HOME": "/home/a", "XDG_DOCUMENTS_DIR": "~/Docs"}, nil, "/home/a/Docs", "XDG_DOCUMENTS_DIR"},
-		{"darwin", "darwin", MapEnvironment{"HOME": "/Users/a"}, nil, "/Users/a/Documents", "default"},
+		{"linux default", "linux", MapEnvironment{"HOME": h}, nil, filepath.Join(h, "Documents"), "default"},
+		{"linux user-dirs", "linux", MapEnvironment{"HOME": h},
+			map[string]string{key(filepath.Join(h, ".config", "user-dirs.dirs")): "# comment\nXDG_DESKTOP_DIR=\"$HOME/Desktop\"\nXDG_DOCUMENTS_DIR=\"$HOME/Dokumente\"\n"},
+			filepath.Join(h, "Dokumente"), "user-dirs.dirs"},
+		// user-dirs.dirs is a Linux file: an absolute value is a Unix path
+		// ("/data/docs"), kept as written.
+		{"linux user-dirs under XDG_CONFIG_HOME", "linux", MapEnvironment{"HOME": h, "XDG_CONFIG_HOME": cfg},
+			map[string]string{key(filepath.Join(cfg, "user-dirs.dirs")): "XDG_DOCUMENTS_DIR=\"/data/docs\"\n"}, filepath.FromSlash("/data/docs"), "user-dirs.dirs"},
+		{"linux user-dirs disabled (= HOME)", "linux", MapEnvironment{"HOME": h},
+			map[string]string{key(filepath.Join(h, ".config", "user-dirs.dirs")): "XDG_DOCUMENTS_DIR=\"$HOME/\"\n"}, filepath.Join(h, "Documents"), "default"},
+		{"linux env wins", "linux", MapEnvironment{"HOME": h, "XDG_DOCUMENTS_DIR": "~/Docs"}, nil, filepath.Join(h, "Docs"), "XDG_DOCUMENTS_DIR"},
+		{"darwin", "darwin", MapEnvironment{"HOME": hostAbs("/Users/a")}, nil, filepath.Join(hostAbs("/Users/a"), "Documents"), "default"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -44,7 +48,7 @@ func TestDetectDocuments(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f.Documents != filepath.FromSlash(c.wantDocs) || f.DocumentsSource != c.wantSource {
+			if f.Documents != c.wantDocs || f.DocumentsSource != c.wantSource {
 				t.Errorf("Documents = %q (%s), want %q (%s)", f.Documents, f.DocumentsSource, c.wantDocs, c.wantSource)
 			}
 			if f.DefaultSecretsPath() != filepath.Join(f.Documents, ".secrets", ".cdb") {
@@ -89,12 +93,9 @@ func TestCloudSyncOneDrive(t *testing.T) {
 }
 
 func TestParseUserDirs(t *testing.T) {
-	skipUnixPathsOnWindows(t)
-	got := ParseUserDirs("XDG_DOCUMENTS_DIR=\"$HOME/My \\\"Docs\\\"\"\r\nXDG_MUSIC_DIR=\"/abs/music\"\nXDG_BAD_DIR=relative\nXDG_VIDEOS_DIR=\"videos\"\nNOT_XDG=\"$HOME/x\"\n", "/h")
-	want := map[string]string{"XDG_DOCUMENTS_DIR": "/h/My \"Docs\"", "XDG_MUSIC_DIR": "/abs/music"}
-	for k, v := range want {
-		want[k] = filepath.FromSlash(v)
-	}
+	h := hostAbs("/h")
+	got := ParseUserDirs("XDG_DOCUMENTS_DIR=\"$HOME/My \\\"Docs\\\"\"\r\nXDG_MUSIC_DIR=\"/abs/music\"\nXDG_BAD_DIR=relative\nXDG_VIDEOS_DIR=\"videos\"\nNOT_XDG=\"$HOME/x\"\n", h)
+	want := map[string]string{"XDG_DOCUMENTS_DIR": filepath.Join(h, "My \"Docs\""), "XDG_MUSIC_DIR": filepath.FromSlash("/abs/music")}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -104,22 +105,25 @@ func FuzzParseUserDirs(f *testing.F) {
 	f.Add("XDG_DOCUMENTS_DIR=\"$HOME/Documents\"\n")
 	f.Add("XDG_DOCUMENTS_DIR=\"/x\"\r\n# c\n")
 	f.Fuzz(func(t *testing.T, content string) {
-		skipUnixPathsOnWindows(t)
-		for k, v := range ParseUserDirs(content, "/home/u") {
+		for k, v := range ParseUserDirs(content, hostAbs("/home/u")) {
 			// Every result is an absolute, clean path: never a relative one
-			// that would put secrets somewhere unexpected.
-			if !filepath.IsAbs(v) || filepath.Clean(v) != v {
+			// that would put secrets somewhere unexpected. (On a Windows
+			// host a Unix path from the Linux file is rooted, \x.)
+			rooted := filepath.IsAbs(v) || runtime.GOOS == "windows" && strings.HasPrefix(v, `\`)
+			if !rooted || filepath.Clean(v) != v {
 				t.Fatalf("%s = %q is not a clean absolute path", k, v)
 			}
 		}
 	})
 }
 
-// skipUnixPathsOnWindows: these cases give detect() a Linux or macOS
-// environment with Unix paths, which only a Unix host resolves (on Windows
-// "/home/a" is not absolute). The Windows branch has its own cases.
-func skipUnixPathsOnWindows(t testing.TB) {
-	if runtime.GOOS == "windows" {
-		t.Skip("Unix path semantics; runs on the Linux and macOS hosts")
+// hostAbs makes a Unix-style absolute test path absolute on this host too:
+// on Windows "/home/a" has no drive, so it becomes C:\home\a. The code
+// under test joins and cleans with the host's filepath, so the Linux and
+// macOS cases of detect() hold on a Windows host as well.
+func hostAbs(p string) string {
+	if runtime.GOOS == "windows" && strings.HasPrefix(p, "/") {
+		return filepath.FromSlash("C:" + p)
 	}
+	return filepath.FromSlash(p)
 }

@@ -193,11 +193,10 @@ func UndoWSLENV(ctx context.Context, uc UndoContext, r Record) step.Result {
 
 // undoStep runs one record's undo and forgets the record once undone.
 type undoStep struct {
-	st    *State
-	r     Record
-	undo  Undoer // nil: a kind this build does not know
-	uc    UndoContext
-	label string
+	st   *State
+	r    Record
+	undo Undoer // nil: a kind this build does not know
+	uc   UndoContext
 }
 
 func (s *undoStep) ID() string { return "undo." + s.r.Kind + ":" + s.r.Target }

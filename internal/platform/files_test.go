@@ -105,21 +105,21 @@ func TestStateDamagedFileSaysWhatToDo(t *testing.T) {
 }
 
 func TestStateDir(t *testing.T) {
-	skipUnixPathsOnWindows(t)
+	h := hostAbs("/h")
 	cases := []struct {
 		goos string
 		env  MapEnvironment
 		want string
 	}{
-		{"linux", MapEnvironment{"HOME": "/h"}, "/h/.local/state/cdb-setup"},
-		{"linux", MapEnvironment{"HOME": "/h", "XDG_STATE_HOME": "/st"}, "/st/cdb-setup"},
-		{"linux", MapEnvironment{"HOME": "/h", "XDG_STATE_HOME": "relative"}, "/h/.local/state/cdb-setup"},
-		{"darwin", MapEnvironment{"HOME": "/h", "CDB_SETUP_STATE_DIR": "/x"}, "/x"},
-		{"windows", MapEnvironment{"LOCALAPPDATA": "/l"}, "/l/cdb-setup"},
+		{"linux", MapEnvironment{"HOME": h}, filepath.Join(h, ".local", "state", "cdb-setup")},
+		{"linux", MapEnvironment{"HOME": h, "XDG_STATE_HOME": hostAbs("/st")}, filepath.Join(hostAbs("/st"), "cdb-setup")},
+		{"linux", MapEnvironment{"HOME": h, "XDG_STATE_HOME": "relative"}, filepath.Join(h, ".local", "state", "cdb-setup")},
+		{"darwin", MapEnvironment{"HOME": h, "CDB_SETUP_STATE_DIR": hostAbs("/x")}, hostAbs("/x")},
+		{"windows", MapEnvironment{"LOCALAPPDATA": hostAbs("/l")}, filepath.Join(hostAbs("/l"), "cdb-setup")},
 	}
 	for _, c := range cases {
 		got, err := StateDir(c.env, c.goos)
-		if err != nil || got != filepath.FromSlash(c.want) {
+		if err != nil || got != c.want {
 			t.Errorf("%s %v: %q %v, want %q", c.goos, c.env, got, err, c.want)
 		}
 	}

@@ -37,6 +37,10 @@ func restrictDir(path string, _ bool) (bool, string, error) {
 	if err := os.Chmod(path, 0o700); err != nil {
 		return false, "", fmt.Errorf("restrict %s to 0700: %w", path, err)
 	}
+	// Read it back: some mounts accept chmod and keep nothing.
+	if after, err := os.Stat(path); err == nil && after.Mode().Perm() != 0o700 {
+		return false, "", fmt.Errorf("mode 0700 %w (the file system keeps mode %04o for %s)", ErrNotEnforced, after.Mode().Perm(), path)
+	}
 	return true, fmt.Sprintf("mode 0700 (was %04o)", fi.Mode().Perm()), nil
 }
 
@@ -52,10 +56,14 @@ func checkDirPrivate(path string, _ bool) error {
 }
 
 // RestrictFile sets a secret file's mode (Unix) or its protected DACL
-// (Windows, where mode is ignored).
+// (Windows, where mode is ignored), and reads it back: an error wrapping
+// ErrNotEnforced means it was set and this system did not keep it.
 func RestrictFile(path string, mode os.FileMode, _ bool) error {
 	if err := os.Chmod(path, mode); err != nil {
 		return fmt.Errorf("chmod %04o %s: %w", mode, path, err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm() != mode.Perm() {
+		return fmt.Errorf("mode %04o %w (the file system keeps mode %04o for %s)", mode.Perm(), ErrNotEnforced, fi.Mode().Perm(), path)
 	}
 	return nil
 }

@@ -110,7 +110,28 @@ func restrictDir(path string, includeSystem bool) (bool, string, error) {
 	if _, err := applyPrivateDACL(path, includeSystem, true); err != nil {
 		return false, "", err
 	}
+	if err := readBackDACL(path, want); err != nil {
+		return false, "", err
+	}
 	return true, "protected DACL: only you" + systemNote(includeSystem), nil
+}
+
+// readBackDACL compares the DACL now on path with the one just set (Windows
+// accepted the call; whether it kept the ACL is another matter: Wine and
+// FAT drives do not). A mismatch wraps ErrNotEnforced.
+func readBackDACL(path, want string) error {
+	got, err := readDACL(path)
+	if err != nil {
+		return err
+	}
+	if !SameACL(got, want) {
+		why := "it reads back as " + got
+		if ok, reason := permissionsEnforced(path); !ok {
+			why = reason
+		}
+		return fmt.Errorf("protected DACL %w (%s)", ErrNotEnforced, why)
+	}
+	return nil
 }
 
 func checkDirPrivate(path string, includeSystem bool) error {
@@ -122,7 +143,10 @@ func checkDirPrivate(path string, includeSystem bool) error {
 	if err != nil {
 		return err
 	}
-	if got != PrivateSDDL(me.String(), includeSystem, true) && got != PrivateSDDL(me.String(), !includeSystem, true) {
+	if !SameACL(got, PrivateSDDL(me.String(), includeSystem, true)) && !SameACL(got, PrivateSDDL(me.String(), !includeSystem, true)) {
+		if ok, why := permissionsEnforced(path); !ok {
+			return fmt.Errorf("secrets folder %s cannot be made private: a protected DACL is %w (%s)", path, ErrNotEnforced, why)
+		}
 		return fmt.Errorf("secrets folder %s is readable by more than your user (DACL %s); run `cdb-setup secrets fix`", path, got)
 	}
 	return nil
@@ -130,9 +154,13 @@ func checkDirPrivate(path string, includeSystem bool) error {
 
 // RestrictFile gives a secret file a protected DACL for the current user
 // (mode is meaningless on Windows).
+// An error wrapping ErrNotEnforced means it was set and not kept.
 func RestrictFile(path string, _ os.FileMode, includeSystem bool) error {
-	_, err := applyPrivateDACL(path, includeSystem, false)
-	return err
+	want, err := applyPrivateDACL(path, includeSystem, false)
+	if err != nil {
+		return err
+	}
+	return readBackDACL(path, want)
 }
 
 func systemNote(includeSystem bool) string {

@@ -1,8 +1,10 @@
 package platform
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/windows"
@@ -55,7 +57,62 @@ func TestEnsurePrivateDirOnWindowsCreatesAndAppliesDACL(t *testing.T) {
 	if err := os.WriteFile(f, []byte("v"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := RestrictFile(f, 0o600, false); err != nil {
+	// Under Wine the ACL is set and not kept (TestPrivateDACLIsReadBack).
+	if err := RestrictFile(f, 0o600, false); err != nil && !(testenv.UnderWine() && errors.Is(err, ErrNotEnforced)) {
 		t.Errorf("RestrictFile: %v", err)
+	}
+}
+
+// TestPrivateDACLIsReadBack: the DACL is read back after it is set. On real
+// Windows it reads back as exactly the protected ACL built (as data:
+// SameACL); under Wine, which accepts the call and keeps nothing, the folder
+// is reported "set but not enforced here" and never as private.
+func TestPrivateDACLIsReadBack(t *testing.T) {
+	root := testenv.TempDir(t)
+	p := filepath.Join(root, "private")
+	st, err := EnsurePrivateDir(p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(p, "X")
+	if err := os.WriteFile(f, []byte("v"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fileErr := RestrictFile(f, 0o600, false)
+	checkErr := CheckPrivateDir(p, false)
+	me, err := currentUserSID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readDACL(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, why := PermissionsEnforced(p); !ok {
+		if !testenv.UnderWine() {
+			t.Logf("not enforced on this drive: %s", why)
+		}
+		if !st.NotEnforced || !strings.Contains(st.Detail, "not enforced here") {
+			t.Errorf("EnsurePrivateDir where ACLs are not kept: NotEnforced=%v %q", st.NotEnforced, st.Detail)
+		}
+		if !errors.Is(fileErr, ErrNotEnforced) {
+			t.Errorf("RestrictFile: %v, want ErrNotEnforced", fileErr)
+		}
+		if !errors.Is(checkErr, ErrNotEnforced) {
+			t.Errorf("CheckPrivateDir: %v, want ErrNotEnforced", checkErr)
+		}
+		if SameACL(got, PrivateSDDL(me.String(), false, true)) {
+			t.Errorf("the DACL reads back as private (%s), yet the system is said not to enforce it", got)
+		}
+		return
+	}
+	if testenv.UnderWine() {
+		t.Fatal("PermissionsEnforced says yes under Wine")
+	}
+	if st.NotEnforced || fileErr != nil || checkErr != nil {
+		t.Errorf("real Windows: NotEnforced=%v %q; RestrictFile: %v; CheckPrivateDir: %v", st.NotEnforced, st.Detail, fileErr, checkErr)
+	}
+	if !SameACL(got, PrivateSDDL(me.String(), false, true)) {
+		t.Errorf("the folder's DACL reads back as %s, want %s", got, PrivateSDDL(me.String(), false, true))
 	}
 }

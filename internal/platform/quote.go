@@ -13,6 +13,16 @@ func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// ShellArg is s as one sh word for a command we print: a plain word (path
+// characters only) as it is, so the usual message stays readable, anything
+// else through ShellQuote.
+func ShellArg(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,:@%=") == "" {
+		return s
+	}
+	return ShellQuote(s)
+}
+
 // FishQuote quotes s for fish: inside single quotes fish only treats \' and
 // \\ specially.
 func FishQuote(s string) string {

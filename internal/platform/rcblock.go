@@ -139,20 +139,6 @@ func HasBlock(content []byte, b Block) (bool, error) {
 	return s.found, err
 }
 
-// BlockBody returns the body lines of the block in content, if present.
-func BlockBody(content []byte, b Block) ([]string, bool, error) {
-	s, err := findBlock(content, b)
-	if err != nil || !s.found {
-		return nil, false, err
-	}
-	ls := splitLines(content[s.start:s.end])
-	var body []string
-	for _, l := range ls[1 : len(ls)-1] {
-		body = append(body, l.text)
-	}
-	return body, true, nil
-}
-
 // Upsert returns content with the block added (at the end) or replaced (in
 // place). It keeps the file's line endings and adds a newline only where the
 // file lacked a final one. Remove(Upsert(x)) == x byte for byte for any x

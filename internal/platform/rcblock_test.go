@@ -99,14 +99,6 @@ func TestDamagedMarkersRefused(t *testing.T) {
 	}
 }
 
-func TestBlockBody(t *testing.T) {
-	up, _ := Upsert([]byte("x\r\n"), testBlock)
-	body, ok, err := BlockBody(up, testBlock)
-	if err != nil || !ok || len(body) != 1 || body[0] != testBlock.Body[0] {
-		t.Errorf("BlockBody = %q %v %v", body, ok, err)
-	}
-}
-
 // FuzzBlockEditor checks the editor's promises on arbitrary files: the user's
 // bytes outside the block are never changed, Upsert is idempotent, and Remove
 // undoes Upsert byte for byte; damaged markers are refused, never guessed.

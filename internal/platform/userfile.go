@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/claire-de-binare/cdb-setup/internal/step"
@@ -65,7 +66,7 @@ func readUserFile(path string) (userFile, error) {
 	}
 	if fi.Mode().Perm()&0o200 == 0 {
 		return uf, step.WithFix(fmt.Errorf("%s is read-only (mode %04o); cdb-setup does not override that", path, fi.Mode().Perm()),
-			fmt.Sprintf("chmod u+w %s, then run again", res))
+			MakeWritableCommand(runtime.GOOS, res)+", then run again")
 	}
 	b, err := os.ReadFile(res)
 	if err != nil {

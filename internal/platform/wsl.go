@@ -17,7 +17,7 @@ func WindowsDocumentsFromWSL(ctx context.Context, run Runner) (string, error) {
 	}
 	win := strings.TrimSpace(string(out))
 	if win == "" {
-		return "", errors.New("Windows reported no Documents folder")
+		return "", errors.New("no Documents folder reported by Windows")
 	}
 	out, err = run(ctx, "wslpath", "-u", win)
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Answers is the part of an answers file (--answers answers.yaml) that
@@ -28,7 +28,7 @@ func ParseAnswers(b []byte) (map[string][]byte, error) {
 	b = bytes.TrimPrefix(b, bomUTF8)
 	var f answersFile
 	if err := yaml.Unmarshal(b, &f); err != nil {
-		// yaml.v3 errors quote line numbers and, for type errors, the
+		// yaml/v3 errors quote line numbers and, for type errors, the
 		// offending value: report the line only.
 		var te *yaml.TypeError
 		if errors.As(err, &te) {

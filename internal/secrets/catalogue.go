@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -151,7 +152,7 @@ func Discover(ctx context.Context, opts DiscoverOptions) (*Catalogue, error) {
 		for _, ref := range svc.Secrets {
 			for _, s := range byName {
 				for _, k := range s.Keys {
-					if k == ref.Source && !contains(s.Services, svc.Name) {
+					if k == ref.Source && !slices.Contains(s.Services, svc.Name) {
 						s.Services = append(s.Services, svc.Name)
 					}
 				}
@@ -204,20 +205,11 @@ func fileInDir(file, dir string) (string, error) {
 	return rel, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // secretLike matches variable names that look like they hold a secret.
 var secretLike = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIAL|_DSN$|^SMTP_USER$|^ALERT_EMAIL_TO$)`)
 
 // ComposeEnv is the environment compose gets: the user's, minus every
-// variable named like a secret (CDB_STACK.md trap 2: an exported
+// variable named like a secret (docs/up.md, password-and-file: an exported
 // GRAFANA_PASSWORD makes Grafana refuse to start), plus SECRETS_PATH.
 // names are the catalogue's file names; variables named after them (with
 // .txt dropped, '.' and '-' as '_', any case) are removed too.

@@ -68,7 +68,11 @@ func CheckAll(ctx context.Context, o CheckOptions) CheckReport {
 		folder(CodeMissing, SevError, true, fmt.Sprintf("secrets folder %s does not exist: run `cdb-setup secrets init`", dir))
 	} else if err != nil {
 		folder(CodeUnreadable, SevError, false, err.Error())
-	} else if err := platform.CheckPrivateDir(dir, false); err != nil {
+	} else if err := platform.CheckPrivateDir(dir, false); errors.Is(err, platform.ErrNotEnforced) {
+		// A warning, not a fixable error: `secrets fix` cannot change it,
+		// and asking for it would loop (fix, check, fix, ...).
+		folder(CodeNotEnforced, SevWarning, false, err.Error()+"; neither the folder nor the files in it can be made private on this system: keep the secrets on a drive that keeps permissions (--secrets-path) if other people use it")
+	} else if err != nil {
 		fixable := fi.IsDir() && fi.Mode()&fs.ModeSymlink == 0 && !errors.Is(err, platform.ErrForeignOwner)
 		folder(CodeFolder, SevError, fixable, err.Error())
 	}
@@ -141,7 +145,7 @@ func checkSecret(s Secret, o Options) SecretReport {
 // only on Windows.
 func privateDACL(got, sid string) bool {
 	own := "D:P(A;;FA;;;" + sid + ")"
-	return got == own || got == own+"(A;;FA;;;SY)"
+	return platform.SameACL(got, own) || platform.SameACL(got, own+"(A;;FA;;;SY)")
 }
 
 func modeReason(m os.FileMode) string {

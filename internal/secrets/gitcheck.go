@@ -11,7 +11,7 @@ import (
 
 // ErrInWorktree means the secrets folder is inside the repository's work
 // tree and git does not ignore it: one `git add .` and the passwords are
-// committed (it happened more than once, CDB_STACK.md trap 6).
+// committed (it happened more than once).
 var ErrInWorktree = errors.New("is inside the git work tree and not ignored")
 
 // CheckNotInWorktree returns ErrInWorktree (with the fix) when dir lies

@@ -89,7 +89,7 @@ func initStep(s Secret, o InitOptions) *SecretStep {
 			st.Value = func() ([]byte, error) { return v, nil }
 			st.Replace = false
 			st.Overwrite = o.Force
-			st.RefuseFix = fmt.Sprintf("pass --force to replace it (the old value is backed up first)")
+			st.RefuseFix = "pass --force to replace it (the old value is backed up first)"
 			st.Accept = func(existing []byte) bool { return string(existing) == string(v) }
 		}
 	}

@@ -3,7 +3,7 @@ package secrets
 // The OS keychain mirror (issue 4): a copy of every secret file in the macOS
 // Keychain, the Windows Credential Manager or a Linux Secret Service, so a
 // wiped secrets folder is restored byte for byte instead of regenerated
-// (CDB_STACK.md, "Volumes keep passwords"). The files stay the source of
+// (docs/keychain.md). The files stay the source of
 // truth: compose reads files, the keychain only keeps a copy.
 //
 // This file is the thin layer over go-keyring: the backend interface, the
@@ -270,7 +270,7 @@ func (k *Keychain) Delete(ctx context.Context, service, user string) error {
 }
 
 // classifyKeyringError maps the error texts the backends really produce
-// (TESTING.md lists those seen on Linux) to a kind. Matching on text is
+// (those the real-keychain tests saw on Linux) to a kind. Matching on text is
 // unavoidable: go-keyring passes D-Bus, exec and Win32 errors through as-is.
 func classifyKeyringError(op, name string, err error) error {
 	kind := KeychainOther

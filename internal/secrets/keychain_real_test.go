@@ -33,7 +33,7 @@ func kcRealKeychain(t testing.TB) *Keychain {
 	return &Keychain{}
 }
 
-// kcCDBNames are the 10 secret files of the CDB stack (CDB_STACK.md).
+// kcCDBNames are the 10 secret files of the CDB stack (manifest.Default).
 var kcCDBNames = []string{
 	"REDIS_PASSWORD", "POSTGRES_PASSWORD", "GRAFANA_PASSWORD", "POSTGRES_PASSWORD_DSN",
 	"SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "ALERT_EMAIL_TO",

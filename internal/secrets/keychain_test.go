@@ -151,7 +151,7 @@ func TestKeychainServiceNamespacing(t *testing.T) {
 }
 
 // TestKeychainClassify uses the error texts the backends really return
-// (TESTING.md and what this package's real-keychain tests observed).
+// (what this package's real-keychain tests observed).
 func TestKeychainClassify(t *testing.T) {
 	cases := []struct {
 		err  error

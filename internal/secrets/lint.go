@@ -39,6 +39,7 @@ const (
 	CodeNotRegular   = "not-regular"      // a device, pipe or socket
 	CodeDSN          = "dsn-mismatch"     // a derived secret does not match its inputs
 	CodeMode         = "permissions"      // the file's mode or DACL is not what it should be
+	CodeNotEnforced  = "not-enforced"     // this system does not keep private permissions (Wine, FAT)
 	CodeFolder       = "folder"           // the secrets folder is not private
 	CodeInWorktree   = "in-git-worktree"  // the secrets folder is inside the repo and not ignored
 	CodeCloudSync    = "cloud-sync"       // the secrets folder syncs to OneDrive/iCloud

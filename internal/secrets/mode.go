@@ -9,7 +9,7 @@ import (
 )
 
 // DefaultFileMode chooses the secret files' mode for this machine and says
-// why, so the output can explain it (CDB_STACK.md, trap 3).
+// why, so the output can explain it.
 //
 // With a Linux Docker engine (native Linux, and WSL, whose bind mounts keep
 // Linux owners and modes) the containers read the bind-mounted files as

@@ -6,13 +6,16 @@ import (
 	"os"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
 const isWindows = true
 
 // modeMatches reads the file's DACL back: it must be the protected DACL for
-// the current user (optionally with SYSTEM). Under Wine the DACL is not
-// really applied, so this is verified on real Windows only.
+// the current user (optionally with SYSTEM). Where the system keeps no ACLs
+// (Wine, a FAT drive) there is nothing to correct, so it matches; the
+// folder's check warns about it once (CodeNotEnforced).
 func modeMatches(path string, _ fs.FileInfo, _ os.FileMode) bool {
 	return permissionProblem(path, nil, 0) == ""
 }
@@ -30,6 +33,10 @@ func permissionProblem(path string, _ fs.FileInfo, _ os.FileMode) string {
 	got := sd.String()
 	me := u.User.Sid.String()
 	if privateDACL(got, me) {
+		return ""
+	}
+	if ok, _ := platform.PermissionsEnforced(path); !ok {
+		// Nothing to correct here: the folder's check says why, once.
 		return ""
 	}
 	return fmt.Sprintf("is readable by more than your user (DACL %s)", got)

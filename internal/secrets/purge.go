@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
 // Purge deletes the secrets folder's content that cdb-setup manages: the
@@ -74,18 +72,4 @@ func Purge(dir string, names []string) (removed []string, err error) {
 		errs = append(errs, rm(dir))
 	}
 	return removed, errors.Join(errs...)
-}
-
-// RecordedFolders returns the secrets folders cdb-setup created, from the
-// state file in stateDir (for `uninstall --purge`).
-func RecordedFolders(stateDir string) ([]string, error) {
-	st, err := platform.LoadState(stateDir)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, r := range st.Find(StateKindFolder) {
-		out = append(out, r.Target)
-	}
-	return out, nil
 }

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
@@ -73,7 +74,7 @@ func RotateSteps(o RotateOptions) ([]step.Step, error) {
 			continue
 		}
 		deps, err := Dependencies(d.Policy.Template)
-		if err != nil || !containsName(deps, s.Name) {
+		if err != nil || !slices.Contains(deps, s.Name) {
 			continue
 		}
 		st := initStep(d, InitOptions{Options: o.Options})
@@ -82,13 +83,4 @@ func RotateSteps(o RotateOptions) ([]step.Step, error) {
 		steps = append(steps, st)
 	}
 	return steps, nil
-}
-
-func containsName(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -76,6 +76,13 @@ func (s *FolderStep) Plan(ctx context.Context) (step.Change, error) {
 		if errors.Is(err, platform.ErrForeignOwner) {
 			return c, err
 		}
+		if errors.Is(err, platform.ErrNotEnforced) {
+			// Nothing to do that would last: say so, and do not plan a
+			// change that the next check would ask for again.
+			c.None = true
+			c.Summary = fmt.Sprintf("secrets folder %s exists; private permissions are not enforced on this system", s.Dir)
+			return c, nil
+		}
 		c.Summary = fmt.Sprintf("restrict the secrets folder %s to you", s.Dir)
 		return c, nil
 	}
@@ -92,13 +99,25 @@ func (s *FolderStep) Apply(ctx context.Context) (step.Result, error) {
 	if err != nil {
 		return step.Failed(s.ID(), err, ""), nil
 	}
-	res := step.Result{Step: s.ID(), Fields: map[string]any{"path": s.Dir, "protection": st.Detail, "created": st.Created}}
+	res := step.Result{Step: s.ID(), Fields: map[string]any{"path": s.Dir, "protection": st.Detail, "created": st.Created, "enforced": !st.NotEnforced}}
 	switch {
+	case st.NotEnforced && st.Created:
+		res.Status = step.StatusChanged
+		res.Detail = fmt.Sprintf("Created the secrets folder %s; its %s", s.Dir, st.Detail)
+		if s.StateDir != "" {
+			if err := recordFolder(s.StateDir, s.Dir, s.Repo, st.CreatedParents); err != nil {
+				res.Detail += "; could not record it in the state file: " + err.Error()
+			}
+		}
+	case st.NotEnforced:
+		// Not ✓: the folder is not private, and no step here can make it so.
+		res.Status = step.StatusSkipped
+		res.Detail = fmt.Sprintf("Secrets folder %s: %s", s.Dir, st.Detail)
 	case st.Created:
 		res.Status = step.StatusChanged
 		res.Detail = fmt.Sprintf("Created the secrets folder %s (%s)", s.Dir, st.Detail)
 		if s.StateDir != "" {
-			if err := recordFolder(s.StateDir, s.Dir, s.Repo); err != nil {
+			if err := recordFolder(s.StateDir, s.Dir, s.Repo, st.CreatedParents); err != nil {
 				res.Detail += "; could not record it in the state file: " + err.Error()
 			}
 		}
@@ -113,15 +132,25 @@ func (s *FolderStep) Apply(ctx context.Context) (step.Result, error) {
 }
 
 // recordFolder notes the folder (and the repo whose compose files say which
-// files in it are secrets, so `uninstall --purge` can run from anywhere).
-func recordFolder(stateDir, dir, repo string) error {
+// files in it are secrets, so `uninstall --purge` can run from anywhere),
+// and the parent folders created with it (Documents\.secrets), which
+// `uninstall --purge` removes too when they are left empty.
+func recordFolder(stateDir, dir, repo string, parents []string) error {
 	st, err := platform.LoadState(stateDir)
 	if err != nil {
 		return err
 	}
-	st.Put(platform.Record{Step: "secrets.folder", Kind: StateKindFolder, Target: dir, Data: map[string]string{"created": "true", "repo": repo}})
+	data := map[string]string{"created": "true", "repo": repo}
+	if len(parents) > 0 {
+		data[RecordParents] = strings.Join(parents, "\n")
+	}
+	st.Put(platform.Record{Step: "secrets.folder", Kind: StateKindFolder, Target: dir, Data: data})
 	return st.Save()
 }
+
+// RecordParents is the secrets-folder record's list (one per line, deepest
+// first) of parent folders cdb-setup created along with it.
+const RecordParents = "created_parents"
 
 // action is what a secret step will do, decided by inspecting the file.
 type action int
@@ -321,11 +350,15 @@ func (s *SecretStep) Apply(ctx context.Context) (step.Result, error) {
 		res.Fields["bytes"] = len(fsx.data)
 		return res, nil
 	case actMode:
-		if _, err := ensureMode(s.path(), s.Mode); err != nil {
+		if _, err := ensureMode(s.path(), s.Mode); errors.Is(err, platform.ErrNotEnforced) {
+			res.Status = step.StatusSkipped
+			res.Detail = fmt.Sprintf("%s already exists (%d bytes); %s", name, len(fsx.data), modeText(s.Mode, true))
+			return res, nil
+		} else if err != nil {
 			return step.Failed(s.ID(), err, ""), nil
 		}
 		res.Status = step.StatusChanged
-		res.Detail = fmt.Sprintf("%s already exists (%d bytes); permissions corrected to %s", name, len(fsx.data), modeText(s.Mode))
+		res.Detail = fmt.Sprintf("%s already exists (%d bytes); permissions corrected to %s", name, len(fsx.data), modeText(s.Mode, false))
 		return res, nil
 	case actRemove:
 		if err := os.Remove(s.path()); err != nil {
@@ -371,14 +404,14 @@ func (s *SecretStep) Apply(ctx context.Context) (step.Result, error) {
 		res.Detail = fmt.Sprintf("%s already exists (%d bytes)", name, out.Bytes)
 		if out.ModeChanged {
 			res.Status = step.StatusChanged
-			res.Detail += "; permissions corrected to " + modeText(s.Mode)
+			res.Detail += "; permissions corrected to " + modeText(s.Mode, out.NotEnforced)
 		}
 		return res, nil
 	case WriteCreated:
 		res.Status = step.StatusChanged
-		res.Detail = fmt.Sprintf("Created %s (%s, %d bytes, %s)", name, s.How, out.Bytes, modeText(s.Mode))
+		res.Detail = fmt.Sprintf("Created %s (%s, %d bytes, %s)", name, s.How, out.Bytes, modeText(s.Mode, out.NotEnforced))
 		if out.Bytes == 0 {
-			res.Detail = fmt.Sprintf("Created %s as an empty file: not configured (optional; %s)", name, modeText(s.Mode))
+			res.Detail = fmt.Sprintf("Created %s as an empty file: not configured (optional; %s)", name, modeText(s.Mode, out.NotEnforced))
 			res.Fields["configured"] = false
 		}
 	case WriteReplaced:
@@ -386,7 +419,7 @@ func (s *SecretStep) Apply(ctx context.Context) (step.Result, error) {
 		res.Fields["backup"] = out.Backup
 		res.Detail = fmt.Sprintf("Replaced %s (%s, %d bytes); the old value is in %s", name, s.How, out.Bytes, out.Backup)
 		if repaired != "" {
-			res.Detail = fmt.Sprintf("Repaired %s (%s; now %d bytes, %s); the old bytes are in %s", name, repaired, out.Bytes, modeText(s.Mode), out.Backup)
+			res.Detail = fmt.Sprintf("Repaired %s (%s; now %d bytes, %s); the old bytes are in %s", name, repaired, out.Bytes, modeText(s.Mode, out.NotEnforced), out.Backup)
 			res.Fields["repaired"] = repaired
 		}
 		if s.Warn != "" {
@@ -397,11 +430,17 @@ func (s *SecretStep) Apply(ctx context.Context) (step.Result, error) {
 	return res, nil
 }
 
-func modeText(m os.FileMode) string {
+// modeText names the permissions a secret file got; notEnforced: they were
+// set, and reading them back showed this system did not keep them.
+func modeText(m os.FileMode, notEnforced bool) string {
+	what := fmt.Sprintf("mode %04o", m.Perm())
 	if isWindows {
-		return "private ACL"
+		what = "private ACL"
 	}
-	return fmt.Sprintf("mode %04o", m.Perm())
+	if notEnforced {
+		return what + " set but not enforced here"
+	}
+	return what
 }
 
 func problemCodes(ps []Problem) string {
@@ -425,7 +464,7 @@ func joinProblems(ps []Problem) string {
 }
 
 // volumeWarning explains what a new value means for a service that keeps
-// its password in a volume (CDB_STACK.md, "Volumes keep passwords").
+// its password in a volume (docs/secrets.md, "check and fix").
 func volumeWarning(project string, s Secret) string {
 	if s.Policy.Volume == "" {
 		return ""

@@ -39,6 +39,9 @@ type WriteOutcome struct {
 	Bytes int
 	// ModeChanged is true when only the permissions had to be corrected.
 	ModeChanged bool
+	// NotEnforced: the private permissions were set, and reading them back
+	// showed that this system does not keep them (platform.ErrNotEnforced).
+	NotEnforced bool
 }
 
 // ErrExists is returned when a non-empty secret holds another value and
@@ -87,6 +90,10 @@ func writeSecretBytes(dir, name string, value []byte, mode os.FileMode, force bo
 		out.Status = WriteUnchanged
 		changed, err := ensureMode(out.Path, mode)
 		out.ModeChanged = changed
+		out.NotEnforced = errors.Is(err, platform.ErrNotEnforced)
+		if out.NotEnforced {
+			err = nil
+		}
 		return out, err
 	}
 	if exists && len(old) > 0 {
@@ -107,7 +114,9 @@ func writeSecretBytes(dir, name string, value []byte, mode os.FileMode, force bo
 		return out, explainWriteErr(name, dir, err)
 	}
 	if runtime.GOOS == "windows" {
-		if err := platform.RestrictFile(out.Path, mode, false); err != nil {
+		if err := platform.RestrictFile(out.Path, mode, false); errors.Is(err, platform.ErrNotEnforced) {
+			out.NotEnforced = true
+		} else if err != nil {
 			return out, err
 		}
 	}
@@ -126,7 +135,7 @@ func readSecretFile(path string) (data []byte, exists bool, err error) {
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, true, step.WithFix(fmt.Errorf("%s %w (%s)", path, ErrNotRegular, kindOf(fi)),
-			fmt.Sprintf("move it away and run `cdb-setup secrets fix` (an empty folder there is removed by fix)"))
+			"move it away and run `cdb-setup secrets fix` (an empty folder there is removed by fix)")
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -146,20 +155,20 @@ func kindOf(fi fs.FileInfo) string {
 	}
 }
 
-// ensureMode corrects a secret file's permissions; it reports whether it did.
+// ensureMode corrects a secret file's permissions; it reports whether it
+// did. An error wrapping platform.ErrNotEnforced: set, but not kept here.
 func ensureMode(path string, mode os.FileMode) (bool, error) {
-	if runtime.GOOS == "windows" {
-		// The DACL is re-applied every time; reading it back is CheckAll's job.
-		return false, platform.RestrictFile(path, mode, false)
-	}
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return false, err
 	}
-	if fi.Mode().Perm() == mode.Perm() {
+	if modeMatches(path, fi, mode) {
 		return false, nil
 	}
-	return true, platform.RestrictFile(path, mode, false)
+	if err := platform.RestrictFile(path, mode, false); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Backup copies the current value of <dir>/<name> to
@@ -194,27 +203,13 @@ func Backup(dir, name string) (string, error) {
 			return "", explainWriteErr(name+" backup", bdir, err)
 		}
 		if runtime.GOOS == "windows" {
-			if err := platform.RestrictFile(p, 0o600, false); err != nil {
+			if err := platform.RestrictFile(p, 0o600, false); err != nil && !errors.Is(err, platform.ErrNotEnforced) {
 				return "", err
 			}
 		}
 		return p, nil
 	}
 	return "", fmt.Errorf("backup of %s: too many backups with the same timestamp in %s", name, bdir)
-}
-
-// Backups lists the backups of name, oldest first.
-func Backups(dir, name string) ([]string, error) {
-	matches, err := filepath.Glob(filepath.Join(dir, BackupDirName, globEscape(name)+".*"))
-	return matches, err
-}
-
-func globEscape(s string) string {
-	r := strings.NewReplacer(`*`, `\*`, `?`, `\?`, `[`, `\[`)
-	if runtime.GOOS == "windows" {
-		return s
-	}
-	return r.Replace(s)
 }
 
 // explainWriteErr adds the fix to the usual write failures.

@@ -145,18 +145,55 @@ func TestWriteSecretRefuses(t *testing.T) {
 }
 
 func TestWriteSecretUnwritableFolderKeepsOld(t *testing.T) {
-	if runtime.GOOS == "windows" || os.Geteuid() == 0 {
-		t.Skip("needs Unix permissions enforced (not root)")
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix modes; Windows uses a DACL (tested as data in internal/platform)")
 	}
-	dir := privateDir(t)
 	v := []byte("abcdefghijklmnopqrstuvwxyz012345")
+	if testenv.Unprivileged() {
+		unwritableFolderKeepsOld(t, os.Getenv("CDB_TEST_FOLDER"), v)
+		return
+	}
+	root := os.Geteuid() == 0
+	var dir string
+	if root {
+		dir = filepath.Join(testenv.SharedTempDir(t), "s")
+	} else {
+		dir = filepath.Join(testenv.TempDir(t), "s")
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := WriteSecret(dir, "A", v, 0o600, false); err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(dir, 0o500)
+	if err := os.Chmod(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	if root {
+		// Root writes anywhere: the folder becomes nobody's and the
+		// check runs as nobody.
+		uid, gid := testenv.Nobody(t)
+		for _, p := range []string{dir, filepath.Join(dir, "A")} {
+			if err := os.Chown(p, uid, gid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		testenv.RerunUnprivileged(t, "CDB_TEST_FOLDER="+dir)
+		return
+	}
 	defer os.Chmod(dir, 0o700)
+	unwritableFolderKeepsOld(t, dir, v)
+}
+
+func unwritableFolderKeepsOld(t *testing.T, dir string, v []byte) {
 	if _, err := WriteSecret(dir, "B", v, 0o600, false); err == nil {
 		t.Fatal("write in a read-only folder succeeded")
+	}
+	if _, err := WriteSecret(dir, "A", []byte("another-value-0123456789abcdefgh"), 0o600, true); err == nil {
+		t.Fatal("replacing a secret in a read-only folder succeeded")
+	}
+	if !bytes.Equal(mustRead(t, filepath.Join(dir, "A")), v) {
+		t.Error("the old value was lost")
 	}
 }
 

@@ -98,19 +98,6 @@ var dependsOn = map[string][]string{
 	"stack.up":        {"keychain.restore", "secrets"},
 }
 
-// Plan is PlanGroups flattened.
-func Plan(ctx context.Context, in Input, b Builders) ([]step.Step, error) {
-	groups, err := PlanGroups(ctx, in, b)
-	if err != nil {
-		return nil, err
-	}
-	var out []step.Step
-	for _, g := range groups {
-		out = append(out, g.Steps...)
-	}
-	return out, nil
-}
-
 // PlanGroups returns every step of the setup, in order, one group per area:
 // a group is planned and applied after the groups before it have applied,
 // because an area's plan can depend on what an earlier one changes (the

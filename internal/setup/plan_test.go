@@ -63,7 +63,7 @@ func TestPlanOrderAndPlaceholders(t *testing.T) {
 		{"no keychain answers", yes, func() Builders { b := all; b.NoKeychain = "no OS keychain answers"; return b }(), "wizard.answers keychain.restore s1 s2 keychain.push env hook pre up"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			steps, err := Plan(context.Background(), Input{Answers: tc.a, Workspace: &workspace.Workspace{StateDir: testenv.TempDir(t)}}, tc.b)
+			steps, err := planAll(context.Background(), Input{Answers: tc.a, Workspace: &workspace.Workspace{StateDir: testenv.TempDir(t)}}, tc.b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +79,7 @@ func TestPlanPlaceholdersSayWhy(t *testing.T) {
 	var steps []step.Step
 	var err error
 	b := Builders{KeychainPush: build("kp"), Up: build("up")}
-	steps, err = Plan(context.Background(), Input{Answers: a, Workspace: &workspace.Workspace{StateDir: testenv.TempDir(t)}}, b)
+	steps, err = planAll(context.Background(), Input{Answers: a, Workspace: &workspace.Workspace{StateDir: testenv.TempDir(t)}}, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestPlanPlaceholdersSayWhy(t *testing.T) {
 
 func TestPlanBuilderErrorNamesArea(t *testing.T) {
 	b := Builders{Secrets: func(context.Context, Input) ([]step.Step, error) { return nil, errors.New("boom") }}
-	_, err := Plan(context.Background(), Input{Workspace: &workspace.Workspace{StateDir: testenv.TempDir(t)}}, b)
+	_, err := planAll(context.Background(), Input{Workspace: &workspace.Workspace{StateDir: testenv.TempDir(t)}}, b)
 	if err == nil || !strings.Contains(err.Error(), "secrets folder and files: boom") {
 		t.Fatalf("err %v", err)
 	}
@@ -141,4 +141,17 @@ func TestSaveAnswersIdempotentAndSecretFree(t *testing.T) {
 	if err != nil || back.SecretsPath != sp || back.External != nil {
 		t.Fatalf("%+v %v", back, err)
 	}
+}
+
+// planAll is PlanGroups flattened.
+func planAll(ctx context.Context, in Input, b Builders) ([]step.Step, error) {
+	groups, err := PlanGroups(ctx, in, b)
+	if err != nil {
+		return nil, err
+	}
+	var out []step.Step
+	for _, g := range groups {
+		out = append(out, g.Steps...)
+	}
+	return out, nil
 }

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
@@ -113,7 +113,23 @@ func LocateCompose(ctx context.Context, env platform.Environment, look LookPath)
 	} else {
 		tried = append(tried, "`docker-compose` (not on PATH)")
 	}
-	return Compose{}, fmt.Errorf("Docker Compose was not found (tried %s): install Docker Desktop, or the docker-compose-plugin package (https://docs.docker.com/compose/install/linux/)", strings.Join(tried, ", "))
+	return Compose{}, &ComposeNotFoundError{Tried: tried, GOOS: runtime.GOOS}
+}
+
+// ComposeNotFoundError: no Compose at all. Its message ends in the install
+// advice for GOOS (platform.ComposeInstallFix); What is the finding alone,
+// for checks that give the fix on a line of its own.
+type ComposeNotFoundError struct {
+	Tried []string
+	GOOS  string
+}
+
+func (e *ComposeNotFoundError) What() string {
+	return fmt.Sprintf("Docker Compose was not found (tried %s)", strings.Join(e.Tried, ", "))
+}
+
+func (e *ComposeNotFoundError) Error() string {
+	return e.What() + ": " + platform.ComposeInstallFix(e.GOOS)
 }
 
 var versionRe = regexp.MustCompile(`v?(\d+\.\d+\.\d+[^\s,]*)|version (dev)`)

@@ -11,12 +11,15 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
 // Recognised causes (machine-readable, in --json).
@@ -189,7 +192,8 @@ func recognise(ctx context.Context, in DiagnoseInput, s Service, facts ServiceFa
 		d.Cause = CausePortConflict
 		d.Explanation = fmt.Sprintf("%s publishes %s, which something else already holds.", s.Name, orUnknown(addr))
 		port := portOf(addr)
-		d.Fix = fmt.Sprintf("stop what holds port %s — a container: `docker ps --filter publish=%s`; a process: `lsof -iTCP:%s -sTCP:LISTEN` (Windows: `netstat -ano | findstr :%s`) — then: %s", port, port, port, port, in.Rerun)
+		n, _ := strconv.Atoi(port)
+		d.Fix = fmt.Sprintf("stop what holds port %s — a container: `docker ps --filter publish=%s`; a process: %s — then: %s", port, port, platform.StopPortHolderHint(runtime.GOOS, n, "", ""), in.Rerun)
 	case reImage.MatchString(text):
 		d.Cause = CauseImageMissing
 		d.Explanation = fmt.Sprintf("the image %s is not on this machine and could not be pulled.", orUnknown(facts.Image))

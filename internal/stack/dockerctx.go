@@ -168,7 +168,7 @@ func Connect(ctx context.Context, env platform.Environment, home, goos string) (
 func StartHint(ep Endpoint, goos string, err error) string {
 	h := strings.ToLower(ep.Host + " " + ep.Context)
 	switch {
-	case err != nil && strings.Contains(err.Error(), "permission denied"):
+	case err != nil && strings.Contains(err.Error(), "permission denied") && goos == "linux":
 		return "your user may not use the Docker socket: `sudo usermod -aG docker $USER`, log out and in again, then run `cdb-setup up` again"
 	case strings.Contains(h, "colima"):
 		return "start colima with `colima start`, then run `cdb-setup up` again"
@@ -180,6 +180,8 @@ func StartHint(ep Endpoint, goos string, err error) string {
 		return "start Docker Desktop and wait until it says \"Engine running\", then run `cdb-setup up` again"
 	case ep.Source == "DOCKER_HOST":
 		return "check DOCKER_HOST (unset it to use the current docker context), then run `cdb-setup up` again"
+	case goos != "linux":
+		return "start your Docker Engine, then run `cdb-setup up` again"
 	default:
 		return "start the Docker Engine (`sudo systemctl start docker`), then run `cdb-setup up` again"
 	}

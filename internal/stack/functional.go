@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -268,7 +267,7 @@ type ExecAPI interface {
 }
 
 // SecretReadability proves that a container's own user can read a mounted
-// secret (CDB_STACK.md trap 3): `test -r` inside the container as that user.
+// secret: `test -r` inside the container as that user.
 // Images without `test` (FROM scratch) fall back to the host file's owner
 // and mode against the container's uid, which is what a native Linux engine
 // enforces. An image found to lack `test` is remembered, so its other
@@ -360,26 +359,6 @@ func execExitCode(ctx context.Context, api ExecAPI, id, user string, cmd []strin
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-// parseUser splits a container's "uid[:gid]" user; names cannot be resolved
-// from outside the image.
-func parseUser(user string) (uid, gid int, ok bool) {
-	if user == "" {
-		return 0, 0, true
-	}
-	u, g, hasG := strings.Cut(user, ":")
-	uid, err := strconv.Atoi(u)
-	if err != nil {
-		return 0, 0, false
-	}
-	gid = -1
-	if hasG {
-		if gid, err = strconv.Atoi(g); err != nil {
-			gid = -1
-		}
-	}
-	return uid, gid, true
 }
 
 func dirOf(p string) string {

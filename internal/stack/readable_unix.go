@@ -5,6 +5,8 @@ package stack
 import (
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -37,4 +39,24 @@ func hostReadable(path, user string) (ok bool, why string, known bool) {
 	default:
 		return mode&0o004 != 0, why, true
 	}
+}
+
+// parseUser splits a container's "uid[:gid]" user; names cannot be resolved
+// from outside the image.
+func parseUser(user string) (uid, gid int, ok bool) {
+	if user == "" {
+		return 0, 0, true
+	}
+	u, g, hasG := strings.Cut(user, ":")
+	uid, err := strconv.Atoi(u)
+	if err != nil {
+		return 0, 0, false
+	}
+	gid = -1
+	if hasG {
+		if gid, err = strconv.Atoi(g); err != nil {
+			gid = -1
+		}
+	}
+	return uid, gid, true
 }
