@@ -4,13 +4,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
 // A blank secret-named variable is reported only when a started service
 // refers to it (issue 12: no "GRAFANA_PASSWORD is not set" when Grafana is
 // not a target).
 func TestStartedServiceUses(t *testing.T) {
-	repo := t.TempDir()
+	repo := testenv.TempDir(t)
 	os.MkdirAll(filepath.Join(repo, "compose"), 0o755)
 	os.WriteFile(filepath.Join(repo, "compose", "dev.yml"), []byte(`services:
   cdb_grafana:
