@@ -106,7 +106,7 @@ func Lint(name string, data []byte, policy manifest.Secret) []Problem {
 	}
 	switch {
 	case bytes.HasSuffix(body, []byte("\r\n")):
-		add(CodeCRLF, SevError, true, "ends in CRLF (\\r\\n): a service reading it with shell `$(cat)` keeps the \\r, one that strips whitespace does not, so they disagree on the password")
+		add(CodeCRLF, SevError, true, "ends in CRLF (\\r\\n): a service whose shell script reads the file keeps the \\r, one that strips whitespace does not, so they disagree on the password")
 	case bytes.HasSuffix(body, []byte("\n")):
 		add(CodeTrailingLF, SevError, true, "ends in a newline: readers that do not strip it see a different password")
 	}
