@@ -147,3 +147,17 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The CRLF problem names the services that read that secret (issue 12,
+// messages), not services in general.
+func TestCRLFNamesItsReaders(t *testing.T) {
+	dir := testenv.TempDir(t)
+	s := SecretFile{Name: "REDIS_PASSWORD", Path: filepath.Join(dir, "REDIS_PASSWORD"), Services: []string{"cdb_redis", "cdb_ws"},
+		Policy: manifest.Secret{Kind: manifest.KindGenerated}}
+	must(t, os.WriteFile(s.Path, []byte("abcdefgh12345678\r\n"), 0o644))
+	p := &Preflight{Secrets: []SecretFile{s}}
+	r := p.secretFiles(context.Background())
+	if r.Status != Fail || !strings.Contains(r.Detail, "CRLF") || !strings.Contains(r.Detail, "(read by cdb_redis, cdb_ws)") || strings.Contains(r.Detail, "postgres") {
+		t.Fatalf("%+v", r)
+	}
+}
