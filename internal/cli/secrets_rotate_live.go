@@ -131,7 +131,9 @@ func planLiveRotation(f *Factory, sc *secretsContext, opts *SecretsRotateOptions
 		switch c.Kind {
 		case "postgres-login":
 			if slices.Contains(inPlace, c.Service) {
-				o.Postgres, o.PostgresService = &rekey.Postgres{API: api, Container: id, User: c.User, Database: c.Database}, c.Service
+				// Address and the current password: the TCP fallback where
+				// the local socket is not trusted (in memory only).
+				o.Postgres, o.PostgresService = &rekey.Postgres{API: api, Container: id, User: c.User, Database: c.Database, Address: c.Address, Password: old}, c.Service
 				handled = append(handled, c.Service)
 			}
 		case "http-basic-auth":

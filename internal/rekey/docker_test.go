@@ -227,4 +227,32 @@ func TestPostgresLocalNotTrusted(t *testing.T) {
 	if err := pgLogin(addr, pw); err != nil {
 		t.Fatalf("the old password stopped working: %v", err)
 	}
+
+	// With the current password, cdb-setup logs in over TCP itself (SCRAM
+	// from this process; nothing in argv or env) and sends the verifier.
+	pg.Address, pg.Password = addr, []byte(pw)
+	before, err := pg.Verifier(ctx)
+	if err != nil {
+		t.Fatalf("verifier over TCP: %v", err)
+	}
+	newPW := "new" + randHex(12)
+	if err := pg.SetPassword(ctx, []byte(newPW)); err != nil {
+		t.Fatalf("SetPassword over TCP: %v", err)
+	}
+	if err := pgLogin(addr, newPW); err != nil {
+		t.Fatalf("new password: %v", err)
+	}
+	if err := pgLogin(addr, pw); !errors.Is(err, errAuth) {
+		t.Fatalf("old password after re-key: %v", err)
+	}
+	pg.Password = []byte(newPW)
+	if err := pg.SetVerifier(ctx, before); err != nil {
+		t.Fatalf("rollback over TCP: %v", err)
+	}
+	if err := pgLogin(addr, pw); err != nil {
+		t.Fatalf("old password after rollback: %v", err)
+	}
+	if logs := docker(t, bin, "logs", id); strings.Contains(logs, pw) || strings.Contains(logs, newPW) {
+		t.Fatal("a password appeared in the server's log")
+	}
 }

@@ -203,7 +203,12 @@ func (t *txn) postgres(ctx context.Context) (string, error) {
 	if err := pg.SetPassword(ctx, t.o.New); err != nil {
 		return "", err
 	}
-	t.undo = append(t.undo, action{"restore the old password of role " + pg.User, func(ctx context.Context) error { return pg.SetVerifier(ctx, old) }})
+	// Over the TCP fallback the role now logs in with the new password.
+	after := *pg
+	if len(after.Password) > 0 {
+		after.Password = t.o.New
+	}
+	t.undo = append(t.undo, action{"restore the old password of role " + pg.User, func(ctx context.Context) error { return after.SetVerifier(ctx, old) }})
 	return fmt.Sprintf("role %s in %s has the new password (sent as a SCRAM verifier)", pg.User, t.o.PostgresService), nil
 }
 
