@@ -4,7 +4,7 @@
 // It lives apart from internal/checks (the stack's preflight checks) only
 // until that package's Check type is on main; the shapes match (ID, Title,
 // Run → status, detail, fix) so the two can be joined.
-package doctor
+package checks
 
 import (
 	"context"
