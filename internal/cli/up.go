@@ -73,18 +73,18 @@ anything named like a secret, plus SECRETS_PATH.`,
 
 // upReport is the --json outcome.
 type upReport struct {
-	OK           bool                `json:"ok"`
-	Project      string              `json:"project"`
-	ComposeFiles []string            `json:"compose_files"`
-	Compose      *stack.Compose      `json:"compose,omitempty"`
-	Preflight    []checks.Outcome    `json:"preflight"`
-	Services     []stack.Service     `json:"services,omitempty"`
-	Diagnoses    []stack.Diagnosis   `json:"diagnoses,omitempty"`
-	Checks       []stack.CheckResult `json:"checks,omitempty"`
-	Interrupted  bool                `json:"interrupted,omitempty"`
-	TimedOut     bool                `json:"timed_out,omitempty"`
-	ComposeError string              `json:"compose_error,omitempty"`
-	Elapsed      float64             `json:"elapsed_seconds"`
+	OK           bool              `json:"ok"`
+	Project      string            `json:"project"`
+	ComposeFiles []string          `json:"compose_files"`
+	Compose      *stack.Compose    `json:"compose,omitempty"`
+	Preflight    []checks.Outcome  `json:"preflight"`
+	Services     []stack.Service   `json:"services,omitempty"`
+	Diagnoses    []stack.Diagnosis `json:"diagnoses,omitempty"`
+	Checks       []checks.Outcome  `json:"checks,omitempty"`
+	Interrupted  bool              `json:"interrupted,omitempty"`
+	TimedOut     bool              `json:"timed_out,omitempty"`
+	ComposeError string            `json:"compose_error,omitempty"`
+	Elapsed      float64           `json:"elapsed_seconds"`
 	// LastReadyAt is the Engine's time of the last service turning ready.
 	LastReadyAt time.Time `json:"last_ready_at,omitzero"`
 	Warnings    []string  `json:"warnings,omitempty"`
@@ -237,14 +237,11 @@ func upRun(opts *UpOptions) error {
 	failedSvcs := res.Failed()
 	if len(failedSvcs) == 0 && res.ComposeErr == nil {
 		fmt.Fprintf(w, "✓ all %d services healthy in %.1fs\n", len(res.Services), time.Since(start).Seconds())
-		rep.Checks = post.Results(res.Services)
-		bad := 0
+		rep.Checks = checks.FromStackAll(post.Results(res.Services))
 		for _, c := range rep.Checks {
-			printPostCheck(w, c)
-			if !c.OK {
-				bad++
-			}
+			printCheck(w, c)
 		}
+		bad := checks.Count(rep.Checks)[checks.Fail]
 		if bad > 0 {
 			fmt.Fprintf(w, "✗ %d check(s) failed after the stack turned healthy: a healthcheck can pass while a password is wrong.\n", bad)
 			return finish(explained(exitcode.Failed, fmt.Errorf("%d check(s) failed after the stack turned healthy (see data.checks)", bad)))
@@ -300,28 +297,6 @@ func err2(err error) error {
 		return exitcode.Environmentf("lost the Docker Engine during the wait: %v", err)
 	}
 	return err
-}
-
-func printCheck(w io.Writer, o checks.Outcome) {
-	icon := map[checks.Status]string{checks.OK: "✓", checks.Warn: "!", checks.Fail: "✗", checks.Skip: "-"}[o.Status]
-	fmt.Fprintf(w, "  %s %s: %s\n", icon, o.Title, o.Detail)
-	if o.Fix != "" && o.Status != checks.OK {
-		fmt.Fprintf(w, "    fix: %s\n", o.Fix)
-	}
-}
-
-func printPostCheck(w io.Writer, c stack.CheckResult) {
-	icon := "✓"
-	switch {
-	case c.Skipped:
-		icon = "-"
-	case !c.OK:
-		icon = "✗"
-	}
-	fmt.Fprintf(w, "  %s %s\n", icon, c.Detail)
-	if c.Fix != "" && !c.OK {
-		fmt.Fprintf(w, "    fix: %s\n", c.Fix)
-	}
 }
 
 func printDiagnosis(w io.Writer, d stack.Diagnosis) {
