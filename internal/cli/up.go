@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
@@ -33,6 +32,10 @@ type UpOptions struct {
 	// RecreateVolumes deletes these compose volumes (after confirmation)
 	// before starting: the stale-volume fix, never done silently.
 	RecreateVolumes []string
+
+	// result is the up step's status once run ("done": already running
+	// and healthy, nothing changed); the wizard's step reports it.
+	result step.Status
 }
 
 // NewCmdUp wires `cdb-setup up`.
@@ -93,7 +96,6 @@ type upReport struct {
 func upRun(opts *UpOptions) error {
 	f := opts.F
 	w := f.IO.ErrOut
-	ctx := f.ctx()
 	start := time.Now()
 	rep := &upReport{}
 	finish := func(err error) error {
@@ -112,7 +114,37 @@ func upRun(opts *UpOptions) error {
 	}
 	rerun := rerunCommand(f, "up", opts.Stack.args())
 
-	// Preflight.
+	engine, compose, err := upPreflight(f, opts, ls, rep, rerun)
+	if engine.Client != nil {
+		defer engine.Client.Close()
+	}
+	if err != nil {
+		return finish(err)
+	}
+
+	// The changes, as steps: the volumes to recreate (asked first), then
+	// compose up and the wait. --dry-run shows their plans.
+	var steps []step.Step
+	recreate, err := recreateSteps(ls, compose, engine.Client, opts.RecreateVolumes)
+	if err != nil {
+		return finish(err)
+	}
+	steps = append(steps, recreate...)
+	upStep := &upStartStep{f: f, opts: opts, ls: ls, compose: compose, api: engine.Client, rerun: rerun, rep: rep, start: start}
+	steps = append(steps, upStep)
+	_, err = runStepsOpts(f, steps, step.Options{Confirm: func(plans []step.Change) error { return confirmRecreate(f, plans) }})
+	opts.result = upStep.result
+	if err == nil {
+		rep.OK = true
+	}
+	return finish(err)
+}
+
+// upPreflight runs up's checks before anything starts and prints them; an
+// error (exit 1, or 3 when the environment is missing) means nothing was
+// started. The Engine client it opened is returned even then (to close).
+func upPreflight(f *Factory, opts *UpOptions, ls *loadedStack, rep *upReport, rerun string) (*checks.Engine, *stack.Compose, error) {
+	w := f.IO.ErrOut
 	facts := ls.Facts
 	compose := &stack.Compose{}
 	engine := &checks.Engine{}
@@ -142,12 +174,13 @@ func upRun(opts *UpOptions) error {
 		pf.Images = append(pf.Images, checks.Image{Service: name, Name: sf.Image, HasBuild: sf.HasBuild})
 	}
 	fmt.Fprintf(w, "Preflight for %s (%s, project %s):\n", strings.Join(ls.Files, " + "), ls.ManifestSource, ls.Inv.Project)
-	rep.Preflight = checks.RunAll(ctx, pf.Checks(), func(o checks.Outcome) { printCheck(w, o) })
-	if engine.Client != nil {
-		defer engine.Client.Close()
-	}
+	rep.Preflight = checks.RunAll(f.ctx(), pf.Checks(), func(o checks.Outcome) { printCheck(w, o) })
 	if compose.Argv != nil {
 		rep.Compose = compose
+	}
+	if f.ctx().Err() != nil {
+		rep.Interrupted = true
+		return engine, compose, SilentError(exitcode.Interrupted)
 	}
 	if failed, missing := checks.Failed(rep.Preflight); failed {
 		code := exitcode.Failed
@@ -155,31 +188,77 @@ func upRun(opts *UpOptions) error {
 			code = exitcode.Environment
 		}
 		fmt.Fprintln(w, "✗ Preflight failed: nothing was started.")
-		return finish(explained(code, preflightError(rep.Preflight)))
+		return engine, compose, explained(code, preflightError(rep.Preflight))
 	}
+	return engine, compose, nil
+}
 
+// upStartStep is up's compose start and health wait as one step. Its result
+// is "done" when every target service was already running, healthy and the
+// same container before this up and compose changed none of them (a re-run
+// on a finished machine changes nothing), else "changed".
+type upStartStep struct {
+	f       *Factory
+	opts    *UpOptions
+	ls      *loadedStack
+	compose *stack.Compose
+	api     *client.Client
+	rerun   string
+	rep     *upReport
+	start   time.Time
+	result  step.Status
+}
+
+func (u *upStartStep) ID() string { return "stack.up" }
+
+func (u *upStartStep) sub() []string {
 	sub := []string{"up", "-d"}
-	if opts.Build {
+	if u.opts.Build {
 		sub = append(sub, "--build")
 	}
-	sub = append(sub, ls.Targets...)
-	if f.Global.DryRun {
-		fmt.Fprintln(w, "Plan (dry run, nothing will change):")
-		for _, v := range opts.RecreateVolumes {
-			fmt.Fprintf(w, "  • delete volume %s (its data is lost)\n", volumeName(ls, v))
-		}
-		fmt.Fprintf(w, "  • %s\n", compose.CommandLine(ls.Inv, sub...))
-		fmt.Fprintf(w, "  • wait until %s are healthy\n", strings.Join(ls.Targets, ", "))
-		rep.OK = true
-		return finish(nil)
-	}
+	return append(sub, u.ls.Targets...)
+}
 
-	if len(opts.RecreateVolumes) > 0 {
-		if err := recreateVolumes(ctx, f, ls, compose, engine.Client, opts.RecreateVolumes); err != nil {
-			return finish(err)
-		}
-	}
+func (u *upStartStep) Plan(context.Context) (step.Change, error) {
+	return step.Change{Step: u.ID(),
+		Summary: fmt.Sprintf("%s; wait until %s are healthy", u.compose.CommandLine(u.ls.Inv, u.sub()...), strings.Join(u.ls.Targets, ", ")),
+		Targets: u.ls.Targets}, nil
+}
 
+func (u *upStartStep) Apply(ctx context.Context) (step.Result, error) {
+	before, err := stack.ServiceSnapshot(ctx, u.api, u.ls.Inv.Project, u.ls.Targets)
+	if err != nil {
+		return step.Failed(u.ID(), err, u.rerun), err2(err)
+	}
+	if err := u.startAndWait(ctx); err != nil {
+		u.result = step.StatusFailed
+		if ctx.Err() != nil {
+			return step.Failed(u.ID(), errors.New("interrupted"), u.rerun), context.Canceled
+		}
+		return step.Failed(u.ID(), err, step.FixOf(err)), err
+	}
+	after, err := stack.ServiceSnapshot(ctx, u.api, u.ls.Inv.Project, u.ls.Targets)
+	if err != nil {
+		return step.Failed(u.ID(), err, u.rerun), err2(err)
+	}
+	fields := map[string]any{"services": len(u.ls.Targets)}
+	if stack.Unchanged(before, after, u.ls.Targets) {
+		u.result = step.StatusDone
+		return step.Result{Step: u.ID(), Status: step.StatusDone, Fields: fields,
+			Detail: fmt.Sprintf("already running and healthy: %s (nothing changed)", strings.Join(u.ls.Targets, ", "))}, nil
+	}
+	u.result = step.StatusChanged
+	return step.Result{Step: u.ID(), Status: step.StatusChanged, Fields: fields,
+		Detail: fmt.Sprintf("the stack %s is up: %s healthy", u.ls.Inv.Project, strings.Join(u.ls.Targets, ", "))}, nil
+}
+
+// startAndWait starts compose and waits until the targets are healthy,
+// then runs the post-start checks; on failure it prints the diagnosis and
+// returns the error (its fix attached).
+func (u *upStartStep) startAndWait(ctx context.Context) error {
+	f, opts, ls, compose, rep, rerun := u.f, u.opts, u.ls, u.compose, u.rep, u.rerun
+	w := f.IO.ErrOut
+	sub := u.sub()
 	// Wait and start: the waiter subscribes to events first and starts
 	// compose only then, so no transition can slip between the two.
 	table := newLiveTable(w, f.IO.ErrTTY, f.Env.Getenv("NO_COLOR") == "" && f.IO.ErrTTY)
@@ -193,8 +272,8 @@ func upRun(opts *UpOptions) error {
 		composeLog = w
 	}
 	fmt.Fprintf(w, "Starting: %s\n", compose.CommandLine(ls.Inv, sub...))
-	post := newPostChecks(ctx, ls, engine.Client, rerun)
-	res, werr := stack.WaitHealthy(ctx, engine.Client, stack.WaitOptions{
+	post := newPostChecks(ctx, ls, u.api, rerun)
+	res, werr := stack.WaitHealthy(ctx, u.api, stack.WaitOptions{
 		Project:  ls.Inv.Project,
 		Services: ls.Targets,
 		Timeout:  opts.Timeout,
@@ -215,9 +294,9 @@ func upRun(opts *UpOptions) error {
 			rep.Interrupted = true
 			fmt.Fprintln(w, "Interrupted: the stack was left as it is (containers already started keep running).")
 			fmt.Fprintf(w, "  `%s` waits again; `%s` stops it.\n", rerun, rerunCommand(f, "down", opts.Stack.args()))
-			return finish(SilentError(exitcode.Interrupted))
+			return SilentError(exitcode.Interrupted)
 		}
-		return finish(err2(werr))
+		return err2(werr)
 	}
 	// Stop a compose still blocked on depends_on once the outcome is known,
 	// and let it exit (it was interrupted, not killed) before reading its output.
@@ -236,21 +315,25 @@ func upRun(opts *UpOptions) error {
 
 	failedSvcs := res.Failed()
 	if len(failedSvcs) == 0 && res.ComposeErr == nil {
-		fmt.Fprintf(w, "✓ all %d services healthy in %.1fs\n", len(res.Services), time.Since(start).Seconds())
+		fmt.Fprintf(w, "✓ all %d services healthy in %.1fs\n", len(res.Services), time.Since(u.start).Seconds())
 		rep.Checks = checks.FromStackAll(post.Results(res.Services))
 		for _, c := range rep.Checks {
 			printCheck(w, c)
 		}
-		bad := checks.Count(rep.Checks)[checks.Fail]
-		if bad > 0 {
+		if bad := checks.Count(rep.Checks)[checks.Fail]; bad > 0 {
 			fmt.Fprintf(w, "✗ %d check(s) failed after the stack turned healthy: a healthcheck can pass while a password is wrong.\n", bad)
-			return finish(explained(exitcode.Failed, fmt.Errorf("%d check(s) failed after the stack turned healthy (see data.checks)", bad)))
+			fix := ""
+			for _, c := range rep.Checks {
+				if c.Status == checks.Fail && fix == "" {
+					fix = c.Fix
+				}
+			}
+			return explained(exitcode.Failed, step.WithFix(fmt.Errorf("%d check(s) failed after the stack turned healthy (see data.checks)", bad), fix))
 		}
-		rep.OK = true
-		return finish(nil)
+		return nil
 	}
 
-	in := stack.DiagnoseInput{API: engine.Client, Project: ls.Inv.Project, ComposeOutput: composeText, Services: ls.Model.Services,
+	in := stack.DiagnoseInput{API: u.api, Project: ls.Inv.Project, ComposeOutput: composeText, Services: ls.Model.Services,
 		SecretsDir: ls.SecretsDir, ComposeDir: ls.ComposeDir, Rerun: rerun, Redact: ls.redactor()}
 	if res.ComposeErr != nil && len(failedSvcs) == 0 {
 		fmt.Fprintf(w, "✗ compose failed: %s\n", in.Redact(res.ComposeErr.Error()))
@@ -275,7 +358,7 @@ func upRun(opts *UpOptions) error {
 	if waiting > 0 {
 		fmt.Fprintf(w, "  (%d other service(s) were still starting; the stack was left running: `%s` stops it)\n", waiting, rerunCommand(f, "down", opts.Stack.args()))
 	}
-	// The wizard shows this message on its step's ✗ line; the envelope too.
+	// The step's ✗ line and the envelope show this message and fix.
 	msg := "compose failed"
 	if len(rep.Diagnoses) > 0 {
 		var names []string
@@ -288,7 +371,7 @@ func upRun(opts *UpOptions) error {
 	if len(rep.Diagnoses) > 0 {
 		fix = rep.Diagnoses[0].Fix
 	}
-	return finish(explained(exitcode.Failed, step.WithFix(errors.New(msg+" (see the diagnosis above)"), fix)))
+	return explained(exitcode.Failed, step.WithFix(errors.New(msg+" (see the diagnosis above)"), fix))
 }
 
 // err2 maps an Engine error during the wait to an exit code.
@@ -447,49 +530,88 @@ func volumeName(ls *loadedStack, v string) string {
 	return v
 }
 
-// recreateVolumes deletes the named volumes after an explicit yes: the
-// containers using them are stopped and removed first (the Engine refuses to
-// delete a volume in use). Only these volumes; never `down -v`.
-func recreateVolumes(ctx context.Context, f *Factory, ls *loadedStack, compose *stack.Compose, api *client.Client, keys []string) error {
-	w := f.IO.ErrOut
-	var names []string
+// recreateSteps are the steps of --recreate-volume: each deletes one
+// volume after an explicit yes (confirmRecreate), the containers using it
+// removed first. Only these volumes; never `down -v`. A key the compose
+// files do not define is a usage error.
+func recreateSteps(ls *loadedStack, compose *stack.Compose, api *client.Client, keys []string) ([]step.Step, error) {
+	var out []step.Step
 	for _, k := range keys {
 		n := volumeName(ls, k)
 		if !strings.HasPrefix(n, ls.Inv.Project+"_") && n == k {
 			if _, ok := ls.Model.Volumes[k]; !ok {
-				return exitcode.Usagef("--recreate-volume %s: the compose files define no volume %s (they have: %s)", k, k, strings.Join(sortedVolumeKeys(ls), ", "))
+				return nil, exitcode.Usagef("--recreate-volume %s: the compose files define no volume %s (they have: %s)", k, k, strings.Join(sortedVolumeKeys(ls), ", "))
 			}
 		}
-		names = append(names, n)
+		out = append(out, &stack.RecreateVolumeStep{API: api, Compose: *compose, Inv: ls.Inv, Name: n, Loses: volumeLoses(ls, n)})
 	}
-	fmt.Fprintf(w, "This deletes the volume(s) %s and all data in them (a fresh one is created with the current secrets).\n", strings.Join(names, ", "))
+	return out, nil
+}
+
+// volumeLoses says what deleting the volume named name loses: the data of
+// the services that mount it and the passwords it was initialised with.
+func volumeLoses(ls *loadedStack, name string) string {
+	key := ""
+	for k, n := range ls.Model.Volumes {
+		if n == name {
+			key = k
+		}
+	}
+	if key == "" {
+		return ""
+	}
+	var svcs, pws []string
+	for _, svc := range ls.Project.Services {
+		for _, v := range svc.Volumes {
+			if v.Type == "volume" && v.Source == key {
+				svcs = append(svcs, svc.Name)
+				break
+			}
+		}
+	}
+	for secretName, sec := range ls.Manifest.Secrets {
+		if sec.Volume == key {
+			pws = append(pws, secretName)
+		}
+	}
+	slices.Sort(svcs)
+	slices.Sort(pws)
+	s := ""
+	if len(svcs) > 0 {
+		s = "the data of " + strings.Join(svcs, ", ") + " stored in it"
+	}
+	if len(pws) > 0 {
+		if s != "" {
+			s += ", and "
+		}
+		s += "the password(s) it was initialised with (" + strings.Join(pws, ", ") + "); the start makes a fresh volume with the current secret files"
+	}
+	return s
+}
+
+// confirmRecreate shows what the --recreate-volume steps delete and asks
+// (only --yes answers for the user); nothing to delete, nothing to ask.
+func confirmRecreate(f *Factory, plans []step.Change) error {
+	var deletes []step.Change
+	for _, c := range plans {
+		if strings.HasPrefix(c.Step, "stack.recreate-volume.") && !c.None {
+			deletes = append(deletes, c)
+		}
+	}
+	if len(deletes) == 0 {
+		return nil
+	}
+	w := f.IO.ErrOut
+	fmt.Fprintln(w, "--recreate-volume deletes data:")
+	for _, c := range deletes {
+		printChange(w, c)
+	}
 	ok, err := confirmYes(f, "Delete them?")
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return exitcode.New(exitcode.Failed, errors.New("not confirmed: nothing was deleted"))
-	}
-	for _, n := range names {
-		list, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("volume", n))})
-		if err != nil {
-			return fmt.Errorf("find containers using %s: %w", n, err)
-		}
-		var svcs []string
-		for _, c := range list {
-			if s := c.Labels[stack.LabelService]; s != "" {
-				svcs = append(svcs, s)
-			}
-		}
-		if len(svcs) > 0 {
-			if _, err := compose.Run(ctx, ls.Inv, nil, append([]string{"rm", "--stop", "--force"}, svcs...)...); err != nil {
-				return err
-			}
-		}
-		if err := api.VolumeRemove(ctx, n, false); err != nil && !client.IsErrNotFound(err) {
-			return fmt.Errorf("delete volume %s: %w", n, err)
-		}
-		fmt.Fprintf(w, "✓ deleted volume %s\n", n)
 	}
 	return nil
 }
