@@ -79,6 +79,21 @@ func (u *upStartStep) Apply(ctx context.Context) (step.Result, error) {
 // then runs the post-start checks; on failure it prints the diagnosis and
 // returns the error (its fix attached).
 func (u *upStartStep) startAndWait(ctx context.Context) error {
+	post := newPostChecks(ctx, u.ls, u.api, u.rerun)
+	res, composeText, err := u.wait(ctx, post)
+	if err != nil {
+		return err
+	}
+	if len(res.Failed()) == 0 && res.ComposeErr == nil {
+		return u.afterHealthy(res, post)
+	}
+	return u.explainFailure(ctx, res, composeText)
+}
+
+// wait starts compose and follows the Engine's events until every target
+// is ready or one failed (a failure is not an error here: res says it).
+// composeText is compose's output, for the diagnosis.
+func (u *upStartStep) wait(ctx context.Context, post *postChecks) (res stack.WaitResult, composeText string, err error) {
 	f, opts, ls, compose, rep, rerun := u.f, u.opts, u.ls, u.compose, u.rep, u.rerun
 	w := f.IO.ErrOut
 	sub := u.sub()
@@ -95,7 +110,6 @@ func (u *upStartStep) startAndWait(ctx context.Context) error {
 		composeLog = w
 	}
 	fmt.Fprintf(w, "Starting: %s\n", compose.CommandLine(ls.Inv, sub...))
-	post := newPostChecks(ctx, ls, u.api, rerun)
 	res, werr := stack.WaitHealthy(ctx, u.api, stack.WaitOptions{
 		Project:  ls.Inv.Project,
 		Services: ls.Targets,
@@ -117,14 +131,13 @@ func (u *upStartStep) startAndWait(ctx context.Context) error {
 			rep.Interrupted = true
 			fmt.Fprintln(w, "Interrupted: the stack was left as it is (containers already started keep running).")
 			fmt.Fprintf(w, "  `%s` waits again; `%s` stops it.\n", rerun, rerunCommand(f, "down", opts.Stack.args()))
-			return SilentError(exitcode.Interrupted)
+			return res, "", SilentError(exitcode.Interrupted)
 		}
-		return err2(werr)
+		return res, "", err2(werr)
 	}
 	// Stop a compose still blocked on depends_on once the outcome is known,
 	// and let it exit (it was interrupted, not killed) before reading its output.
 	cancelCompose()
-	composeText := ""
 	select {
 	case <-composeFinished:
 		composeText = composeOut
@@ -135,27 +148,38 @@ func (u *upStartStep) startAndWait(ctx context.Context) error {
 		stack.FailNotStarted(&res, composeText)
 		rep.Services = res.Services
 	}
+	return res, composeText, nil
+}
 
-	failedSvcs := res.Failed()
-	if len(failedSvcs) == 0 && res.ComposeErr == nil {
-		fmt.Fprintf(w, "✓ all %d services healthy in %.1fs\n", len(res.Services), time.Since(u.start).Seconds())
-		rep.Checks = checks.FromStackAll(post.Results(res.Services))
-		for _, c := range rep.Checks {
-			printCheck(w, c)
-		}
-		if bad := checks.Count(rep.Checks)[checks.Fail]; bad > 0 {
-			fmt.Fprintf(w, "✗ %d check(s) failed after the stack turned healthy: a healthcheck can pass while a password is wrong.\n", bad)
-			fix := ""
-			for _, c := range rep.Checks {
-				if c.Status == checks.Fail && fix == "" {
-					fix = c.Fix
-				}
-			}
-			return explained(exitcode.Failed, step.WithFix(fmt.Errorf("%d check(s) failed after the stack turned healthy (see data.checks)", bad), fix))
-		}
-		return nil
+// afterHealthy reports the healthy stack and runs the post-start checks
+// (a healthcheck can pass while a password is wrong): a failed one fails up.
+func (u *upStartStep) afterHealthy(res stack.WaitResult, post *postChecks) error {
+	w, rep := u.f.IO.ErrOut, u.rep
+	fmt.Fprintf(w, "✓ all %d services healthy in %.1fs\n", len(res.Services), time.Since(u.start).Seconds())
+	rep.Checks = checks.FromStackAll(post.Results(res.Services))
+	for _, c := range rep.Checks {
+		printCheck(w, c)
 	}
+	if bad := checks.Count(rep.Checks)[checks.Fail]; bad > 0 {
+		fmt.Fprintf(w, "✗ %d check(s) failed after the stack turned healthy: a healthcheck can pass while a password is wrong.\n", bad)
+		fix := ""
+		for _, c := range rep.Checks {
+			if c.Status == checks.Fail && fix == "" {
+				fix = c.Fix
+			}
+		}
+		return explained(exitcode.Failed, step.WithFix(fmt.Errorf("%d check(s) failed after the stack turned healthy (see data.checks)", bad), fix))
+	}
+	return nil
+}
 
+// explainFailure diagnoses each failed service (probe output, logs, the
+// recognised cause and its fix), prints it, and returns up's error: the
+// failed services and the first diagnosis's fix.
+func (u *upStartStep) explainFailure(ctx context.Context, res stack.WaitResult, composeText string) error {
+	f, opts, ls, rep, rerun := u.f, u.opts, u.ls, u.rep, u.rerun
+	w := f.IO.ErrOut
+	failedSvcs := res.Failed()
 	in := stack.DiagnoseInput{API: u.api, Project: ls.Inv.Project, ComposeOutput: composeText, Services: ls.Model.Services,
 		SecretsDir: ls.SecretsDir, ComposeDir: ls.ComposeDir, Rerun: rerun, Redact: ls.redactor()}
 	if res.ComposeErr != nil && len(failedSvcs) == 0 {

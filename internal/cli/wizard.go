@@ -13,7 +13,6 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/setup"
-	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/wizard"
 )
 
@@ -151,35 +150,9 @@ func wizardRun(o *WizardOptions) error {
 		printWelcome(w, f, s, *o.Builders)
 	}
 
-	var ans wizard.Answers
-	switch {
-	case o.Yes:
-		ans = given.Merge(defaults)
-	case interactive:
-		fo := o.formOptions(s)
-		fo.Defaults = given.Merge(defaults)
-		ans, err = o.Ask(ctx, fo)
-		if errors.Is(err, wizard.ErrAborted) {
-			fmt.Fprintln(w, "Cancelled. Nothing was changed.")
-			return SilentError(exitcode.Interrupted)
-		}
-		if err != nil {
-			return err
-		}
-	default:
-		ans = given
-		if missing := ans.Missing(s.offer); len(missing) > 0 {
-			fmt.Fprintf(w, "✗ cdb-setup cannot ask questions here (%s) and %d answer(s) are missing:\n", whyNoPrompt(f), len(missing))
-			for _, m := range missing {
-				fmt.Fprintf(w, "  - %s\n", m)
-			}
-			fmt.Fprintln(w, "Give them, or pass --yes to accept the defaults (see them with `cdb-setup --yes --dry-run`).")
-			f.setData(map[string]any{"missing": missing})
-			return explained(exitcode.Environment, step.WithFix(
-				fmt.Errorf("cdb-setup cannot ask questions here (%s) and %d answer(s) are missing (see data.missing)", whyNoPrompt(f), len(missing)),
-				"give them as flags or in an --answers file, or pass --yes to accept the defaults"))
-		}
-		ans = ans.Merge(defaults)
+	ans, err := o.answers(ctx, s, given, defaults, interactive)
+	if err != nil {
+		return err
 	}
 	run, err := s.WithSecretsDir(ans.SecretsPath, answerSource(ans.SecretsPath, s.Workspace))
 	if err != nil {
@@ -217,39 +190,9 @@ func wizardRun(o *WizardOptions) error {
 		return err
 	}
 
-	// The plan: every change before anything happens. An area whose plan
-	// fails while an area it reads from (the keychain restore, the secret
-	// files) still has changes to make is planned again once those are
-	// made: its failure may be what they fix. Any other plan failure stops
-	// the run before anything changes.
-	var planRep step.Report
-	placeholders, deferred, pending := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, g := range groups {
-		rep, err := step.Run(ctx, g.Steps, step.Options{DryRun: true, KeepGoing: true})
-		if err != nil {
-			return err
-		}
-		for _, st := range g.Steps {
-			if setup.IsPlaceholder(st) {
-				placeholders[st.ID()] = true
-			}
-		}
-		planRep.Plans = append(planRep.Plans, rep.Plans...)
-		fed := false
-		for _, d := range g.DependsOn {
-			fed = fed || pending[d]
-		}
-		for _, r := range rep.Results {
-			if r.Status == step.StatusFailed && fed {
-				deferred[r.Step] = true
-			}
-			planRep.Results = append(planRep.Results, r)
-		}
-		for _, c := range rep.Plans {
-			if !c.None && !placeholders[c.Step] {
-				pending[g.Area] = true
-			}
-		}
+	planRep, placeholders, deferred, err := planWizard(ctx, groups)
+	if err != nil {
+		return err
 	}
 	todo := printPlan(w, planRep, placeholders, deferred)
 	if planFailed(planRep, deferred) {
@@ -279,23 +222,8 @@ func wizardRun(o *WizardOptions) error {
 		}
 	}
 
-	// Apply, one line per step as it finishes, area by area (each planned
-	// again first, so it sees what the areas before it did).
 	fmt.Fprintln(w)
-	var rep step.Report
-	var runErr error
-	for _, g := range groups {
-		r, err := step.Run(ctx, g.Steps, step.Options{OnResult: func(r step.Result) { printWizardResult(w, r) }})
-		rep.Plans = append(rep.Plans, r.Plans...)
-		rep.Results = append(rep.Results, r.Results...)
-		if r.Interrupted {
-			rep.Interrupted = true
-		}
-		if err != nil || r.Interrupted || r.Failed() {
-			runErr = err
-			break
-		}
-	}
+	rep, runErr := applyWizard(ctx, w, groups)
 	if rep.Interrupted {
 		runErr = nil
 	}

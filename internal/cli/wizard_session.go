@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
+	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/wizard"
 	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
@@ -177,4 +179,45 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// answers are this run's answers: with --yes the given ones over the
+// defaults; at a terminal, what the form returns (given and defaults
+// prefilled); else the given ones, and an error naming every missing one
+// (exit 3: nothing can be asked here).
+func (o *WizardOptions) answers(ctx context.Context, s *wizardSession, given, defaults wizard.Answers, interactive bool) (wizard.Answers, error) {
+	f := o.F
+	w := f.IO.ErrOut
+	var ans wizard.Answers
+	var err error
+	switch {
+	case o.Yes:
+		ans = given.Merge(defaults)
+	case interactive:
+		fo := o.formOptions(s)
+		fo.Defaults = given.Merge(defaults)
+		ans, err = o.Ask(ctx, fo)
+		if errors.Is(err, wizard.ErrAborted) {
+			fmt.Fprintln(w, "Cancelled. Nothing was changed.")
+			return ans, SilentError(exitcode.Interrupted)
+		}
+		if err != nil {
+			return ans, err
+		}
+	default:
+		ans = given
+		if missing := ans.Missing(s.offer); len(missing) > 0 {
+			fmt.Fprintf(w, "✗ cdb-setup cannot ask questions here (%s) and %d answer(s) are missing:\n", whyNoPrompt(f), len(missing))
+			for _, m := range missing {
+				fmt.Fprintf(w, "  - %s\n", m)
+			}
+			fmt.Fprintln(w, "Give them, or pass --yes to accept the defaults (see them with `cdb-setup --yes --dry-run`).")
+			f.setData(map[string]any{"missing": missing})
+			return ans, explained(exitcode.Environment, step.WithFix(
+				fmt.Errorf("cdb-setup cannot ask questions here (%s) and %d answer(s) are missing (see data.missing)", whyNoPrompt(f), len(missing)),
+				"give them as flags or in an --answers file, or pass --yes to accept the defaults"))
+		}
+		ans = ans.Merge(defaults)
+	}
+	return ans, nil
 }
