@@ -19,7 +19,8 @@ func runSteps(f *Factory, steps []step.Step, keepGoing bool) (step.Report, error
 }
 
 // runStepsOpts is runSteps with the engine's other options (Confirm: what
-// a deleting step shows and asks before anything is applied).
+// a deleting step shows and asks before anything is applied; OnResult
+// replaces the result lines).
 func runStepsOpts(f *Factory, steps []step.Step, opts step.Options) (step.Report, error) {
 	w := f.IO.ErrOut
 	keepGoing := opts.KeepGoing
@@ -28,7 +29,9 @@ func runStepsOpts(f *Factory, steps []step.Step, opts step.Options) (step.Report
 		fmt.Fprintln(w, "Plan (dry run, nothing will change):")
 		opts.OnPlan = func(c step.Change) { printChange(w, c) }
 	}
-	opts.OnResult = func(r step.Result) { printResult(w, r) }
+	if opts.OnResult == nil {
+		opts.OnResult = func(r step.Result) { printResult(w, r) }
+	}
 	ctx := f.Context
 	rep, err := step.Run(ctx, steps, opts)
 	f.report(rep)

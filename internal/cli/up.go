@@ -25,8 +25,10 @@ type UpOptions struct {
 	RecreateVolumes []string
 
 	// result is the up step's status once run ("done": already running
-	// and healthy, nothing changed); the wizard's step reports it.
-	result step.Status
+	// and healthy, nothing changed); the wizard's step reports it, and
+	// prints its result line itself (inWizard: up prints none).
+	result   step.Status
+	inWizard bool
 }
 
 // NewCmdUp wires `cdb-setup up`.
@@ -123,7 +125,11 @@ func upRun(opts *UpOptions) error {
 	steps = append(steps, recreate...)
 	upStep := &upStartStep{f: f, opts: opts, ls: ls, compose: compose, api: engine.Client, rerun: rerun, rep: rep, start: start}
 	steps = append(steps, upStep)
-	_, err = runStepsOpts(f, steps, step.Options{Confirm: func(plans []step.Change) error { return confirmRecreate(f, plans) }})
+	so := step.Options{Confirm: func(plans []step.Change) error { return confirmRecreate(f, plans) }}
+	if opts.inWizard {
+		so.OnResult = func(step.Result) {}
+	}
+	_, err = runStepsOpts(f, steps, so)
 	opts.result = upStep.result
 	if err == nil {
 		rep.OK = true

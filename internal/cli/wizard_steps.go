@@ -186,7 +186,7 @@ func upBuilder(f *Factory) setup.Builder {
 				g.JSON, g.SecretsPath = false, in.Answers.SecretsPath
 				fc := *f
 				fc.Global, fc.Context, fc.ws = &g, ctx, in.Workspace
-				uo := &UpOptions{F: &fc, Stack: sf}
+				uo := &UpOptions{F: &fc, Stack: sf, inWizard: true}
 				err := upRun(uo)
 				return uo.result == step.StatusDone, err
 			},
