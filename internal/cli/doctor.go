@@ -6,12 +6,10 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
-	"github.com/claire-de-binare/cdb-setup/internal/doctor"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 )
 
@@ -53,52 +51,50 @@ func doctorRun(o *DoctorOptions) error {
 		return exitcode.New(exitcode.Environment, ws.StateDirErr)
 	}
 	// The workspace's repo error is one of doctor's lines, not a failure.
-	e := doctor.Env{Workspace: ws, Env: f.Env}
+	e := checks.Env{Workspace: ws, Env: f.Env}
 	if ws.NeedRepo() == nil {
 		var done func()
 		e.Stack, done = stackDoctorChecks(f)
 		defer done()
 	}
 
-	results := doctor.RunAll(ctx, doctor.Checks(ctx, e))
+	results := checks.RunAll(ctx, checks.Doctor(ctx, e), nil)
 	if ctx.Err() != nil {
 		return SilentError(exitcode.Interrupted)
 	}
-	n := doctor.Count(results)
+	n := checks.Count(results)
 	f.setData(struct {
-		Checks       []doctor.Result `json:"checks"`
-		OK           int             `json:"ok"`
-		Warnings     int             `json:"warnings"`
-		Failures     int             `json:"failures"`
-		NotAvailable []string        `json:"not_available"`
-	}{results, n[doctor.OK], n[doctor.Warn], n[doctor.Fail], doctor.NotAvailable})
+		Checks       []checks.Outcome `json:"checks"`
+		OK           int              `json:"ok"`
+		Warnings     int              `json:"warnings"`
+		Failures     int              `json:"failures"`
+		NotAvailable []string         `json:"not_available"`
+	}{results, n[checks.OK], n[checks.Warn], n[checks.Fail], checks.NotAvailable})
 	printDoctor(f.IO.ErrOut, results, f.Global.Verbose)
-	if n[doctor.Fail] > 0 {
-		return explained(exitcode.Failed, fmt.Errorf("%d problem(s) to fix (see data.checks)", n[doctor.Fail]))
+	if n[checks.Fail] > 0 {
+		return explained(exitcode.Failed, fmt.Errorf("%d problem(s) to fix (see data.checks)", n[checks.Fail]))
 	}
 	return nil
 }
 
-func printDoctor(w io.Writer, results []doctor.Result, verbose bool) {
+// printDoctor prints doctor's lines (skips only with --verbose: they do
+// not apply here) and the tally.
+func printDoctor(w io.Writer, results []checks.Outcome, verbose bool) {
 	for _, r := range results {
-		icon := map[doctor.Status]string{doctor.OK: "✓", doctor.Warn: "!", doctor.Fail: "✗", doctor.Skip: "-"}[r.Status]
-		if r.Status == doctor.Skip && !verbose {
+		if r.Status == checks.Skip && !verbose {
 			continue
 		}
-		fmt.Fprintf(w, "%s %s: %s\n", icon, r.Title, r.Detail)
-		if r.Fix != "" {
-			fmt.Fprintf(w, "    fix: %s\n", r.Fix)
-		}
+		printCheck(w, r)
 	}
-	if len(doctor.NotAvailable) > 0 {
-		fmt.Fprintf(w, "- not available in this version: %s\n", strings.Join(doctor.NotAvailable, ", "))
+	if len(checks.NotAvailable) > 0 {
+		fmt.Fprintf(w, "  - not available in this version: %s\n", strings.Join(checks.NotAvailable, ", "))
 	}
-	n := doctor.Count(results)
+	n := checks.Count(results)
 	switch {
-	case n[doctor.Fail] > 0:
-		fmt.Fprintf(w, "\n%d problem(s) to fix, %d warning(s).\n", n[doctor.Fail], n[doctor.Warn])
-	case n[doctor.Warn] > 0:
-		fmt.Fprintf(w, "\nNo problems; %d warning(s).\n", n[doctor.Warn])
+	case n[checks.Fail] > 0:
+		fmt.Fprintf(w, "\n%d problem(s) to fix, %d warning(s).\n", n[checks.Fail], n[checks.Warn])
+	case n[checks.Warn] > 0:
+		fmt.Fprintf(w, "\nNo problems; %d warning(s).\n", n[checks.Warn])
 	default:
 		fmt.Fprintln(w, "\nNo issues found ✓")
 	}
@@ -109,11 +105,11 @@ func printDoctor(w io.Writer, results []doctor.Result, verbose bool) {
 // compose's .env, the published ports, the images, the volumes that keep
 // passwords vs their secret files. (The secret files have their own,
 // per-file lines.) done closes the Engine client.
-func stackDoctorChecks(f *Factory) ([]doctor.Check, func()) {
+func stackDoctorChecks(f *Factory) ([]checks.Check, func()) {
 	ls, err := loadStack(f, &StackFlags{})
 	if err != nil {
-		return []doctor.Check{{ID: "stack", Title: "Compose files", Run: func(context.Context) doctor.Result {
-			return doctor.Result{Status: doctor.Fail, Detail: "cannot read them: " + err.Error(), Fix: "fix the compose files or cdb-setup.yaml named above, then run cdb-setup doctor again"}
+		return []checks.Check{{ID: "stack", Title: "Compose files", Run: func(context.Context) checks.Result {
+			return checks.Result{Status: checks.Fail, Detail: "cannot read them: " + err.Error(), Fix: "fix the compose files or cdb-setup.yaml named above, then run cdb-setup doctor again"}
 		}}}, func() {}
 	}
 	pf := &checks.Preflight{Env: f.Env, Home: ls.Facts.Home, GOOS: ls.Facts.OS, Engine: &checks.Engine{},
@@ -134,19 +130,12 @@ func stackDoctorChecks(f *Factory) ([]doctor.Check, func()) {
 		sf := ls.Model.Services[name]
 		pf.Images = append(pf.Images, checks.Image{Service: name, Name: sf.Image, HasBuild: sf.HasBuild})
 	}
-	var out []doctor.Check
+	var out []checks.Check
 	for _, c := range pf.Checks() {
-		if c.ID == "secrets.files" {
-			continue
+		// The secret files have their own doctor lines (above).
+		if c.ID != "secrets.files" {
+			out = append(out, c)
 		}
-		c := c
-		out = append(out, doctor.Check{ID: c.ID, Title: c.Title, Run: func(ctx context.Context) doctor.Result {
-			// Bounded like up's preflight: one hung call must not stall doctor.
-			cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-			defer cancel()
-			r := c.Run(cctx)
-			return doctor.Result{Status: doctor.Status(r.Status), Detail: r.Detail, Fix: r.Fix}
-		}})
 	}
 	return out, func() {
 		if pf.Engine.Client != nil {
