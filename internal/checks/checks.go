@@ -1,6 +1,11 @@
-// Package checks holds the checks `cdb-setup up` runs before starting the
-// stack and `cdb-setup doctor` lists: each has an ID, a title, and a Run that
-// returns ok, warn, fail (or skip) with a one-line detail and the exact fix.
+// Package checks is cdb-setup's one check vocabulary: the checks `cdb-setup
+// up` runs before starting the stack (Preflight), the checks `cdb-setup
+// doctor` lists (Doctor: the machine, the secrets folder and files, the
+// keychain, SECRETS_PATH, the state file, the hook, plus the preflight), and
+// the mapping of the stack's post-start checks (FromStack). Each check has an
+// ID, a title, and a Run that returns ok, warn, fail (or skip) with a
+// one-line detail and the exact fix; an Outcome is a check with its result,
+// as printed (cli's printCheck) and as reported under --json.
 package checks
 
 import (
@@ -12,18 +17,21 @@ import (
 type Status string
 
 const (
-	OK   Status = "ok"
-	Warn Status = "warn"
-	Fail Status = "fail"
-	// Skip: could not run because something it needs failed first.
+	OK   Status = "ok"   // ✓
+	Warn Status = "warn" // ! works, but something will bite later
+	Fail Status = "fail" // ✗ setup or the stack is broken here
+	// Skip (-): does not apply on this machine, could not be known here, or
+	// could not run because something it needs failed first.
 	Skip Status = "skip"
 )
 
 // Result is what a check found.
 type Result struct {
 	Status Status `json:"status"`
+	// Detail is one line on what was found; never a secret value.
 	Detail string `json:"detail"`
-	Fix    string `json:"fix,omitempty"`
+	// Fix is the exact command or action; empty when Status is ok.
+	Fix string `json:"fix,omitempty"`
 	// Missing marks a failure of the environment (Docker not running):
 	// exit code 3 rather than 1.
 	Missing bool `json:"environment_missing,omitempty"`
@@ -38,17 +46,29 @@ type Check struct {
 
 // Outcome is a check with its result, as reported.
 type Outcome struct {
-	ID     string `json:"id"`
-	Title  string `json:"title"`
-	Result `json:",inline"`
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Service is the compose service a post-start check looked at.
+	Service string `json:"service,omitempty"`
+	Result  `json:",inline"`
 }
 
-// RunAll runs the checks in order, each bounded so one hung call cannot
-// stall the rest.
+// checkTimeout bounds each check so one hung call (an Engine that does not
+// answer, a locked keychain) cannot stall the rest.
+const checkTimeout = 60 * time.Second
+
+// RunAll runs the checks in order, each bounded by checkTimeout. A failing
+// check never stops the others (doctor's job is to list everything that is
+// wrong at once; the preflight's dependent checks skip themselves); only an
+// interruption (ctx cancelled) ends the run early. onResult, if set, sees
+// each outcome as it is known (for live output).
 func RunAll(ctx context.Context, list []Check, onResult func(Outcome)) []Outcome {
 	out := make([]Outcome, 0, len(list))
 	for _, c := range list {
-		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		if ctx.Err() != nil {
+			break
+		}
+		cctx, cancel := context.WithTimeout(ctx, checkTimeout)
 		r := c.Run(cctx)
 		cancel()
 		o := Outcome{ID: c.ID, Title: c.Title, Result: r}
@@ -58,6 +78,15 @@ func RunAll(ctx context.Context, list []Check, onResult func(Outcome)) []Outcome
 		}
 	}
 	return out
+}
+
+// Count tallies the outcomes by status.
+func Count(outs []Outcome) map[Status]int {
+	n := map[Status]int{}
+	for _, o := range outs {
+		n[o.Status]++
+	}
+	return n
 }
 
 // Failed reports whether any outcome failed, and whether a failure is the

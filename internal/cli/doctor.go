@@ -7,12 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
-	"github.com/claire-de-binare/cdb-setup/internal/doctor"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/rotate"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
@@ -56,52 +54,50 @@ func doctorRun(o *DoctorOptions) error {
 		return exitcode.New(exitcode.Environment, ws.StateDirErr)
 	}
 	// The workspace's repo error is one of doctor's lines, not a failure.
-	e := doctor.Env{Workspace: ws, Env: f.Env}
+	e := checks.Env{Workspace: ws, Env: f.Env}
 	if ws.NeedRepo() == nil {
 		var done func()
 		e.Stack, done = stackDoctorChecks(f)
 		defer done()
 	}
 
-	results := doctor.RunAll(ctx, doctor.Checks(ctx, e))
+	results := checks.RunAll(ctx, checks.Doctor(ctx, e), nil)
 	if ctx.Err() != nil {
 		return SilentError(exitcode.Interrupted)
 	}
-	n := doctor.Count(results)
+	n := checks.Count(results)
 	f.setData(struct {
-		Checks       []doctor.Result `json:"checks"`
-		OK           int             `json:"ok"`
-		Warnings     int             `json:"warnings"`
-		Failures     int             `json:"failures"`
-		NotAvailable []string        `json:"not_available"`
-	}{results, n[doctor.OK], n[doctor.Warn], n[doctor.Fail], doctor.NotAvailable})
+		Checks       []checks.Outcome `json:"checks"`
+		OK           int              `json:"ok"`
+		Warnings     int              `json:"warnings"`
+		Failures     int              `json:"failures"`
+		NotAvailable []string         `json:"not_available"`
+	}{results, n[checks.OK], n[checks.Warn], n[checks.Fail], checks.NotAvailable})
 	printDoctor(f.IO.ErrOut, results, f.Global.Verbose)
-	if n[doctor.Fail] > 0 {
-		return explained(exitcode.Failed, fmt.Errorf("%d problem(s) to fix (see data.checks)", n[doctor.Fail]))
+	if n[checks.Fail] > 0 {
+		return explained(exitcode.Failed, fmt.Errorf("%d problem(s) to fix (see data.checks)", n[checks.Fail]))
 	}
 	return nil
 }
 
-func printDoctor(w io.Writer, results []doctor.Result, verbose bool) {
+// printDoctor prints doctor's lines (skips only with --verbose: they do
+// not apply here) and the tally.
+func printDoctor(w io.Writer, results []checks.Outcome, verbose bool) {
 	for _, r := range results {
-		icon := map[doctor.Status]string{doctor.OK: "✓", doctor.Warn: "!", doctor.Fail: "✗", doctor.Skip: "-"}[r.Status]
-		if r.Status == doctor.Skip && !verbose {
+		if r.Status == checks.Skip && !verbose {
 			continue
 		}
-		fmt.Fprintf(w, "%s %s: %s\n", icon, r.Title, r.Detail)
-		if r.Fix != "" {
-			fmt.Fprintf(w, "    fix: %s\n", r.Fix)
-		}
+		printCheck(w, r)
 	}
-	if len(doctor.NotAvailable) > 0 {
-		fmt.Fprintf(w, "- not available in this version: %s\n", strings.Join(doctor.NotAvailable, ", "))
+	if len(checks.NotAvailable) > 0 {
+		fmt.Fprintf(w, "  - not available in this version: %s\n", strings.Join(checks.NotAvailable, ", "))
 	}
-	n := doctor.Count(results)
+	n := checks.Count(results)
 	switch {
-	case n[doctor.Fail] > 0:
-		fmt.Fprintf(w, "\n%d problem(s) to fix, %d warning(s).\n", n[doctor.Fail], n[doctor.Warn])
-	case n[doctor.Warn] > 0:
-		fmt.Fprintf(w, "\nNo problems; %d warning(s).\n", n[doctor.Warn])
+	case n[checks.Fail] > 0:
+		fmt.Fprintf(w, "\n%d problem(s) to fix, %d warning(s).\n", n[checks.Fail], n[checks.Warn])
+	case n[checks.Warn] > 0:
+		fmt.Fprintf(w, "\nNo problems; %d warning(s).\n", n[checks.Warn])
 	default:
 		fmt.Fprintln(w, "\nNo issues found ✓")
 	}
@@ -112,11 +108,11 @@ func printDoctor(w io.Writer, results []doctor.Result, verbose bool) {
 // compose's .env, the published ports, the images, the volumes that keep
 // passwords vs their secret files. (The secret files have their own,
 // per-file lines.) done closes the Engine client.
-func stackDoctorChecks(f *Factory) ([]doctor.Check, func()) {
+func stackDoctorChecks(f *Factory) ([]checks.Check, func()) {
 	ls, err := loadStack(f, &StackFlags{})
 	if err != nil {
-		return []doctor.Check{{ID: "stack", Title: "Compose files", Run: func(context.Context) doctor.Result {
-			return doctor.Result{Status: doctor.Fail, Detail: "cannot read them: " + err.Error(), Fix: "fix the compose files or cdb-setup.yaml named above, then run cdb-setup doctor again"}
+		return []checks.Check{{ID: "stack", Title: "Compose files", Run: func(context.Context) checks.Result {
+			return checks.Result{Status: checks.Fail, Detail: "cannot read them: " + err.Error(), Fix: "fix the compose files or cdb-setup.yaml named above, then run cdb-setup doctor again"}
 		}}}, func() {}
 	}
 	pf := &checks.Preflight{Env: f.Env, Home: ls.Facts.Home, GOOS: ls.Facts.OS, Engine: &checks.Engine{},
@@ -138,23 +134,16 @@ func stackDoctorChecks(f *Factory) ([]doctor.Check, func()) {
 		sf := ls.Model.Services[name]
 		pf.Images = append(pf.Images, checks.Image{Service: name, Name: sf.Image, HasBuild: sf.HasBuild})
 	}
-	var out []doctor.Check
+	var out []checks.Check
 	for _, c := range pf.Checks() {
-		if c.ID == "secrets.files" {
-			continue
+		// The secret files have their own doctor lines (above).
+		if c.ID != "secrets.files" {
+			out = append(out, c)
 		}
-		c := c
-		out = append(out, doctor.Check{ID: c.ID, Title: c.Title, Run: func(ctx context.Context) doctor.Result {
-			// Bounded like up's preflight: one hung call must not stall doctor.
-			cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-			defer cancel()
-			r := c.Run(cctx)
-			return doctor.Result{Status: doctor.Status(r.Status), Detail: r.Detail, Fix: r.Fix}
-		}})
 	}
 	// A healthcheck passes while a password is refused (issue 12,
 	// observation 5): with the stack running, doctor logs in like up does.
-	out = append(out, doctor.Check{ID: "stack.logins", Title: "Running services accept the passwords in the secret files", Run: func(ctx context.Context) doctor.Result {
+	out = append(out, checks.Check{ID: "stack.logins", Title: "Running services accept the passwords in the secret files", Run: func(ctx context.Context) checks.Result {
 		return doctorLogins(ctx, ls, pf)
 	}})
 	return out, func() {
@@ -167,13 +156,13 @@ func stackDoctorChecks(f *Factory) ([]doctor.Check, func()) {
 // doctorLogins runs the manifest's login checks against the services of
 // the project that run now; it says so when nothing runs (never ✓ for a
 // login it did not try).
-func doctorLogins(ctx context.Context, ls *loadedStack, pf *checks.Preflight) doctor.Result {
+func doctorLogins(ctx context.Context, ls *loadedStack, pf *checks.Preflight) checks.Result {
 	if pf.Engine.Client == nil {
-		return doctor.Result{Status: doctor.Skip, Detail: "Docker is not reachable"}
+		return checks.Result{Status: checks.Skip, Detail: "Docker is not reachable"}
 	}
 	running, err := rotate.Running(ctx, pf.Engine.Client, ls.Inv.Project)
 	if err != nil {
-		return doctor.Result{Status: doctor.Warn, Detail: "cannot list the running containers: " + err.Error(), Fix: "docker ps"}
+		return checks.Result{Status: checks.Warn, Detail: "cannot list the running containers: " + err.Error(), Fix: "docker ps"}
 	}
 	up := map[string]bool{}
 	for _, c := range running {
@@ -208,18 +197,18 @@ func doctorLogins(ctx context.Context, ls *loadedStack, pf *checks.Preflight) do
 	}
 	switch {
 	case len(bad) > 0:
-		return doctor.Result{Status: doctor.Fail, Detail: strings.Join(bad, "; "), Fix: strings.Join(fixes, "; and ")}
+		return checks.Result{Status: checks.Fail, Detail: strings.Join(bad, "; "), Fix: strings.Join(fixes, "; and ")}
 	case len(missing) > 0:
-		return doctor.Result{Status: doctor.Warn, Detail: "not tried, the secret file is missing: " + strings.Join(missing, ", ") + " (logged in: " + orDash(strings.Join(oks, ", ")) + ")",
+		return checks.Result{Status: checks.Warn, Detail: "not tried, the secret file is missing: " + strings.Join(missing, ", ") + " (logged in: " + orDash(strings.Join(oks, ", ")) + ")",
 			Fix: "restore the secret files first (see the volume and secret lines), then run cdb-setup doctor again"}
 	case len(oks) == 0 && len(notRunning) > 0:
-		return doctor.Result{Status: doctor.Skip, Detail: "the stack is not running, so no login was tried (`" + pf.Up + "` logs in after the start)"}
+		return checks.Result{Status: checks.Skip, Detail: "the stack is not running, so no login was tried (`" + pf.Up + "` logs in after the start)"}
 	case len(oks) == 0:
-		return doctor.Result{Status: doctor.Skip, Detail: "the manifest has no login checks"}
+		return checks.Result{Status: checks.Skip, Detail: "the manifest has no login checks"}
 	}
 	d := "logged in to " + strings.Join(oks, ", ") + " with the passwords from the secret files"
 	if len(notRunning) > 0 {
 		d += " (not running, not tried: " + strings.Join(notRunning, ", ") + ")"
 	}
-	return doctor.Result{Status: doctor.OK, Detail: d}
+	return checks.Result{Status: checks.OK, Detail: d}
 }

@@ -82,7 +82,7 @@ func TestDoctorExitAndJSON(t *testing.T) {
 	code = h.run(t, nil, "doctor")
 	if compose == "" {
 		for _, line := range strings.Split(h.err.String(), "\n") {
-			if strings.HasPrefix(line, "✗ ") && !strings.HasPrefix(line, "✗ Docker") {
+			if line = strings.TrimSpace(line); strings.HasPrefix(line, "✗ ") && !strings.HasPrefix(line, "✗ Docker") {
 				t.Errorf("unexpected problem: %s", line)
 			}
 		}

@@ -2,10 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
-	"strings"
 
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/spf13/cobra"
 
@@ -100,60 +99,46 @@ func downRun(opts *DownOptions) error {
 	}
 	defer engine.Client.Close()
 
-	sub := []string{"down"}
-	var vols []volume.Volume
-	if opts.Volumes {
-		list, err := engine.Client.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", stack.LabelProject+"="+ls.Inv.Project))})
-		if err != nil {
-			return fmt.Errorf("list the volumes of %s: %w", ls.Inv.Project, err)
-		}
-		for _, v := range list.Volumes {
-			if v != nil {
-				vols = append(vols, *v)
-			}
-		}
-		sub = append(sub, "--volumes")
+	var log io.Writer
+	if f.Global.Verbose {
+		log = w
 	}
-	for _, v := range vols {
+	down := &stack.DownStep{API: engine.Client, Compose: *compose, Inv: ls.Inv, Volumes: opts.Volumes, Log: log}
+	rep, err := runStepsOpts(f, []step.Step{down}, step.Options{Confirm: func([]step.Change) error {
+		return confirmVolumeDeletion(f, down.PlannedVolumes())
+	}})
+	for _, v := range down.PlannedVolumes() {
 		data.Volumes = append(data.Volumes, v.Name)
 	}
-	if f.Global.DryRun {
-		fmt.Fprintln(w, "Plan (dry run, nothing will change):")
-		fmt.Fprintf(w, "  • %s\n", compose.CommandLine(ls.Inv, sub...))
-		for _, v := range vols {
-			fmt.Fprintf(w, "  • delete volume %s (created %s)\n", v.Name, v.CreatedAt)
+	for _, r := range rep.Results {
+		if r.Status == step.StatusChanged || r.Status == step.StatusDone {
+			data.Stopped, data.VolumesDeleted = true, opts.Volumes && len(data.Volumes) > 0
 		}
+	}
+	if opts.Volumes && len(data.Volumes) == 0 && err == nil && !f.Global.DryRun {
+		fmt.Fprintf(w, "No volumes of project %s exist; nothing to delete besides containers.\n", ls.Inv.Project)
+	}
+	return err
+}
+
+// confirmVolumeDeletion lists the volumes down --volumes deletes and asks
+// (only --yes answers for the user). Nothing to delete: nothing to ask.
+func confirmVolumeDeletion(f *Factory, vols []volume.Volume) error {
+	if len(vols) == 0 {
 		return nil
 	}
-	if opts.Volumes {
-		if len(vols) == 0 {
-			fmt.Fprintf(w, "No volumes of project %s exist; nothing to delete besides containers.\n", ls.Inv.Project)
-		} else {
-			fmt.Fprintf(w, "--volumes deletes these volumes and every byte in them:\n")
-			for _, v := range vols {
-				fmt.Fprintf(w, "  - %s (created %s)\n", v.Name, v.CreatedAt)
-			}
-			fmt.Fprintln(w, "Postgres and Grafana are initialised again with the current secrets on the next `cdb-setup up`.")
-			ok, err := confirmYes(f, "Delete these volumes?")
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return exitcode.New(exitcode.Failed, fmt.Errorf("not confirmed: nothing was stopped or deleted (run without --volumes to keep the data)"))
-			}
-		}
+	w := f.IO.ErrOut
+	fmt.Fprintf(w, "--volumes deletes these volumes and every byte in them:\n")
+	for _, v := range vols {
+		fmt.Fprintf(w, "  - %s (created %s)\n", v.Name, v.CreatedAt)
 	}
-	fmt.Fprintf(w, "Stopping: %s\n", compose.CommandLine(ls.Inv, sub...))
-	var out strings.Builder
-	if _, err := compose.Run(ctx, ls.Inv, &out, sub...); err != nil {
-		fmt.Fprint(w, out.String())
+	fmt.Fprintln(w, "Postgres and Grafana are initialised again with the current secrets on the next `cdb-setup up`.")
+	ok, err := confirmYes(f, "Delete these volumes?")
+	if err != nil {
 		return err
 	}
-	data.Stopped, data.VolumesDeleted = true, opts.Volumes
-	if opts.Volumes {
-		fmt.Fprintf(w, "✓ stack %s stopped and removed, %d volume(s) deleted\n", ls.Inv.Project, len(vols))
-	} else {
-		fmt.Fprintf(w, "✓ stack %s stopped and removed; volumes kept (`cdb-setup down --volumes` deletes them)\n", ls.Inv.Project)
+	if !ok {
+		return exitcode.New(exitcode.Failed, fmt.Errorf("not confirmed: nothing was stopped or deleted (run without --volumes to keep the data)"))
 	}
 	return nil
 }

@@ -15,13 +15,23 @@ import (
 // Main prints nothing more), or 130 when interrupted. When a plan failed,
 // nothing was applied, and it says so.
 func runSteps(f *Factory, steps []step.Step, keepGoing bool) (step.Report, error) {
+	return runStepsOpts(f, steps, step.Options{KeepGoing: keepGoing})
+}
+
+// runStepsOpts is runSteps with the engine's other options (Confirm: what
+// a deleting step shows and asks before anything is applied; OnResult
+// replaces the result lines).
+func runStepsOpts(f *Factory, steps []step.Step, opts step.Options) (step.Report, error) {
 	w := f.IO.ErrOut
-	opts := step.Options{DryRun: f.Global.DryRun, KeepGoing: keepGoing}
+	keepGoing := opts.KeepGoing
+	opts.DryRun = f.Global.DryRun
 	if f.Global.DryRun {
 		fmt.Fprintln(w, "Plan (dry run, nothing will change):")
 		opts.OnPlan = func(c step.Change) { printChange(w, c) }
 	}
-	opts.OnResult = func(r step.Result) { printResult(w, r) }
+	if opts.OnResult == nil {
+		opts.OnResult = func(r step.Result) { printResult(w, r) }
+	}
 	ctx := f.Context
 	rep, err := step.Run(ctx, steps, opts)
 	f.report(rep)

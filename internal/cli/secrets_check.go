@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 )
@@ -57,30 +58,22 @@ func secretsCheckRun(opts *SecretsCheckOptions) error {
 	w := f.IO.ErrOut
 	fixable := 0
 	line := func(p secrets.Problem) {
-		icon := "✗"
-		if p.Severity == secrets.SevWarning {
-			icon = "!"
-		}
-		suffix := ""
-		if p.Fixable && p.Severity == secrets.SevError {
-			suffix = " [fixable]"
+		o := checks.FromLint(p)
+		if p.Fixable && o.Status == checks.Fail {
+			o.Detail += " [fixable]"
 			fixable++
 		}
-		fmt.Fprintf(w, "%s %s%s\n", icon, p.Message, suffix)
+		printCheck(w, o)
 	}
 	for _, p := range rep.Folder {
 		line(p)
 	}
 	for _, s := range rep.Secrets {
 		if len(s.Problems) == 0 {
-			fmt.Fprintf(w, "✓ %s (%d bytes)\n", s.Name, s.Bytes)
+			printCheck(w, checks.Outcome{ID: "secret-lint", Result: checks.Result{Status: checks.OK, Detail: fmt.Sprintf("%s (%d bytes)", s.Name, s.Bytes)}})
 			continue
 		}
 		for _, p := range s.Problems {
-			if p.Code == secrets.CodeUnconfigured {
-				fmt.Fprintf(w, "- %s\n", p.Message)
-				continue
-			}
 			line(p)
 		}
 	}

@@ -1,26 +1,14 @@
 package cli
 
 import (
-	"bufio"
-	"context"
-	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
-	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
-	"github.com/claire-de-binare/cdb-setup/internal/rotate"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
@@ -36,6 +24,15 @@ type UpOptions struct {
 	// RecreateVolumes deletes these compose volumes (after confirmation)
 	// before starting: the stale-volume fix, never done silently.
 	RecreateVolumes []string
+
+	// result is the up step's status once run ("done": already running
+	// and healthy, nothing changed); the wizard's step reports it, and
+	// prints its result line itself (inWizard: up prints none).
+	result   step.Status
+	inWizard bool
+	// pf is the preflight run by upPreflight: after the start it records
+	// the passwords of the volumes this start initialised.
+	pf *checks.Preflight
 }
 
 // NewCmdUp wires `cdb-setup up`.
@@ -76,18 +73,18 @@ anything named like a secret, plus SECRETS_PATH.`,
 
 // upReport is the --json outcome.
 type upReport struct {
-	OK           bool                `json:"ok"`
-	Project      string              `json:"project"`
-	ComposeFiles []string            `json:"compose_files"`
-	Compose      *stack.Compose      `json:"compose,omitempty"`
-	Preflight    []checks.Outcome    `json:"preflight"`
-	Services     []stack.Service     `json:"services,omitempty"`
-	Diagnoses    []stack.Diagnosis   `json:"diagnoses,omitempty"`
-	Checks       []stack.CheckResult `json:"checks,omitempty"`
-	Interrupted  bool                `json:"interrupted,omitempty"`
-	TimedOut     bool                `json:"timed_out,omitempty"`
-	ComposeError string              `json:"compose_error,omitempty"`
-	Elapsed      float64             `json:"elapsed_seconds"`
+	OK           bool              `json:"ok"`
+	Project      string            `json:"project"`
+	ComposeFiles []string          `json:"compose_files"`
+	Compose      *stack.Compose    `json:"compose,omitempty"`
+	Preflight    []checks.Outcome  `json:"preflight"`
+	Services     []stack.Service   `json:"services,omitempty"`
+	Diagnoses    []stack.Diagnosis `json:"diagnoses,omitempty"`
+	Checks       []checks.Outcome  `json:"checks,omitempty"`
+	Interrupted  bool              `json:"interrupted,omitempty"`
+	TimedOut     bool              `json:"timed_out,omitempty"`
+	ComposeError string            `json:"compose_error,omitempty"`
+	Elapsed      float64           `json:"elapsed_seconds"`
 	// LastReadyAt is the Engine's time of the last service turning ready.
 	LastReadyAt time.Time `json:"last_ready_at,omitzero"`
 	Warnings    []string  `json:"warnings,omitempty"`
@@ -96,7 +93,6 @@ type upReport struct {
 func upRun(opts *UpOptions) error {
 	f := opts.F
 	w := f.IO.ErrOut
-	ctx := f.ctx()
 	start := time.Now()
 	rep := &upReport{}
 	finish := func(err error) error {
@@ -115,316 +111,37 @@ func upRun(opts *UpOptions) error {
 	}
 	rerun := rerunCommand(f, "up", opts.Stack.args())
 
-	// Preflight.
-	facts := ls.Facts
-	compose := &stack.Compose{}
-	engine := &checks.Engine{}
-	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: engine, Compose: compose,
-		Project: ls.Inv.Project, Ports: ls.Model.Ports(ls.Project), Build: opts.Build, Rerun: rerun, Volumes: ls.Model.Volumes}
-	for _, f := range ls.Files {
-		pf.ComposeFiles = append(pf.ComposeFiles, filepath.Join(ls.Repo, filepath.FromSlash(f)))
-	}
-	pf.ComposeDir = filepath.Dir(pf.ComposeFiles[0])
-	pf.SecretNames, pf.SecretsDir = ls.Catalogue.Names(), ls.SecretsDir
-	// Volume fingerprints live next to the state; without a state folder
-	// volumes.secrets says "unknown" rather than guess.
-	pf.StateDir = ls.StateDir
-	pf.Logins = ls.Manifest.Checks
-	for _, v := range opts.RecreateVolumes {
-		pf.Recreate = append(pf.Recreate, volumeName(ls, v))
-	}
-	for _, u := range ls.secretFiles() {
-		sec, _ := ls.Catalogue.Get(u.Name)
-		pf.Secrets = append(pf.Secrets, checks.SecretFile{Name: u.Name, Path: u.Path, Services: u.Services, Policy: sec.Policy})
-	}
-	if opts.Stack.TLS {
-		dir := filepath.FromSlash(ls.Manifest.TLS.Dir)
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(ls.Repo, dir)
-		}
-		pf.TLSDir, pf.TLSFiles = filepath.Clean(dir), ls.Manifest.TLS.Files
-	}
-	for _, name := range ls.Model.Start {
-		sf := ls.Model.Services[name]
-		pf.Images = append(pf.Images, checks.Image{Service: name, Name: sf.Image, HasBuild: sf.HasBuild})
-	}
-	fmt.Fprintf(w, "Preflight for %s (%s, project %s):\n", strings.Join(ls.Files, " + "), ls.ManifestSource, ls.Inv.Project)
-	rep.Preflight = checks.RunAll(ctx, pf.Checks(), func(o checks.Outcome) { printCheck(w, o) })
+	engine, compose, err := upPreflight(f, opts, ls, rep, rerun)
 	if engine.Client != nil {
 		defer engine.Client.Close()
 	}
-	if compose.Argv != nil {
-		rep.Compose = compose
-	}
-	if failed, missing := checks.Failed(rep.Preflight); failed {
-		code := exitcode.Failed
-		if missing {
-			code = exitcode.Environment
-		}
-		fmt.Fprintln(w, "✗ Preflight failed: nothing was started.")
-		return finish(explained(code, preflightError(rep.Preflight)))
+	if err != nil {
+		return finish(err)
 	}
 
-	sub := []string{"up", "-d"}
-	if opts.Build {
-		sub = append(sub, "--build")
+	// The changes, as steps: the volumes to recreate (asked first), then
+	// compose up and the wait. --dry-run shows their plans.
+	var steps []step.Step
+	recreate, err := recreateSteps(ls, compose, engine.Client, opts.RecreateVolumes)
+	if err != nil {
+		return finish(err)
 	}
-	sub = append(sub, ls.Targets...)
-	stale, staleWhy := staleServices(ctx, ls, engine.Client)
-	if f.Global.DryRun {
-		fmt.Fprintln(w, "Plan (dry run, nothing will change):")
-		for _, v := range opts.RecreateVolumes {
-			n := volumeName(ls, v)
-			fmt.Fprintf(w, "  • delete volume %s (its data is lost)\n", n)
-			if engine.Client != nil {
-				if svcs, err := volumeUsers(ctx, engine.Client, n); err == nil && len(svcs) > 0 {
-					fmt.Fprintf(w, "    after stopping and removing the containers of %s, which use it\n", strings.Join(svcs, ", "))
-				}
-			}
-		}
-		for _, svc := range stale {
-			fmt.Fprintf(w, "  • recreate %s (%s changed after the container was created; it reads it only at start)\n", svc, strings.Join(staleWhy[svc], ", "))
-		}
-		fmt.Fprintf(w, "  • %s\n", compose.CommandLine(ls.Inv, sub...))
-		fmt.Fprintf(w, "  • wait until %s are healthy\n", strings.Join(ls.Targets, ", "))
+	steps = append(steps, recreate...)
+	// Containers whose secret file changed behind them are recreated by the
+	// start (compose would keep them; issue 12, observation 3).
+	steps = append(steps, &staleStep{ls: ls, compose: compose, api: engine.Client})
+	upStep := &upStartStep{f: f, opts: opts, ls: ls, compose: compose, api: engine.Client, rerun: rerun, rep: rep, start: start}
+	steps = append(steps, upStep)
+	so := step.Options{Confirm: func(plans []step.Change) error { return confirmRecreate(f, plans) }}
+	if opts.inWizard {
+		so.OnResult = func(step.Result) {}
+	}
+	_, err = runStepsOpts(f, steps, so)
+	opts.result = upStep.result
+	if err == nil {
 		rep.OK = true
-		return finish(nil)
 	}
-
-	if len(opts.RecreateVolumes) > 0 {
-		if err := recreateVolumes(ctx, f, ls, compose, engine.Client, opts.RecreateVolumes); err != nil {
-			return finish(err)
-		}
-	}
-
-	if len(stale) > 0 {
-		// Compose keeps a running container whose secret file's content
-		// changed (issue 12, observation 3): remove exactly these so the
-		// start below recreates them; their volumes stay.
-		for _, svc := range stale {
-			fmt.Fprintf(w, "Recreating %s: %s changed after the container was created, and it reads it only at start.\n", svc, strings.Join(staleWhy[svc], ", "))
-		}
-		if _, err := compose.Run(ctx, ls.Inv, nil, append([]string{"rm", "--stop", "--force"}, stale...)...); err != nil {
-			return finish(err)
-		}
-	}
-
-	// Wait and start: the waiter subscribes to events first and starts
-	// compose only then, so no transition can slip between the two.
-	table := newLiveTable(w, f.IO.ErrTTY, f.Env.Getenv("NO_COLOR") == "" && f.IO.ErrTTY)
-	composeDone := make(chan error, 1)
-	composeFinished := make(chan struct{})
-	var composeOut string
-	upCtx, cancelCompose := context.WithCancel(ctx)
-	defer cancelCompose()
-	var composeLog io.Writer
-	if f.Global.Verbose {
-		composeLog = w
-	}
-	fmt.Fprintf(w, "Starting: %s\n", compose.CommandLine(ls.Inv, sub...))
-	post := newPostChecks(ctx, ls, engine.Client, rerun)
-	res, werr := stack.WaitHealthy(ctx, engine.Client, stack.WaitOptions{
-		Project:  ls.Inv.Project,
-		Services: ls.Targets,
-		Timeout:  opts.Timeout,
-		OnChange: func(s []stack.Service) { table.Update(s); post.Observe(s) },
-		OnSubscribed: func() {
-			go func() {
-				out, err := compose.Run(upCtx, ls.Inv, composeLog, sub...)
-				composeOut = out
-				close(composeFinished)
-				composeDone <- err
-			}()
-		},
-		ComposeDone: composeDone,
-	})
-	rep.Services, rep.TimedOut, rep.LastReadyAt = res.Services, res.TimedOut, res.LastReadyAt
-	// A volume that did not exist at preflight was initialised by this
-	// start with the password the file held then, whatever happens next.
-	if vols, err := pf.RecordFresh(ctx); err != nil {
-		fmt.Fprintf(w, "! could not record which password %s was initialised with: %v\n", strings.Join(vols, ", "), err)
-	}
-	if werr != nil {
-		if ctx.Err() != nil {
-			rep.Interrupted = true
-			fmt.Fprintln(w, "Interrupted: the stack was left as it is (containers already started keep running).")
-			fmt.Fprintf(w, "  `%s` waits again; `%s` stops it.\n", rerun, rerunCommand(f, "down", opts.Stack.args()))
-			return finish(SilentError(exitcode.Interrupted))
-		}
-		return finish(err2(werr))
-	}
-	// Stop a compose still blocked on depends_on once the outcome is known,
-	// and let it exit (it was interrupted, not killed) before reading its output.
-	cancelCompose()
-	composeText := ""
-	select {
-	case <-composeFinished:
-		composeText = composeOut
-	case <-time.After(20 * time.Second):
-	}
-	if res.ComposeErr != nil {
-		rep.ComposeError = ls.redactor()(res.ComposeErr.Error())
-		stack.FailNotStarted(&res, composeText)
-		rep.Services = res.Services
-	}
-
-	failedSvcs := res.Failed()
-	if len(failedSvcs) == 0 && res.ComposeErr == nil {
-		fmt.Fprintf(w, "✓ all %d services healthy in %.1fs\n", len(res.Services), time.Since(start).Seconds())
-		rep.Checks = post.Results(res.Services)
-		bad := 0
-		for _, c := range rep.Checks {
-			printPostCheck(w, c)
-			if !c.OK {
-				bad++
-			}
-		}
-		for _, c := range rep.Checks {
-			// A login that worked settles which password its volume holds.
-			if name, ok := loginSecret(ls, c); ok && c.OK && !c.Skipped {
-				_ = pf.RecordLogin(ctx, name)
-			}
-		}
-		if bad > 0 {
-			fmt.Fprintf(w, "✗ %d check(s) failed after the stack turned healthy: a healthcheck can pass while a password is wrong.\n", bad)
-			return finish(explained(exitcode.Failed, fmt.Errorf("%d check(s) failed after the stack turned healthy (see data.checks)", bad)))
-		}
-		rep.OK = true
-		return finish(nil)
-	}
-
-	in := stack.DiagnoseInput{API: engine.Client, Project: ls.Inv.Project, ComposeOutput: composeText, Services: ls.Model.Services,
-		SecretsDir: ls.SecretsDir, ComposeDir: ls.ComposeDir, Rerun: rerun, Redact: ls.redactor()}
-	if res.ComposeErr != nil && len(failedSvcs) == 0 {
-		fmt.Fprintf(w, "✗ compose failed: %s\n", in.Redact(res.ComposeErr.Error()))
-	}
-	for _, s := range failedSvcs {
-		if s.Outcome == stack.Waiting || s.Reason == stack.ReasonNotReached {
-			continue // another service's failure ended the wait
-		}
-		d := stack.Diagnose(ctx, in, s)
-		rep.Diagnoses = append(rep.Diagnoses, d)
-		printDiagnosis(w, d)
-	}
-	if res.ComposeErr != nil && len(rep.Diagnoses) == 0 {
-		fmt.Fprintln(w, lastLinesOf(in.Redact(composeText), 15))
-	}
-	waiting := 0
-	for _, s := range res.Services {
-		if s.Outcome == stack.Waiting {
-			waiting++
-		}
-	}
-	if waiting > 0 {
-		fmt.Fprintf(w, "  (%d other service(s) were still starting; the stack was left running: `%s` stops it)\n", waiting, rerunCommand(f, "down", opts.Stack.args()))
-	}
-	// The wizard shows this message on its step's ✗ line; the envelope too.
-	msg := "compose failed"
-	if len(rep.Diagnoses) > 0 {
-		var names []string
-		for _, d := range rep.Diagnoses {
-			names = append(names, d.Service+" ("+d.Reason+")")
-		}
-		msg = "not healthy: " + strings.Join(names, ", ")
-	}
-	var fix string
-	if len(rep.Diagnoses) > 0 {
-		fix = rep.Diagnoses[0].Fix
-	}
-	return finish(explained(exitcode.Failed, step.WithFix(errors.New(msg+" (see the diagnosis above)"), fix)))
-}
-
-// staleServices are the running services that must be recreated to read
-// their secret files (rotate.Stale); none when the Engine cannot tell.
-func staleServices(ctx context.Context, ls *loadedStack, api *client.Client) ([]string, map[string][]string) {
-	if api == nil {
-		return nil, nil
-	}
-	running, err := rotate.Running(ctx, api, ls.Inv.Project)
-	if err != nil || len(running) == 0 {
-		return nil, nil
-	}
-	var paths []string
-	keptIn := map[string]string{}
-	for _, u := range ls.secretFiles() {
-		paths = append(paths, u.Path)
-		if sec, ok := ls.Catalogue.Get(u.Name); ok && sec.Policy.Volume != "" {
-			keptIn[filepath.Clean(u.Path)] = volumeName(ls, sec.Policy.Volume)
-		}
-	}
-	return rotate.Stale(running, paths, keptIn)
-}
-
-// loginSecret is the secret a functional login check used.
-func loginSecret(ls *loadedStack, c stack.CheckResult) (string, bool) {
-	for _, m := range ls.Manifest.Checks {
-		if c.ID == "functional."+m.Kind && c.Service == m.Service {
-			return m.Secret, true
-		}
-	}
-	return "", false
-}
-
-// err2 maps an Engine error during the wait to an exit code.
-func err2(err error) error {
-	if client.IsErrConnectionFailed(err) {
-		return exitcode.Environmentf("lost the Docker Engine during the wait: %v", err)
-	}
-	return err
-}
-
-func printCheck(w io.Writer, o checks.Outcome) {
-	icon := map[checks.Status]string{checks.OK: "✓", checks.Warn: "!", checks.Fail: "✗", checks.Skip: "-"}[o.Status]
-	fmt.Fprintf(w, "  %s %s: %s\n", icon, o.Title, o.Detail)
-	if o.Fix != "" && o.Status != checks.OK {
-		fmt.Fprintf(w, "    fix: %s\n", o.Fix)
-	}
-}
-
-func printPostCheck(w io.Writer, c stack.CheckResult) {
-	icon := "✓"
-	switch {
-	case c.Skipped:
-		icon = "-"
-	case !c.OK:
-		icon = "✗"
-	}
-	fmt.Fprintf(w, "  %s %s\n", icon, c.Detail)
-	if c.Fix != "" && !c.OK {
-		fmt.Fprintf(w, "    fix: %s\n", c.Fix)
-	}
-}
-
-func printDiagnosis(w io.Writer, d stack.Diagnosis) {
-	fmt.Fprintf(w, "✗ %s: %s\n", d.Service, d.Detail)
-	if d.ProbeExit != nil {
-		fmt.Fprintf(w, "  last probe: exit %d: %s\n", *d.ProbeExit, orDash(d.ProbeOutput))
-	}
-	if len(d.Logs) > 0 {
-		fmt.Fprintf(w, "  last %d log lines:\n", len(d.Logs))
-		for _, l := range d.Logs {
-			fmt.Fprintf(w, "    | %s\n", l)
-		}
-	}
-	if d.Cause != "" {
-		fmt.Fprintf(w, "  cause (%s): %s\n", d.Cause, d.Explanation)
-	}
-	fmt.Fprintf(w, "  fix: %s\n", d.Fix)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func lastLinesOf(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "  compose said:\n    " + strings.Join(lines, "\n    ")
+	return finish(err)
 }
 
 // rerunCommand is the command line that repeats this run with the user's
@@ -441,194 +158,4 @@ func rerunCommand(f *Factory, verb string, args []string) string {
 		parts = append(parts, "--project-name", platform.ShellArg(f.Global.ProjectName))
 	}
 	return strings.Join(append(parts, args...), " ")
-}
-
-// postChecks are the checks that only mean something once a service is
-// ready: each mounted secret readable by its container's user, and the
-// manifest's functional checks. They run per service as soon as it turns
-// ready, in parallel with the wait for the others, so the last transition
-// is followed only by its own service's checks (detection latency).
-type postChecks struct {
-	ctx   context.Context
-	ls    *loadedStack
-	api   *client.Client
-	rerun string
-	read  *stack.SecretReadability
-
-	mu      sync.Mutex
-	wg      sync.WaitGroup
-	started map[string]string // service → container ID checked
-	results map[string][]stack.CheckResult
-}
-
-func newPostChecks(ctx context.Context, ls *loadedStack, api *client.Client, rerun string) *postChecks {
-	return &postChecks{ctx: ctx, ls: ls, api: api, rerun: rerun, read: &stack.SecretReadability{API: api}, started: map[string]string{}, results: map[string][]stack.CheckResult{}}
-}
-
-// Observe is called with every waiter update.
-func (p *postChecks) Observe(services []stack.Service) {
-	for _, s := range services {
-		if s.Outcome != stack.Ready || s.ContainerID == "" {
-			continue
-		}
-		p.mu.Lock()
-		if p.started[s.Name] == s.ContainerID {
-			p.mu.Unlock()
-			continue
-		}
-		p.started[s.Name] = s.ContainerID
-		p.mu.Unlock()
-		p.wg.Add(1)
-		go func(s stack.Service) {
-			defer p.wg.Done()
-			r := p.run(s)
-			p.mu.Lock()
-			if p.started[s.Name] == s.ContainerID {
-				p.results[s.Name] = r
-			}
-			p.mu.Unlock()
-		}(s)
-	}
-}
-
-func (p *postChecks) run(s stack.Service) []stack.CheckResult {
-	var out []stack.CheckResult
-	if s.State == "running" { // one-shot services have exited: nothing to exec into
-		for _, m := range p.ls.Model.Services[s.Name].Secrets {
-			out = append(out, p.read.Check(p.ctx, s.Name, s.ContainerID, m))
-		}
-	}
-	// Logins wait for the service as long as the waiter would (a healthy
-	// postgres may still be running its init SQL on a socket-only server).
-	var budget time.Duration
-	if ci, err := p.api.ContainerInspect(p.ctx, s.ContainerID); err == nil {
-		budget = stack.ContainerBudget(ci)
-	}
-	for _, c := range p.ls.Manifest.Checks {
-		if c.Service != s.Name {
-			continue
-		}
-		path := filepath.Join(p.ls.SecretsDir, c.Secret)
-		vol := p.ls.Manifest.Secrets[c.Secret].Volume
-		if vol != "" {
-			vol = volumeName(p.ls, vol) // one spelling in every fix: the Engine's name
-		}
-		out = append(out, stack.RunFunctional(p.ctx, c, path, p.rerun, vol, budget))
-	}
-	return out
-}
-
-// Results waits for the running checks, checks any service whose final
-// container was not checked yet (recreated meanwhile), and returns every
-// result in service order.
-func (p *postChecks) Results(services []stack.Service) []stack.CheckResult {
-	p.Observe(services)
-	p.wg.Wait()
-	var out []stack.CheckResult
-	for _, s := range services {
-		out = append(out, p.results[s.Name]...)
-	}
-	return out
-}
-
-// volumeName resolves a compose volume key (postgres_data) to the Engine's
-// name (cdb_postgres_data); a full name is accepted too.
-func volumeName(ls *loadedStack, v string) string {
-	if n, ok := ls.Model.Volumes[v]; ok {
-		return n
-	}
-	return v
-}
-
-// recreateVolumes deletes the named volumes after an explicit yes: the
-// containers using them are stopped and removed first (the Engine refuses to
-// delete a volume in use). Only these volumes; never `down -v`.
-func recreateVolumes(ctx context.Context, f *Factory, ls *loadedStack, compose *stack.Compose, api *client.Client, keys []string) error {
-	w := f.IO.ErrOut
-	var names []string
-	for _, k := range keys {
-		n := volumeName(ls, k)
-		if !strings.HasPrefix(n, ls.Inv.Project+"_") && n == k {
-			if _, ok := ls.Model.Volumes[k]; !ok {
-				return exitcode.Usagef("--recreate-volume %s: the compose files define no volume %s (they have: %s)", k, k, strings.Join(sortedVolumeKeys(ls), ", "))
-			}
-		}
-		names = append(names, n)
-	}
-	fmt.Fprintf(w, "This deletes the volume(s) %s and all data in them (a fresh one is created with the current secrets).\n", strings.Join(names, ", "))
-	users := map[string][]string{}
-	for _, n := range names {
-		svcs, err := volumeUsers(ctx, api, n)
-		if err != nil {
-			return err
-		}
-		users[n] = svcs
-		if len(svcs) > 0 {
-			fmt.Fprintf(w, "  %s is used by %s: their containers are stopped and removed first (compose creates them again).\n", n, strings.Join(svcs, ", "))
-		}
-	}
-	ok, err := confirmYes(f, "Delete them?")
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return exitcode.New(exitcode.Failed, errors.New("not confirmed: nothing was deleted"))
-	}
-	for _, n := range names {
-		if svcs := users[n]; len(svcs) > 0 {
-			if _, err := compose.Run(ctx, ls.Inv, nil, append([]string{"rm", "--stop", "--force"}, svcs...)...); err != nil {
-				return err
-			}
-		}
-		if err := api.VolumeRemove(ctx, n, false); err != nil && !cerrdefs.IsNotFound(err) {
-			return fmt.Errorf("delete volume %s: %w", n, err)
-		}
-		fmt.Fprintf(w, "✓ deleted volume %s\n", n)
-	}
-	return nil
-}
-
-// volumeUsers lists the compose services whose containers (running or
-// not) use the volume.
-func volumeUsers(ctx context.Context, api *client.Client, vol string) ([]string, error) {
-	list, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("volume", vol))})
-	if err != nil {
-		return nil, fmt.Errorf("find containers using %s: %w", vol, err)
-	}
-	var svcs []string
-	for _, c := range list {
-		if s := c.Labels[stack.LabelService]; s != "" {
-			svcs = append(svcs, s)
-		}
-	}
-	return svcs, nil
-}
-
-func sortedVolumeKeys(ls *loadedStack) []string {
-	var out []string
-	for k := range ls.Model.Volumes {
-		out = append(out, k)
-	}
-	return out
-}
-
-// confirmYes asks a yes/no question on the terminal. Only --yes answers
-// yes; where cdb-setup cannot ask (--no-input, no terminal, CI, --json) the
-// error names the flag (exit 3), so --no-input never confirms a deletion.
-func confirmYes(f *Factory, q string) (bool, error) {
-	if f.Global.Yes {
-		return true, nil
-	}
-	if !f.CanPrompt() {
-		return false, exitcode.New(exitcode.Environment, step.WithFix(
-			fmt.Errorf("%q needs a confirmation and cdb-setup cannot ask (%s): nothing was deleted", q, whyNoPrompt(f)),
-			"pass --yes to confirm"))
-	}
-	fmt.Fprintf(f.IO.ErrOut, "%s [y/N] ", q)
-	line, err := bufio.NewReader(f.IO.In).ReadString('\n')
-	if err != nil && line == "" {
-		return false, nil
-	}
-	a := strings.ToLower(strings.TrimSpace(line))
-	return a == "y" || a == "yes", nil
 }

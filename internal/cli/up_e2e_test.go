@@ -282,7 +282,7 @@ func TestUpAllHealthy(t *testing.T) {
 	}
 	var names []string
 	for _, c := range rep.Checks {
-		if !c.OK {
+		if c.Status == checks.Fail {
 			t.Errorf("check %s failed: %s", c.ID, c.Detail)
 		}
 		if strings.HasPrefix(c.ID, "secret-readable") && strings.Contains(c.Detail, "file mode") {
@@ -512,7 +512,7 @@ func realState(st *realstack.Stack) string { return filepath.Join(st.Repo, ".cdb
 func failedChecks(rep upReport) []string {
 	var failed []string
 	for _, c := range rep.Checks {
-		if !c.OK {
+		if c.Status == checks.Fail {
 			failed = append(failed, c.ID+": "+c.Detail)
 		}
 	}
@@ -560,7 +560,7 @@ func TestUpWaitsForPostgresFirstInitialisation(t *testing.T) {
 	rep := jsonReport(t, r)
 	passed := false
 	for _, c := range rep.Checks {
-		passed = passed || c.ID == "functional.postgres-login" && c.OK
+		passed = passed || c.ID == "functional.postgres-login" && c.Status == checks.OK
 	}
 	if !passed {
 		t.Errorf("no passing functional.postgres-login check:\n%s", r.stdout)
@@ -753,7 +753,7 @@ func TestUpSecretUnreadableAfterHealthyIsAFailure(t *testing.T) {
 		t.Fatalf("exit %d, want 1", r.code)
 	}
 	rep := jsonReport(t, r)
-	if len(rep.Checks) != 1 || rep.Checks[0].OK || !strings.Contains(rep.Checks[0].Detail, "cannot read /run/secrets/postgres_password as user 1000:1000") || !strings.Contains(rep.Checks[0].Fix, "chmod 0644") {
+	if len(rep.Checks) != 1 || rep.Checks[0].Status != checks.Fail || !strings.Contains(rep.Checks[0].Detail, "cannot read /run/secrets/postgres_password as user 1000:1000") || !strings.Contains(rep.Checks[0].Fix, "chmod 0644") {
 		t.Fatalf("checks: %+v", rep.Checks)
 	}
 }

@@ -4,26 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
-	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
-	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/setup"
-	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/wizard"
-	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 // WizardOptions are the inputs of `cdb-setup` without a subcommand.
@@ -130,14 +120,6 @@ func (o *WizardOptions) defaults() {
 	}
 }
 
-// wizardSession is what one wizard run knows: the workspace (facts, repo,
-// manifest, the secrets folder its question offers, project, state folder)
-// and which questions apply.
-type wizardSession struct {
-	*workspace.Workspace
-	offer wizard.Offer
-}
-
 func wizardRun(o *WizardOptions) error {
 	o.defaults()
 	f := o.F
@@ -168,35 +150,9 @@ func wizardRun(o *WizardOptions) error {
 		printWelcome(w, f, s, *o.Builders)
 	}
 
-	var ans wizard.Answers
-	switch {
-	case o.Yes:
-		ans = given.Merge(defaults)
-	case interactive:
-		fo := o.formOptions(s)
-		fo.Defaults = given.Merge(defaults)
-		ans, err = o.Ask(ctx, fo)
-		if errors.Is(err, wizard.ErrAborted) {
-			fmt.Fprintln(w, "Cancelled. Nothing was changed.")
-			return SilentError(exitcode.Interrupted)
-		}
-		if err != nil {
-			return err
-		}
-	default:
-		ans = given
-		if missing := ans.Missing(s.offer); len(missing) > 0 {
-			fmt.Fprintf(w, "✗ cdb-setup cannot ask questions here (%s) and %d answer(s) are missing:\n", whyNoPrompt(f), len(missing))
-			for _, m := range missing {
-				fmt.Fprintf(w, "  - %s\n", m)
-			}
-			fmt.Fprintln(w, "Give them, or pass --yes to accept the defaults (see them with `cdb-setup --yes --dry-run`).")
-			f.setData(map[string]any{"missing": missing})
-			return explained(exitcode.Environment, step.WithFix(
-				fmt.Errorf("cdb-setup cannot ask questions here (%s) and %d answer(s) are missing (see data.missing)", whyNoPrompt(f), len(missing)),
-				"give them as flags or in an --answers file, or pass --yes to accept the defaults"))
-		}
-		ans = ans.Merge(defaults)
+	ans, err := o.answers(ctx, s, given, defaults, interactive)
+	if err != nil {
+		return err
 	}
 	run, err := s.WithSecretsDir(ans.SecretsPath, answerSource(ans.SecretsPath, s.Workspace))
 	if err != nil {
@@ -234,39 +190,9 @@ func wizardRun(o *WizardOptions) error {
 		return err
 	}
 
-	// The plan: every change before anything happens. An area whose plan
-	// fails while an area it reads from (the keychain restore, the secret
-	// files) still has changes to make is planned again once those are
-	// made: its failure may be what they fix. Any other plan failure stops
-	// the run before anything changes.
-	var planRep step.Report
-	placeholders, deferred, pending := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, g := range groups {
-		rep, err := step.Run(ctx, g.Steps, step.Options{DryRun: true, KeepGoing: true})
-		if err != nil {
-			return err
-		}
-		for _, st := range g.Steps {
-			if setup.IsPlaceholder(st) {
-				placeholders[st.ID()] = true
-			}
-		}
-		planRep.Plans = append(planRep.Plans, rep.Plans...)
-		fed := false
-		for _, d := range g.DependsOn {
-			fed = fed || pending[d]
-		}
-		for _, r := range rep.Results {
-			if r.Status == step.StatusFailed && fed {
-				deferred[r.Step] = true
-			}
-			planRep.Results = append(planRep.Results, r)
-		}
-		for _, c := range rep.Plans {
-			if !c.None && !placeholders[c.Step] {
-				pending[g.Area] = true
-			}
-		}
+	planRep, placeholders, deferred, err := planWizard(ctx, groups)
+	if err != nil {
+		return err
 	}
 	todo := printPlan(w, planRep, placeholders, deferred)
 	if planFailed(planRep, deferred) {
@@ -296,23 +222,8 @@ func wizardRun(o *WizardOptions) error {
 		}
 	}
 
-	// Apply, one line per step as it finishes, area by area (each planned
-	// again first, so it sees what the areas before it did).
 	fmt.Fprintln(w)
-	var rep step.Report
-	var runErr error
-	for _, g := range groups {
-		r, err := step.Run(ctx, g.Steps, step.Options{OnResult: func(r step.Result) { printWizardResult(w, r) }})
-		rep.Plans = append(rep.Plans, r.Plans...)
-		rep.Results = append(rep.Results, r.Results...)
-		if r.Interrupted {
-			rep.Interrupted = true
-		}
-		if err != nil || r.Interrupted || r.Failed() {
-			runErr = err
-			break
-		}
-	}
+	rep, runErr := applyWizard(ctx, w, groups)
 	if rep.Interrupted {
 		runErr = nil
 	}
@@ -336,411 +247,13 @@ func wizardRun(o *WizardOptions) error {
 	return nil
 }
 
-// planFailed: a plan failure that no earlier change can resolve.
-func planFailed(rep step.Report, deferred map[string]bool) bool {
-	for _, r := range rep.Results {
-		if r.Status == step.StatusFailed && !deferred[r.Step] {
-			return true
-		}
-	}
-	return false
-}
-
 // wizardJSON is the wizard's data in the --json envelope (its plan and
 // results are the envelope's own).
 type wizardJSON struct {
 	Answers wizard.Answers `json:"answers"`
 }
 
-func (o *WizardOptions) session(ctx context.Context) (*wizardSession, error) {
-	f := o.F
-	ws, err := f.repoWorkspace()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := f.StateDir(); err != nil {
-		return nil, err
-	}
-	s := &wizardSession{Workspace: ws}
-	s.offer = o.offer(ctx, s)
-	return s, nil
-}
-
-// answerSource says where the folder of this run came from: the
-// workspace's source when the answer is that folder, else the answer.
-func answerSource(answer string, ws *workspace.Workspace) string {
-	if p, err := workspace.ExpandPath(answer, ws.Facts.Home); err == nil && p == ws.SecretsDir {
-		return ws.SecretsSource
-	}
-	return "from your answer"
-}
-
-// offer says which questions apply: only areas this version can do, the
-// keychain only when one answers.
-func (o *WizardOptions) offer(ctx context.Context, s *wizardSession) wizard.Offer {
-	b := *o.Builders
-	of := wizard.Offer{
-		Profiles: sortedNames(s.Manifest.Profiles),
-		Overlays: sortedNames(s.Manifest.Overlays),
-		External: externalSecrets(ctx, o.F, s),
-		Persist:  b.Persist != nil,
-		Hook:     b.Hook != nil,
-		Start:    b.Up != nil,
-	}
-	of.Keychain = b.KeychainPush != nil && o.KeychainAnswers(ctx)
-	if b.KeychainPush != nil && !of.Keychain {
-		o.Builders.NoKeychain = "no OS keychain answers on this machine"
-	}
-	for _, t := range wizard.PersistTargets {
-		if t == wizard.PersistWSL && s.Facts.OS != "windows" {
-			continue // WSLENV is a Windows variable
-		}
-		if t == wizard.PersistGUI && s.Facts.OS == "windows" {
-			continue // the user environment already reaches GUI programs
-		}
-		of.PersistTargets = append(of.PersistTargets, t)
-	}
-	return of
-}
-
-// externalSecrets lists the secrets the user supplies: from the compose
-// files (a secret compose has and the manifest does not describe is asked
-// for), else from the manifest alone.
-func externalSecrets(ctx context.Context, f *Factory, s *wizardSession) []wizard.ExternalSecret {
-	var out []wizard.ExternalSecret
-	add := func(name string, p manifest.Secret) {
-		out = append(out, wizard.ExternalSecret{Name: name, Prompt: p.Prompt, Optional: p.Optional, Sensitive: sensitiveName(name)})
-	}
-	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: s.Repo, Manifest: s.Manifest, Dir: s.SecretsDir, Env: f.Env})
-	if err == nil {
-		for _, sec := range cat.Secrets {
-			if sec.Policy.Kind == manifest.KindExternal {
-				add(sec.Name, sec.Policy)
-			}
-		}
-		return out
-	}
-	for _, name := range sortedNames(s.Manifest.Secrets) {
-		if p := s.Manifest.Secrets[name]; p.Kind == manifest.KindExternal {
-			add(name, p)
-		}
-	}
-	return out
-}
-
-// sensitiveName: everything is masked except addresses and user names,
-// which the user wants to see while typing.
-func sensitiveName(name string) bool {
-	n := strings.ToUpper(name)
-	for _, plain := range []string{"_USER", "_FROM", "_TO", "EMAIL"} {
-		if strings.Contains(n, plain) && !strings.Contains(n, "PASSWORD") {
-			return false
-		}
-	}
-	return true
-}
-
-// givenAnswers merges, strongest first: flags, CDB_SETUP_* variables, the
-// answers file, the last run's answers.
-func (o *WizardOptions) givenAnswers(s *wizardSession) (wizard.Answers, error) {
-	a, err := o.flagAnswers()
-	if err != nil {
-		return a, err
-	}
-	env, err := wizard.FromEnv(o.F.Env)
-	if err != nil {
-		return a, exitcode.New(exitcode.Usage, err)
-	}
-	a = a.Merge(env)
-	if o.AnswersFile != "" {
-		b, err := os.ReadFile(o.AnswersFile)
-		if err != nil {
-			return a, exitcode.Usagef("--answers: %v", err)
-		}
-		fa, err := wizard.ParseYAML(b)
-		if err != nil {
-			return a, exitcode.Usagef("--answers %s: %v", o.AnswersFile, err)
-		}
-		if len(fa.External) > 0 {
-			if fi, err := os.Stat(o.AnswersFile); err == nil && fi.Mode().Perm()&0o077 != 0 && s.Facts.OS != "windows" {
-				fmt.Fprintf(o.F.IO.ErrOut, "! %s holds credentials and other users can read it: chmod 600 %s\n", o.AnswersFile, o.AnswersFile)
-			}
-		}
-		a = a.Merge(fa)
-	}
-	if s.SavedErr != nil {
-		fmt.Fprintf(o.F.IO.ErrOut, "! ignoring the last run's answers: %v\n", s.SavedErr)
-	} else {
-		a = a.Merge(s.Saved)
-	}
-	return a, nil
-}
-
-func checkAnswers(a wizard.Answers, s *wizardSession) error {
-	if err := a.Validate(); err != nil {
-		return exitcode.New(exitcode.Usage, err)
-	}
-	if _, err := s.Manifest.ComposeFiles(manifest.Selection{Profile: a.Profile, Overlays: a.Overlays}); err != nil {
-		return exitcode.New(exitcode.Usage, err)
-	}
-	for _, p := range a.Persist {
-		if !slices.Contains(s.offer.PersistTargets, p) {
-			return exitcode.Usagef("persist %q does not apply on %s (choose from %s)", p, s.Facts.OS, strings.Join(s.offer.PersistTargets, ", "))
-		}
-	}
-	return nil
-}
-
-func (o *WizardOptions) formOptions(s *wizardSession) wizard.FormOptions {
-	f := o.F
-	return wizard.FormOptions{
-		In: f.IO.In, Out: f.IO.ErrOut,
-		Accessible: accessibleMode(f.Env),
-		NoColor:    f.Env.Getenv("NO_COLOR") != "",
-		Facts:      s.Facts,
-		Offer:      s.offer,
-	}
-}
-
-// accessibleMode: ACCESSIBLE=1 or TERM=dumb asks line by line (screen
-// readers, dumb terminals). Only ever used with a terminal: Ask is not
-// called without one.
-func accessibleMode(env platform.Environment) bool {
-	if v := env.Getenv("ACCESSIBLE"); v != "" && v != "0" && !strings.EqualFold(v, "false") {
-		return true
-	}
-	return env.Getenv("TERM") == "dumb"
-}
-
-func whyNoPrompt(f *Factory) string {
-	switch {
-	case f.Global.JSON:
-		return "--json"
-	case f.Global.NoInput:
-		return "--no-input"
-	case f.Global.Yes:
-		return "--yes"
-	case f.Env.Getenv("CI") != "":
-		return "CI is set"
-	}
-	return "no terminal"
-}
-
-// minttyWithoutConsole: Git Bash's MinTTY gives programs named pipes, not
-// a Windows console, so no prompt can work there; say what does instead of
-// failing with "could not open a new TTY".
-func minttyWithoutConsole(f *Factory) string {
-	in, ok := f.IO.In.(*os.File)
-	return minttyMessage(ok && !f.IO.InTTY && isatty.IsCygwinTerminal(in.Fd()), f.CanPromptIgnoringTTY())
-}
-
-// minttyMessage is the decision alone (isatty answers only on Windows).
-func minttyMessage(cygwinPipe, wantsQuestions bool) string {
-	if !cygwinPipe || !wantsQuestions {
-		return ""
-	}
-	return "Git Bash (MinTTY) gives cdb-setup no Windows console, so it cannot ask its questions: run it in Windows Terminal, or as `winpty cdb-setup`; or pass --yes / --answers FILE"
-}
-
-// CanPromptIgnoringTTY is CanPrompt without the terminal test: the user did
-// not ask for a run without questions.
-func (f *Factory) CanPromptIgnoringTTY() bool {
-	saved := *f.IO
-	f.IO.InTTY, f.IO.ErrTTY = true, true
-	ok := f.CanPrompt()
-	*f.IO = saved
-	return ok
-}
-
-func printWelcome(w io.Writer, f *Factory, s *wizardSession, b setup.Builders) {
-	fa := s.Facts
-	sys := fa.OS + "/" + fa.Arch
-	if fa.WSL {
-		sys += " (WSL " + fa.WSLDistro + ")"
-	}
-	docs := fa.Documents
-	if fa.CloudSync != "" {
-		docs += "  ! synced by " + fa.CloudSync
-	}
-	shell := fa.LoginShell
-	if shell == "" {
-		shell = "(unknown)"
-	}
-	fmt.Fprintln(w, "cdb-setup: from a fresh clone to a healthy Claire de Binare stack")
-	fmt.Fprintf(w, "  System     %s\n", sys)
-	fmt.Fprintf(w, "  Shell      %s\n", shell)
-	fmt.Fprintf(w, "  Docker     %s\n", dockerContext(f))
-	fmt.Fprintf(w, "  Repo       %s (%s)\n", s.Repo, s.ManifestSource)
-	fmt.Fprintf(w, "  Documents  %s\n", docs)
-	fmt.Fprintln(w, "What happens: a few questions, then the full list of changes; nothing changes until you confirm.")
-	var na []string
-	for _, ar := range setup.Areas(wizard.Answers{Keychain: wizard.Bool(true), Persist: []string{"x"}, Hook: wizard.Bool(true), Start: wizard.Bool(true)}, b) {
-		if ar.Build == nil && !(ar.ID == "stack.preflight" && b.Up != nil) {
-			na = append(na, ar.Title)
-		}
-	}
-	if len(na) > 0 {
-		fmt.Fprintf(w, "Not available in this version: %s.\n", strings.Join(na, "; "))
-	}
-	fmt.Fprintln(w)
-}
-
-// dockerContext names the Docker context for the welcome; Docker is needed
-// only to start the stack, so its absence is information, not an error.
-func dockerContext(f *Factory) string {
-	if h := f.Env.Getenv("DOCKER_HOST"); h != "" {
-		return "DOCKER_HOST=" + h
-	}
-	if c := f.Env.Getenv("DOCKER_CONTEXT"); c != "" {
-		return "context " + c + " (DOCKER_CONTEXT)"
-	}
-	path, err := platform.LookPathIn(f.Env, "docker")
-	if err != nil {
-		return "docker not found on PATH (needed to start the stack)"
-	}
-	ctx, cancel := context.WithTimeout(f.ctx(), 5*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "context", "show")
-	cmd.Env = f.Env.Environ()
-	out, err := cmd.Output()
-	if err != nil {
-		return "docker found, context unknown (" + firstLine(err.Error()) + ")"
-	}
-	return "context " + strings.TrimSpace(string(out))
-}
-
-// printPlan lists every change and returns how many would change something.
-func printPlan(w io.Writer, rep step.Report, placeholders, deferred map[string]bool) int {
-	fmt.Fprintln(w, "The plan:")
-	todo := 0
-	for _, c := range rep.Plans {
-		if placeholders[c.Step] {
-			fmt.Fprintf(w, "  - %s\n", c.Summary)
-			continue
-		}
-		if c.None {
-			fmt.Fprintf(w, "  ✓ %s\n", c.Summary)
-			continue
-		}
-		todo++
-		fmt.Fprintf(w, "  • %s\n", c.Summary)
-		for _, t := range c.Targets {
-			fmt.Fprintf(w, "      %s\n", t)
-		}
-	}
-	for _, r := range rep.Results {
-		if deferred[r.Step] {
-			fmt.Fprintf(w, "  … %s (checked again after the changes above)\n", r.Detail)
-			continue
-		}
-		printWizardResult(w, r)
-	}
-	if todo == 0 && !planFailed(rep, deferred) {
-		fmt.Fprintln(w, "Everything is already done ✓")
-	}
-	return todo
-}
-
-func printWizardResult(w io.Writer, r step.Result) {
-	switch r.Status {
-	case step.StatusChanged:
-		fmt.Fprintf(w, "✓ %s\n", r.Detail)
-	case step.StatusDone:
-		d := r.Detail
-		if !strings.Contains(strings.ToLower(d), "already") {
-			d += " (already done)"
-		}
-		fmt.Fprintf(w, "✓ %s\n", d)
-	case step.StatusSkipped:
-		fmt.Fprintf(w, "- %s\n", r.Detail)
-	case step.StatusFailed:
-		fmt.Fprintf(w, "✗ %s\n", r.Detail)
-		if r.Fix != "" {
-			fmt.Fprintf(w, "  fix: %s\n", r.Fix)
-		}
-	}
-}
-
-func (o *WizardOptions) printSummary(w io.Writer, s *wizardSession, a wizard.Answers, rep step.Report, took time.Duration) {
-	n := map[step.Status]int{}
-	for _, r := range rep.Results {
-		n[r.Status]++
-	}
-	fmt.Fprintln(w)
-	switch {
-	case rep.Failed():
-		fmt.Fprintf(w, "Setup stopped: %d failed (see the fix above), %d changed, %d already done. Fix it and run cdb-setup again; finished steps are not repeated.\n",
-			n[step.StatusFailed], n[step.StatusChanged], n[step.StatusDone])
-		return
-	case n[step.StatusChanged] == 0:
-		fmt.Fprintf(w, "Everything already done ✓ (%s)\n", took.Round(100*time.Millisecond))
-	default:
-		fmt.Fprintf(w, "Done in %s: %d changed, %d already done, %d skipped.\n",
-			took.Round(100*time.Millisecond), n[step.StatusChanged], n[step.StatusDone], n[step.StatusSkipped])
-	}
-	if changedArea(rep, "env.") {
-		fmt.Fprintln(w, "What to restart:")
-		for _, n := range platform.RestartNotes(persistOptions(setup.Input{Answers: a, Workspace: s.Workspace})) {
-			fmt.Fprintf(w, "  • %s\n", n)
-		}
-	}
-	if ranArea(rep, "stack.up") {
-		for _, c := range s.Manifest.Checks {
-			if c.Kind == "http-basic-auth" {
-				fmt.Fprintf(w, "%s: http://%s (user %s, password in %s)\n", c.Service, c.Address, c.User, filepath.Join(a.SecretsPath, c.Secret))
-			}
-		}
-	}
-	fmt.Fprintf(w, "Secrets folder: %s\n", a.SecretsPath)
-	if o.hasCommand("uninstall") {
-		fmt.Fprintln(w, "Undo: cdb-setup uninstall (keeps the secrets; --purge removes them too)")
-	}
-	fmt.Fprintln(w, "Check any time: cdb-setup doctor")
-}
-
-func changedArea(rep step.Report, prefix string) bool {
-	for _, r := range rep.Results {
-		if r.Status == step.StatusChanged && strings.HasPrefix(r.Step, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
-func ranArea(rep step.Report, prefix string) bool {
-	for _, r := range rep.Results {
-		if (r.Status == step.StatusChanged || r.Status == step.StatusDone) && strings.HasPrefix(r.Step, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
-// hasCommand reports whether this build has a top-level command (the
-// summary only advertises what exists).
-func (o *WizardOptions) hasCommand(name string) bool {
-	if o.root == nil {
-		return false
-	}
-	c, _, err := o.root.Find([]string{name})
-	return err == nil && c != o.root
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func isUnderDir(p, root string) bool {
 	rel, err := filepath.Rel(root, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
 }

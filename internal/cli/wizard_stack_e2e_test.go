@@ -63,10 +63,17 @@ func TestWizardYesOnDemoStack(t *testing.T) {
 	}
 	s.values["REDIS_PASSWORD"] = string(b) // run() now checks it never appears in output
 
-	// Again on the set-up machine: nothing to create, the stack stays healthy.
+	// Again on the set-up machine: nothing to create, the stack stays
+	// healthy, and up (already running and healthy) is no change: the
+	// re-run counts 0 changes.
 	r = s.run(context.Background(), env, "--no-input")
 	if r.code != 0 || strings.Contains(r.stderr, "Created ") {
 		t.Fatalf("re-run exit %d:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"the stack was already running and healthy: nothing changed", "Everything already done"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("re-run: missing %q", want)
+		}
 	}
 }
 

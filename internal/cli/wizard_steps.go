@@ -167,6 +167,8 @@ func wizardWants(list []string, s string) bool {
 
 // upBuilder: `cdb-setup up` with the chosen profile and overlays, as one
 // step (it prints its own preflight and live service table while it runs).
+// It is "done", not "changed", when up found every service already running
+// and healthy and changed nothing (up's stack.up step says so).
 func upBuilder(f *Factory) setup.Builder {
 	return func(_ context.Context, in setup.Input) ([]step.Step, error) {
 		ov := in.Answers.Overlays
@@ -177,19 +179,22 @@ func upBuilder(f *Factory) setup.Builder {
 			profile += " + " + strings.Join(ov, ", ")
 		}
 		return []step.Step{&setup.CommandStep{
-			StepID:  "stack.up",
-			Summary: "start the stack (" + profile + ") and wait until every service is healthy",
-			Targets: in.Manifest.Targets,
-			Done:    "the stack is up and every service is healthy",
-			Fix:     "cdb-setup up" + upFlags(sf),
-			Run: func(ctx context.Context) error {
+			StepID:      "stack.up",
+			Summary:     "start the stack (" + profile + ") and wait until every service is healthy",
+			Targets:     in.Manifest.Targets,
+			Done:        "the stack is up and every service is healthy",
+			AlreadyDone: "the stack was already running and healthy: nothing changed",
+			Fix:         "cdb-setup up" + upFlags(sf),
+			Run: func(ctx context.Context) (bool, error) {
 				// up's own --json report must not mix with the wizard's, and
 				// it must use this run's workspace (the folder just chosen).
 				g := *f.Global
 				g.JSON, g.SecretsPath = false, in.Answers.SecretsPath
 				fc := *f
 				fc.Global, fc.Context, fc.ws = &g, ctx, in.Workspace
-				return upRun(&UpOptions{F: &fc, Stack: sf})
+				uo := &UpOptions{F: &fc, Stack: sf, inWizard: true}
+				err := upRun(uo)
+				return uo.result == step.StatusDone, err
 			},
 		}}, nil
 	}

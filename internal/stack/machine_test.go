@@ -9,13 +9,13 @@ var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func at(sec float64) time.Time { return t0.Add(time.Duration(sec * float64(time.Second))) }
 
-// step is one input to the machine: an event or a snapshot.
-type step struct {
+// machineInput is one input to the machine: an event or a snapshot.
+type machineInput struct {
 	ev *Event
 	sn *Snapshot
 }
 
-func ev(sec float64, id, action string, extra ...any) step {
+func ev(sec float64, id, action string, extra ...any) machineInput {
 	e := Event{Time: at(sec), ContainerID: id, Action: action}
 	for _, x := range extra {
 		switch v := x.(type) {
@@ -25,22 +25,22 @@ func ev(sec float64, id, action string, extra ...any) step {
 			e.ExitCode = v
 		}
 	}
-	return step{ev: &e}
+	return machineInput{ev: &e}
 }
 
-func sn(s Snapshot) step { return step{sn: &s} }
+func sn(s Snapshot) machineInput { return machineInput{sn: &s} }
 
 func TestServiceMachine(t *testing.T) {
 	tests := []struct {
 		name    string
-		steps   []step
+		steps   []machineInput
 		outcome Outcome
 		reason  string
 		dies    int
 	}{
 		{
 			name: "healthy after starting",
-			steps: []step{
+			steps: []machineInput{
 				ev(0, "a", "create"), ev(0.1, "a", "start"),
 				sn(Snapshot{ContainerID: "a", State: "running", Health: "starting", HasHealthcheck: true, StartedAt: at(0.1)}),
 				ev(2, "a", "health_status", "healthy"),
@@ -49,19 +49,19 @@ func TestServiceMachine(t *testing.T) {
 		},
 		{
 			name:    "running without a healthcheck is ready",
-			steps:   []step{sn(Snapshot{ContainerID: "a", State: "running", StartedAt: at(0)})},
+			steps:   []machineInput{sn(Snapshot{ContainerID: "a", State: "running", StartedAt: at(0)})},
 			outcome: Ready,
 		},
 		{
 			name: "still starting is waiting",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "a", State: "running", Health: "starting", HasHealthcheck: true, StartedAt: at(0)}),
 			},
 			outcome: Waiting,
 		},
 		{
 			name: "unhealthy fails at once",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "a", State: "running", Health: "starting", HasHealthcheck: true, StartedAt: at(0)}),
 				ev(5, "a", "health_status", "unhealthy"),
 			},
@@ -69,7 +69,7 @@ func TestServiceMachine(t *testing.T) {
 		},
 		{
 			name: "crash without restart policy fails on the first exit",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "a", State: "running", RestartPolicy: "no", StartedAt: at(0)}),
 				ev(0.5, "a", "die", 1),
 			},
@@ -77,7 +77,7 @@ func TestServiceMachine(t *testing.T) {
 		},
 		{
 			name: "one-shot exiting 0 is done",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "a", State: "created", RestartPolicy: "no"}),
 				ev(0.1, "a", "start"), ev(0.2, "a", "die", 0),
 			},
@@ -85,14 +85,14 @@ func TestServiceMachine(t *testing.T) {
 		},
 		{
 			name: "on-failure with exit 0 is done",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "a", State: "exited", RestartPolicy: "on-failure", ExitCode: 0, FinishedAt: at(1)}),
 			},
 			outcome: Ready, dies: 1,
 		},
 		{
 			name: "restart loop from events",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "a", State: "running", HasHealthcheck: true, Health: "starting", RestartPolicy: "unless-stopped", StartedAt: at(0)}),
 				ev(0.2, "a", "die", 1),
 				ev(0.4, "a", "start"),
@@ -102,7 +102,7 @@ func TestServiceMachine(t *testing.T) {
 		},
 		{
 			name: "one crash then healthy is not a loop",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "a", State: "running", HasHealthcheck: true, Health: "starting", RestartPolicy: "unless-stopped", StartedAt: at(0)}),
 				ev(0.2, "a", "die", 1),
 				ev(0.4, "a", "start"),
@@ -112,7 +112,7 @@ func TestServiceMachine(t *testing.T) {
 		},
 		{
 			name: "restart loop of a service without a healthcheck",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "a", State: "running", RestartPolicy: "always", StartedAt: at(0)}),
 				ev(0.2, "a", "die", 1),
 				ev(0.4, "a", "start"),
@@ -122,14 +122,14 @@ func TestServiceMachine(t *testing.T) {
 		},
 		{
 			name: "restart loop from the Engine's restart count when joining late",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "a", State: "restarting", RestartPolicy: "unless-stopped", RestartCount: 4, ExitCode: 1, FinishedAt: at(9)}),
 			},
 			outcome: Failed, reason: ReasonRestartLoop, dies: 4,
 		},
 		{
 			name: "a die already seen by the snapshot is not counted twice",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "a", State: "running", HasHealthcheck: true, Health: "starting", RestartPolicy: "always", StartedAt: at(0)}),
 				// The Engine counts the restart at the death, before it happens.
 				sn(Snapshot{ContainerID: "a", State: "restarting", RestartPolicy: "always", RestartCount: 1, ExitCode: 1, StartedAt: at(0), FinishedAt: at(1)}),
@@ -139,7 +139,7 @@ func TestServiceMachine(t *testing.T) {
 		},
 		{
 			name: "the first crash is not a loop even though the Engine already counts its restart",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "a", State: "running", HasHealthcheck: true, Health: "starting", RestartPolicy: "unless-stopped", StartedAt: at(0)}),
 				ev(0.5, "a", "die", 1),
 				sn(Snapshot{ContainerID: "a", State: "restarting", HasHealthcheck: true, RestartPolicy: "unless-stopped", RestartCount: 1, ExitCode: 1, StartedAt: at(0), FinishedAt: at(0.5)}),
@@ -148,7 +148,7 @@ func TestServiceMachine(t *testing.T) {
 		},
 		{
 			name: "events older than the snapshot are ignored",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "a", State: "running", HasHealthcheck: true, Health: "starting", RestartPolicy: "always", RestartCount: 1, StartedAt: at(2), FinishedAt: at(1)}),
 				ev(1, "a", "die", 1),
 				ev(2, "a", "start"),
@@ -157,7 +157,7 @@ func TestServiceMachine(t *testing.T) {
 		},
 		{
 			name: "an old container's death after recreate is ignored",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "old", State: "running", RestartPolicy: "no", StartedAt: at(0)}),
 				ev(1, "new", "create"),
 				ev(1.1, "old", "die", 137),
@@ -167,7 +167,7 @@ func TestServiceMachine(t *testing.T) {
 		},
 		{
 			name: "out of memory",
-			steps: []step{
+			steps: []machineInput{
 				sn(Snapshot{ContainerID: "a", State: "running", RestartPolicy: "unless-stopped", StartedAt: at(0), HasHealthcheck: true, Health: "starting"}),
 				ev(1, "a", "oom"), ev(1, "a", "die", 137),
 			},

@@ -119,6 +119,11 @@ type Options struct {
 	// run stops at the first failure and the remaining steps are not
 	// attempted.
 	KeepGoing bool
+	// Confirm, when set, is called with every plan once all are made and
+	// before anything is applied (not on a dry run, nor when a plan
+	// failed): it shows what would be lost and asks. An error (not
+	// confirmed, cannot ask) ends the run with nothing applied.
+	Confirm func(plans []Change) error
 	// OnPlan and OnResult are called as the run progresses (for live output).
 	OnPlan   func(Change)
 	OnResult func(Result)
@@ -187,6 +192,15 @@ func Run(ctx context.Context, steps []Step, opts Options) (Report, error) {
 	}
 	if opts.DryRun {
 		return rep, nil
+	}
+	if opts.Confirm != nil {
+		if err := opts.Confirm(rep.Plans); err != nil {
+			rep.NotApplied = true
+			if ctx.Err() != nil {
+				rep.Interrupted = true
+			}
+			return rep, err
+		}
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {

@@ -168,3 +168,33 @@ func TestFixOf(t *testing.T) {
 		t.Error("FixOf/WithFix")
 	}
 }
+
+// Confirm sees every plan before anything is applied; refusing applies none.
+func TestRunConfirmBeforeApplying(t *testing.T) {
+	var log []string
+	steps := []Step{&fakeStep{id: "a", apply: StatusChanged, log: &log}, &fakeStep{id: "b", apply: StatusChanged, log: &log}}
+	no := errors.New("not confirmed")
+	var seen []string
+	rep, err := Run(context.Background(), steps, Options{Confirm: func(plans []Change) error {
+		for _, p := range plans {
+			seen = append(seen, p.Step)
+		}
+		log = append(log, "confirm")
+		return no
+	}})
+	if !errors.Is(err, no) || !rep.NotApplied || len(rep.Results) != 0 {
+		t.Fatalf("err %v, report %+v", err, rep)
+	}
+	if want := []string{"plan a", "plan b", "confirm"}; !reflect.DeepEqual(log, want) || !reflect.DeepEqual(seen, []string{"a", "b"}) {
+		t.Fatalf("log %v, seen %v", log, seen)
+	}
+	log = nil
+	rep, err = Run(context.Background(), steps, Options{Confirm: func([]Change) error { return nil }})
+	if err != nil || len(rep.Results) != 2 || log[len(log)-1] != "apply b" {
+		t.Fatalf("confirmed run: %v %+v %v", err, rep, log)
+	}
+	log = nil
+	if _, err := Run(context.Background(), steps, Options{DryRun: true, Confirm: func([]Change) error { t.Fatal("dry run asked"); return nil }}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,4 +1,4 @@
-package doctor
+package checks
 
 import (
 	"context"
@@ -12,8 +12,9 @@ import (
 // among the stack lines.)
 var NotAvailable = []string{}
 
-// Checks returns every check for e, in the order they are shown.
-func Checks(ctx context.Context, e Env) []Check {
+// Doctor returns every check of `cdb-setup doctor` for e, in the order
+// they are shown.
+func Doctor(ctx context.Context, e Env) []Check {
 	cs := []Check{systemCheck(e), documentsCheck(e), cloudSyncCheck(e), macOSFilesAndFoldersCheck(e), repoCheck(e)}
 	cs = append(cs, e.Stack...)
 	cs = append(cs, secretsFolderCheck(e))

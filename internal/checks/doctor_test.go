@@ -1,4 +1,4 @@
-package doctor
+package checks
 
 import (
 	"context"
@@ -88,7 +88,7 @@ func copyTree(t *testing.T, from, to string) {
 
 func run1(t *testing.T, c Check) Result {
 	t.Helper()
-	return RunAll(context.Background(), []Check{c})[0]
+	return RunAll(context.Background(), []Check{c}, nil)[0].Result
 }
 
 func want(t *testing.T, r Result, status Status, detail, fix string) {
@@ -325,7 +325,7 @@ func TestHookChecks(t *testing.T) {
 func TestChecksNeverPrintSecretValues(t *testing.T) {
 	f := newFixture(t)
 	os.WriteFile(filepath.Join(f.secrets, "REDIS_PASSWORD"), []byte("Sup3rS3cretRedisValue"), 0o644)
-	for _, r := range RunAll(context.Background(), Checks(context.Background(), f.e)) {
+	for _, r := range RunAll(context.Background(), Doctor(context.Background(), f.e), nil) {
 		if strings.Contains(r.Detail+r.Fix, "Sup3rS3cretRedisValue") {
 			t.Errorf("%s prints the secret", r.ID)
 		}

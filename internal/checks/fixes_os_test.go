@@ -1,4 +1,4 @@
-package doctor
+package checks
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/hook"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
@@ -143,10 +142,10 @@ func TestFixesAreRenderedForTheirOS(t *testing.T) {
 			if runtime.GOOS == "windows" {
 				host = "npipe:////./pipe/cdb-setup-no-docker-here"
 			}
-			pf := &checks.Preflight{
+			pf := &Preflight{
 				Env:  platform.MapEnvironment{"PATH": empty, "HOME": f.e.Facts.Home, "USERPROFILE": f.e.Facts.Home, "DOCKER_HOST": host},
 				Home: f.e.Facts.Home, GOOS: goos, Project: "cdbfixes", Rerun: "cdb-setup up",
-				Secrets: []checks.SecretFile{{Name: "REDIS_PASSWORD", Path: asDir, Services: []string{"redis"}}},
+				Secrets: []SecretFile{{Name: "REDIS_PASSWORD", Path: asDir, Services: []string{"redis"}}},
 			}
 			// Compose is looked up on the process's PATH.
 			t.Setenv("PATH", empty)
@@ -157,7 +156,7 @@ func TestFixesAreRenderedForTheirOS(t *testing.T) {
 			defer ln.Close()
 			port := ln.Addr().(*net.TCPAddr).Port
 			pf.Ports = []stack.Port{{Service: "redis", HostIP: "127.0.0.1", Port: port, Proto: "tcp"}}
-			wantStatus := map[string]checks.Status{"docker.engine": checks.Fail, "docker.compose": checks.Fail, "secrets.files": checks.Fail, "ports.free": checks.Fail}
+			wantStatus := map[string]Status{"docker.engine": Fail, "docker.compose": Fail, "secrets.files": Fail, "ports.free": Fail}
 			for _, c := range pf.Checks() {
 				r := c.Run(context.Background())
 				if w, ok := wantStatus[c.ID]; ok {
