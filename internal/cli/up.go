@@ -129,7 +129,10 @@ func upRun(opts *UpOptions) error {
 	steps = append(steps, recreate...)
 	// Containers whose secret file changed behind them are recreated by the
 	// start (compose would keep them; issue 12, observation 3).
-	steps = append(steps, &staleStep{ls: ls, compose: compose, api: engine.Client})
+	// Only when there is one: a healthy unchanged stack stays one "done" step.
+	if svcs, _ := staleServices(f.ctx(), ls, engine.Client); len(svcs) > 0 {
+		steps = append(steps, &staleStep{ls: ls, compose: compose, api: engine.Client})
+	}
 	upStep := &upStartStep{f: f, opts: opts, ls: ls, compose: compose, api: engine.Client, rerun: rerun, rep: rep, start: start}
 	steps = append(steps, upStep)
 	so := step.Options{Confirm: func(plans []step.Change) error { return confirmRecreate(f, plans) }}
