@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -22,7 +24,7 @@ on the staged changes with the repository's gitleaks.toml. With the pre-commit
 framework in use, the hook is added to .pre-commit-config.yaml instead; a hook
 that was already installed is kept and still runs first.`,
 	}
-	cmd.AddCommand(NewCmdHookInstall(f, nil), NewCmdHookStatus(f, nil), NewCmdHookUninstall(f, nil))
+	cmd.AddCommand(NewCmdHookInstall(f, nil), NewCmdHookStatus(f, nil), NewCmdHookUninstall(f, nil), NewCmdHookScan(f, nil))
 	return cmd
 }
 
@@ -56,7 +58,7 @@ func hookOptions(f *Factory, withState bool) (hook.Options, func(), error) {
 	if err != nil {
 		return hook.Options{}, nil, err
 	}
-	opts := hook.Options{Repo: repo, Env: f.Env, GOOS: runtime.GOOS}
+	opts := hook.Options{Repo: repo, Env: f.Env, GOOS: runtime.GOOS, Self: selfPath()}
 	release := func() {}
 	if withState && !f.Global.DryRun {
 		lock, err := f.Lock("cdb-setup hook")
@@ -99,6 +101,102 @@ func hookInstallRun(o *HookInstallOptions) error {
 	}
 	_, err = runSteps(f, steps, false)
 	return err
+}
+
+// selfPath is this binary, for the native hook to run `hook scan`; "" under
+// `go test` (the test binary is not cdb-setup: the hook then uses PATH).
+func selfPath() string {
+	p, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	base := strings.TrimSuffix(filepath.Base(p), ".exe")
+	if strings.HasSuffix(base, ".test") {
+		return ""
+	}
+	return p
+}
+
+// HookScanOptions are the inputs of `cdb-setup hook scan`.
+type HookScanOptions struct {
+	F        *Factory
+	Gitleaks string
+}
+
+// NewCmdHookScan builds `cdb-setup hook scan`, what the pre-commit hook runs.
+func NewCmdHookScan(f *Factory, runF func(*HookScanOptions) error) *cobra.Command {
+	opts := &HookScanOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Check the staged changes for secrets (what the pre-commit hook runs)",
+		Long: `Check the staged changes of this clone, as the pre-commit hook does:
+  - every staged file for the current value of any secret in the secrets
+    folder (read now and compared in memory; no value is stored anywhere);
+  - gitleaks with the repository's gitleaks.toml plus a rule for connection
+    URIs with an embedded password (postgresql://user:password@host), through
+    a temporary config that extends the repository's (which is not changed).
+Exit 1 when the commit must be blocked. Messages name the file and the
+secret, never the value.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return hookScanRun(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Gitleaks, "gitleaks", "", "the gitleaks `binary` to run (default: found like `hook install` does)")
+	return cmd
+}
+
+func hookScanRun(o *HookScanOptions) error {
+	f := o.F
+	repo, err := f.RepoDir()
+	if err != nil {
+		return err
+	}
+	sp := f.Global.SecretsPath
+	if sp == "" {
+		if facts, err := f.Facts(); err == nil {
+			sp = facts.DefaultSecretsPath()
+		}
+	}
+	w := f.IO.ErrOut
+	res, err := hook.ScanStaged(f.ctx(), hook.ScanOptions{
+		Repo: repo, Env: f.Env, SecretsPath: sp, Gitleaks: o.Gitleaks,
+		Stdout: f.IO.ErrOut, Stderr: f.IO.ErrOut,
+	})
+	if err != nil {
+		fmt.Fprintf(w, "cdb-setup hook: commit blocked: the staged changes could not be checked: %v\n", err)
+		return SilentError(1)
+	}
+	if f.Global.JSON {
+		if err := writeJSON(f.IO.Out, res); err != nil {
+			return err
+		}
+	}
+	if sp == "" {
+		fmt.Fprintln(w, "cdb-setup hook: warning: no secrets folder is known (pass --secrets-path): secret values were not checked")
+	} else if _, err := os.Stat(sp); err != nil {
+		fmt.Fprintf(w, "cdb-setup hook: warning: the secrets folder %s is not there: secret values were not checked\n", sp)
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(w, "cdb-setup hook: warning: not looked for: %s\n", s)
+	}
+	for _, fd := range res.Findings {
+		fmt.Fprintf(w, "cdb-setup hook: %s contains the current value of the secret %s (from %s)\n", fd.File, fd.Secret, sp)
+	}
+	if len(res.Findings) > 0 {
+		fmt.Fprintln(w, "cdb-setup hook: commit blocked: unstage the file (git restore --staged <file>) and remove the value; if it was ever pushed, rotate the secret (cdb-setup secrets rotate).")
+	}
+	if res.GitleaksFailed {
+		fmt.Fprintln(w, "cdb-setup hook: commit blocked: gitleaks reported a secret in the staged changes (values redacted above).")
+		fmt.Fprintln(w, "Unstage it (git restore --staged <file>), move the value to your secrets folder, and commit again. A false positive goes into .gitleaksignore.")
+	}
+	if res.Blocked() {
+		return SilentError(1)
+	}
+	return nil
 }
 
 // HookStatusOptions are the inputs of `cdb-setup hook status`.

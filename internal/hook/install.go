@@ -47,6 +47,13 @@ type Options struct {
 	SecretsPath string
 	// InstallGitleaks allows `go install` of gitleaks when it is missing.
 	InstallGitleaks bool
+	// Self is the cdb-setup binary the native hook runs for `hook scan`
+	// ("" leaves the hook to find cdb-setup on PATH).
+	Self string
+}
+
+func (o Options) script(gitleaks string) []byte {
+	return RenderScriptWith(ScriptPaths{Gitleaks: gitleaks, CdbSetup: o.Self, SecretsPath: o.SecretsPath})
 }
 
 func (o Options) goos() string {
@@ -241,7 +248,7 @@ func (s *nativeHookStep) decide() (nativeAction, hookFile, error) {
 	case !h.exists:
 		return actCreate, h, nil
 	case h.ours:
-		if string(h.content) == string(RenderScript(s.gl.found.Path)) {
+		if string(h.content) == string(s.opts.script(s.gl.found.Path)) {
 			return actDone, h, nil
 		}
 		return actUpdate, h, nil
@@ -284,7 +291,7 @@ func (s *nativeHookStep) Apply(ctx context.Context) (step.Result, error) {
 	}
 	p := s.loc.HookPath
 	chained := p + ChainedSuffix
-	script := RenderScript(s.gl.found.Path)
+	script := s.opts.script(s.gl.found.Path)
 	res := step.Result{Step: s.ID(), Status: step.StatusChanged, Fields: map[string]any{"hook": p, "gitleaks": s.gl.found.Path}}
 	writeErr := func(err error) (step.Result, error) {
 		return step.Failed(s.ID(), fmt.Errorf("cannot write the hook into %s: %w (nothing was changed)", s.loc.HooksDir, err),

@@ -17,6 +17,15 @@ const PreCommitConfigName = ".pre-commit-config.yaml"
 // PreCommitHookID is the id of the local hook cdb-setup adds.
 const PreCommitHookID = "cdb-setup-gitleaks"
 
+// PreCommitScanID is the id of the second local hook: `cdb-setup hook scan`
+// (the current values of the secrets folder, and connection URIs with a
+// password through gitleaks with an extending config).
+const PreCommitScanID = "cdb-setup-secrets"
+
+// PreCommitScanEntry is its command; the secrets folder is resolved as by
+// every cdb-setup command (CDB_SETUP_SECRETS_PATH, else the default).
+const PreCommitScanEntry = "cdb-setup hook scan"
+
 // ErrUnknownLayout is returned when the pre-commit configuration is not a
 // layout the editor can extend without rewriting the user's file.
 var ErrUnknownLayout = errors.New("unsupported layout")
@@ -91,6 +100,11 @@ func renderPreCommitBlock(indent int, nl, configFile string) string {
 		"    - id: " + PreCommitHookID,
 		"      name: gitleaks (secrets in staged changes)",
 		"      entry: " + PreCommitEntry(configFile),
+		"      language: system",
+		"      pass_filenames: false",
+		"    - id: " + PreCommitScanID,
+		"      name: cdb-setup (its own secret values and connection URIs with a password)",
+		"      entry: " + PreCommitScanEntry,
 		"      language: system",
 		"      pass_filenames: false",
 	}
@@ -225,6 +239,9 @@ func verifyAdded(content, out []byte, configFile string) error {
 		"hooks": []any{map[string]any{
 			"id": PreCommitHookID, "name": "gitleaks (secrets in staged changes)",
 			"entry": PreCommitEntry(configFile), "language": "system", "pass_filenames": false,
+		}, map[string]any{
+			"id": PreCommitScanID, "name": "cdb-setup (its own secret values and connection URIs with a password)",
+			"entry": PreCommitScanEntry, "language": "system", "pass_filenames": false,
 		}},
 	}
 	if !reflect.DeepEqual(repos[len(repos)-1], want) {

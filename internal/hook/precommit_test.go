@@ -35,6 +35,8 @@ default_stages: [commit]
 func TestPreCommitFrameworkBlocksLeak(t *testing.T) {
 	testenv.NeedCommand(t, "pre-commit")
 	env := hermeticEnv(t, needGitleaks(t))
+	// The second hook runs `cdb-setup hook scan` from PATH.
+	env["PATH"] = filepath.Dir(buildCdbSetup(t)) + string(os.PathListSeparator) + env["PATH"]
 	dir := newRepo(t, env, "gitleaks.toml")
 	cfgPath := filepath.Join(dir, PreCommitConfigName)
 	writeFile(t, cfgPath, fixturePreCommitConfig, 0o644)

@@ -67,7 +67,9 @@ func Inspect(ctx context.Context, opts Options) (Status, error) {
 	switch {
 	case h.ours:
 		st.Mode, st.Protected, st.HookVersion = "native", true, h.version
-		st.HookCurrent = string(h.content) == string(RenderScript(st.Gitleaks.Path))
+		// The script also names cdb-setup and the secrets folder, which
+		// status does not know; version and gitleaks path decide.
+		st.HookCurrent = h.version == ScriptVersion && strings.Contains(string(h.content), "\ngitleaks="+shellQuote(filepath.ToSlash(st.Gitleaks.Path))+"\n")
 		if !st.HookCurrent {
 			st.Problems = append(st.Problems, "the hook script is outdated or names another gitleaks: run `cdb-setup hook install` to update it")
 		}
