@@ -72,8 +72,12 @@ func CheckAll(ctx context.Context, o CheckOptions) CheckReport {
 		fixable := fi.IsDir() && fi.Mode()&fs.ModeSymlink == 0 && !errors.Is(err, platform.ErrForeignOwner)
 		folder(CodeFolder, SevError, fixable, err.Error())
 	}
-	if err := CheckNotInWorktree(ctx, o.Repo, dir); err != nil {
+	warnings, err := CheckNotInWorktree(ctx, o.Repo, dir)
+	if err != nil {
 		folder(CodeInWorktree, SevError, false, err.Error())
+	}
+	for _, w := range warnings {
+		folder(CodeGitUnknown, SevWarning, false, w)
 	}
 	if o.CloudSync != "" && o.Documents != "" && isInside(dir, o.Documents) {
 		folder(CodeCloudSync, SevWarning, false, fmt.Sprintf("secrets folder %s is inside Documents, which %s syncs: your passwords go to the cloud; pass --secrets-path with a folder that is not synced", dir, o.CloudSync))

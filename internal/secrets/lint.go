@@ -40,7 +40,8 @@ const (
 	CodeDSN          = "dsn-mismatch"     // a derived secret does not match its inputs
 	CodeMode         = "permissions"      // the file's mode or DACL is not what it should be
 	CodeFolder       = "folder"           // the secrets folder is not private
-	CodeInWorktree   = "in-git-worktree"  // the secrets folder is inside the repo and not ignored
+	CodeInWorktree   = "in-git-worktree"  // the secrets folder is inside a git work tree and not ignored
+	CodeGitUnknown   = "git-unknown"      // git could not say whether it sees the secrets folder
 	CodeCloudSync    = "cloud-sync"       // the secrets folder syncs to OneDrive/iCloud
 	CodeUnreadable   = "unreadable"       // cannot read the file
 	CodeUnconfigured = "not-configured"   // an optional external secret is empty (information)

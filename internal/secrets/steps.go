@@ -58,10 +58,19 @@ type FolderStep struct {
 func (s *FolderStep) ID() string { return "secrets.folder" }
 
 func (s *FolderStep) Plan(ctx context.Context) (step.Change, error) {
-	c := step.Change{Step: s.ID(), Targets: []string{s.Dir}}
-	if err := CheckNotInWorktree(ctx, s.Repo, s.Dir); err != nil {
-		return c, err
+	warnings, err := CheckNotInWorktree(ctx, s.Repo, s.Dir)
+	if err != nil {
+		return step.Change{Step: s.ID(), Targets: []string{s.Dir}}, err
 	}
+	c, err := s.plan()
+	for _, w := range warnings {
+		c.Summary += "; warning: " + w
+	}
+	return c, err
+}
+
+func (s *FolderStep) plan() (step.Change, error) {
+	c := step.Change{Step: s.ID(), Targets: []string{s.Dir}}
 	fi, err := os.Lstat(s.Dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -85,7 +94,8 @@ func (s *FolderStep) Plan(ctx context.Context) (step.Change, error) {
 }
 
 func (s *FolderStep) Apply(ctx context.Context) (step.Result, error) {
-	if err := CheckNotInWorktree(ctx, s.Repo, s.Dir); err != nil {
+	warnings, err := CheckNotInWorktree(ctx, s.Repo, s.Dir)
+	if err != nil {
 		return step.Failed(s.ID(), err, ""), nil
 	}
 	st, err := platform.EnsurePrivateDir(s.Dir, false)
@@ -108,6 +118,9 @@ func (s *FolderStep) Apply(ctx context.Context) (step.Result, error) {
 	default:
 		res.Status = step.StatusDone
 		res.Detail = fmt.Sprintf("Secrets folder %s already exists (%s)", s.Dir, st.Detail)
+	}
+	for _, w := range warnings {
+		res.Detail += "; warning: " + w
 	}
 	return res, nil
 }

@@ -520,3 +520,23 @@ func TestFolderStepTightensLooseFolder(t *testing.T) {
 	}
 	wantMode(t, dir, 0o700)
 }
+
+// Issue 13 item 1: `cd $HOME && git init`, then the default secrets folder
+// (<Documents>/.secrets/.cdb) sits in a dotfiles repository: refused, with
+// the exact line for $HOME/.gitignore, until git ignores it there.
+func TestFolderInDotfilesRepoRefused(t *testing.T) {
+	git := testenv.NeedCommand(t, "git")
+	home := filepath.Join(testenv.TempDir(t), "home")
+	if out, err := execCmd(git, "init", "-q", home); err != nil {
+		t.Fatalf("git init: %v %s", err, out)
+	}
+	dir := filepath.Join(home, "Documents", ".secrets", ".cdb")
+	_, err := (&FolderStep{Dir: dir}).Plan(context.Background())
+	if !errors.Is(err, ErrInWorktree) || !strings.Contains(err.Error(), filepath.Join(home, ".gitignore")+": /Documents/.secrets/.cdb/") {
+		t.Fatalf("dotfiles repo: %v", err)
+	}
+	os.WriteFile(filepath.Join(home, ".gitignore"), []byte("/Documents/.secrets/.cdb/\n"), 0o644)
+	if _, err := (&FolderStep{Dir: dir}).Plan(context.Background()); err != nil {
+		t.Fatalf("ignored there, still refused: %v", err)
+	}
+}
