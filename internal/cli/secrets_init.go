@@ -9,6 +9,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
@@ -134,7 +135,10 @@ func secretsInitRun(opts *SecretsInitOptions) error {
 func externalValues(f *Factory, set []string, answers string) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	if answers != "" {
-		b, err := os.ReadFile(answers)
+		b, err := platform.ReadContext(f.ctx(), func() ([]byte, error) { return platform.ReadFileCapped(answers, 1<<20) })
+		if f.ctx().Err() != nil {
+			return nil, SilentError(exitcode.Interrupted)
+		}
 		if err != nil {
 			return nil, exitcode.Usagef("--answers: %v", err)
 		}
@@ -172,15 +176,7 @@ func lockUnlessDryRun(f *Factory, what string) (func(), error) {
 // readAllLimited reads a secret from stdin; a secret is never megabytes, so
 // a runaway pipe is cut off rather than filling memory.
 func readAllLimited(r io.Reader) ([]byte, error) {
-	const limit = 1 << 16
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > limit {
-		return nil, fmt.Errorf("more than %d bytes on stdin; a secret is one short line", limit)
-	}
-	return b, nil
+	return secrets.ReadSecretFrom(r, "stdin")
 }
 
 // promptSecret asks for a required external secret on the terminal without
@@ -195,8 +191,17 @@ func promptSecret(f *Factory, c *secrets.Catalogue, name string) ([]byte, error)
 		prompt = s.Policy.Prompt
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%s (%s, not shown): ", prompt, name)
-	b, err := term.ReadPassword(int(in.Fd()))
+	// Ctrl-C must end the wait at once; the terminal's echo, which
+	// ReadPassword turns off, is put back before the command exits.
+	saved, _ := term.GetState(int(in.Fd()))
+	b, err := platform.ReadContext(f.ctx(), func() ([]byte, error) { return term.ReadPassword(int(in.Fd())) })
 	fmt.Fprintln(f.IO.ErrOut)
+	if f.ctx().Err() != nil {
+		if saved != nil {
+			_ = term.Restore(int(in.Fd()), saved)
+		}
+		return nil, SilentError(exitcode.Interrupted)
+	}
 	if err != nil {
 		return nil, exitcode.Environmentf("read %s from the terminal: %v", name, err)
 	}

@@ -113,7 +113,11 @@ func checkSecret(s Secret, o Options) SecretReport {
 		add(CodeNotRegular, SevError, false, "%s is not a regular file", s.Path)
 		return r
 	}
-	data, err := os.ReadFile(s.Path)
+	data, err := ReadSecret(s.Path)
+	if IsTooLarge(err) {
+		add(CodeTooLarge, SevError, false, "%v; %s", err, tooLargeHint(s.Path))
+		return r
+	}
 	if err != nil {
 		add(CodeUnreadable, SevError, false, "%v", err)
 		return r

@@ -44,6 +44,7 @@ const (
 	CodeGitUnknown   = "git-unknown"      // git could not say whether it sees the secrets folder
 	CodeCloudSync    = "cloud-sync"       // the secrets folder syncs to OneDrive/iCloud
 	CodeUnreadable   = "unreadable"       // cannot read the file
+	CodeTooLarge     = "too-large"        // larger than any secret (MaxSecretBytes): not read
 	CodeUnconfigured = "not-configured"   // an optional external secret is empty (information)
 	CodeDeriveFailed = "derive-failed"    // a derived secret's inputs are missing or broken
 )

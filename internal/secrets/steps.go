@@ -178,7 +178,7 @@ func inspect(path string, mode os.FileMode) (fileState, error) {
 	}
 	fsx.regular = true
 	fsx.modeOK = modeMatches(path, fi, mode)
-	fsx.data, err = os.ReadFile(path)
+	fsx.data, err = ReadSecret(path)
 	return fsx, err
 }
 

@@ -128,7 +128,10 @@ func readSecretFile(path string) (data []byte, exists bool, err error) {
 		return nil, true, step.WithFix(fmt.Errorf("%s %w (%s)", path, ErrNotRegular, kindOf(fi)),
 			fmt.Sprintf("move it away and run `cdb-setup secrets fix` (an empty folder there is removed by fix)"))
 	}
-	b, err := os.ReadFile(path)
+	b, err := ReadSecret(path)
+	if IsTooLarge(err) {
+		return nil, true, err
+	}
 	if err != nil {
 		return nil, true, fmt.Errorf("read %s: %w", path, err)
 	}
