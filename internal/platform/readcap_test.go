@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // FuzzReadCapped: up to the limit the bytes come back unchanged; beyond it
@@ -56,5 +57,31 @@ func TestReadContextCancelled(t *testing.T) {
 	_, err = ReadContext(ctx, func() ([]byte, error) { return ReadCapped(r, "pipe", 10) })
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// The next write of a file removes the temp files a killed run left for
+// it, and only those.
+func TestWriteFileAtomicRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, ".secret.tmp-0123456789ab")
+	other := filepath.Join(dir, ".other.tmp-0123456789ab")
+	for _, p := range []string{stale, other} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		old := runStart.Add(-time.Minute)
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteFileAtomic(filepath.Join(dir, "secret"), []byte("v"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(stale); err == nil {
+		t.Error("stale temp of the target kept")
+	}
+	if _, err := os.Lstat(other); err != nil {
+		t.Error("another target's temp removed")
 	}
 }
