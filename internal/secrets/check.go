@@ -128,8 +128,10 @@ func checkSecret(s Secret, o Options) SecretReport {
 		o2 := o
 		o2.TLS = false // either sslmode is right for check: it cannot know the overlays of `up`
 		if !derivedAccept(s, o2, nil)(data) {
-			if _, err := Derive(s.Name, s.Policy.Template, DeriveInput{Dir: o.dir(), Env: o.Env}); err != nil {
+			if _, err := Derive(s.Name, s.Policy.Template, DeriveInput{Dir: o.dir(), Env: o.deriveEnv()}); err != nil {
 				add(CodeDeriveFailed, SevError, false, "cannot be checked: %v", err)
+			} else if have, want, ok := userMismatch(data, s, o); ok {
+				add(CodeDSNUser, SevError, true, "names the database user %q, but compose will use %q (%s): services using it cannot log in; `cdb-setup secrets fix` re-derives it with %q", have, want, o.userSource(), want)
 			} else {
 				add(CodeDSN, SevError, true, "does not match %s (services using it cannot log in): `cdb-setup secrets fix` re-derives it", describeDerived(s)[len("derived from "):])
 			}

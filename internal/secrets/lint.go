@@ -38,6 +38,7 @@ const (
 	CodeSymlink      = "symlink"          // a symbolic link where the file should be
 	CodeNotRegular   = "not-regular"      // a device, pipe or socket
 	CodeDSN          = "dsn-mismatch"     // a derived secret does not match its inputs
+	CodeDSNUser      = "dsn-user"         // the DSN names another user than compose will use
 	CodeMode         = "permissions"      // the file's mode or DACL is not what it should be
 	CodeFolder       = "folder"           // the secrets folder is not private
 	CodeInWorktree   = "in-git-worktree"  // the secrets folder is inside a git work tree and not ignored

@@ -460,7 +460,7 @@ func derivedAccept(s Secret, o Options, values map[string][]byte) func([]byte) b
 	}
 	return func(existing []byte) bool {
 		for _, tls := range variants {
-			v, err := Derive(s.Name, s.Policy.Template, DeriveInput{Dir: o.dir(), Values: values, Env: o.Env, TLS: tls})
+			v, err := Derive(s.Name, s.Policy.Template, DeriveInput{Dir: o.dir(), Values: values, Env: o.deriveEnv(), TLS: tls})
 			if err == nil && bytes.Equal(v, existing) {
 				return true
 			}
