@@ -48,7 +48,7 @@ func NewCmdHookInstall(f *Factory, runF func(*HookInstallOptions) error) *cobra.
 			return hookInstallRun(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.InstallGitleaks, "install-gitleaks", false, "install gitleaks with `go install` when it is missing")
+	cmd.Flags().BoolVar(&opts.InstallGitleaks, "install-gitleaks", false, "install gitleaks with go install when it is missing")
 	return cmd
 }
 
@@ -145,7 +145,7 @@ secret, never the value.`,
 			return hookScanRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Gitleaks, "gitleaks", "", "the gitleaks `binary` to run (default: found like `hook install` does)")
+	cmd.Flags().StringVar(&opts.Gitleaks, "gitleaks", "", "the gitleaks `binary` to run (default: found as hook install finds it)")
 	return cmd
 }
 

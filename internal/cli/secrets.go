@@ -221,7 +221,7 @@ func readValueArg(f *Factory, arg string, stdinUsed *bool) (string, []byte, erro
 	} else {
 		// Opening a FIFO blocks until a writer comes, reading a pipe until
 		// it closes: both wait in the background so Ctrl-C ends at once.
-		b, err = platform.ReadContext(f.ctx(), func() ([]byte, error) { return secrets.ReadSecret(src) })
+		b, err = platform.ReadContext(f.ctx(), func() ([]byte, error) { return secrets.ReadInput(src) })
 	}
 	if ctxErr := f.ctx().Err(); ctxErr != nil {
 		fmt.Fprintf(f.IO.ErrOut, "Interrupted while reading --set %s: nothing was written.\n", name)

@@ -59,7 +59,7 @@ the lookup; --force never restores (it asks for new values).`,
 	opts.Selection.register(cmd)
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace existing secrets (each old value is backed up first)")
 	cmd.Flags().StringArrayVar(&opts.Set, "set", nil, "value of an external secret from a file: NAME=@FILE, or NAME=@- for stdin (never a literal value)")
-	cmd.Flags().StringVar(&opts.Answers, "answers", "", "YAML answers file with a `secrets:` map of external values")
+	cmd.Flags().StringVar(&opts.Answers, "answers", "", "YAML answers `FILE` with a secrets: map of external values")
 	cmd.Flags().BoolVar(&opts.NoKeychain, "no-keychain", false, "do not look for a keychain copy of missing secrets; generate them")
 	return cmd
 }

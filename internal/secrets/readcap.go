@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/claire-de-binare/cdb-setup/internal/hook"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
@@ -16,8 +17,24 @@ import (
 const MaxSecretBytes = hook.MaxSecretBytes
 
 // ReadSecret reads a secret file, at most MaxSecretBytes. A larger file is
-// an error naming the file and its size, with the fix.
+// an error naming the file and its size, with the fix. Only a regular file
+// is opened (through a link; callers that refuse links check first):
+// opening a FIFO would wait for a writer forever.
 func ReadSecret(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s %w (%s)", path, ErrNotRegular, kindOf(fi))
+	}
+	b, err := platform.ReadFileCapped(path, MaxSecretBytes)
+	return b, tooLargeFix(err)
+}
+
+// ReadInput reads a value the user points at (--set NAME=@FILE): a file,
+// a FIFO or a device, at most MaxSecretBytes.
+func ReadInput(path string) ([]byte, error) {
 	b, err := platform.ReadFileCapped(path, MaxSecretBytes)
 	return b, tooLargeFix(err)
 }

@@ -239,8 +239,13 @@ func (s *SecretStep) decide() (action, fileState, string, error) {
 		if s.Repair && fsx.emptyDir {
 			return actRemove, fsx, fmt.Sprintf("remove the empty folder %s and create the file (%s)", s.path(), s.How), nil
 		}
-		return actFail, fsx, "", step.WithFix(fmt.Errorf("%s is %s, not a file (Docker creates a folder when the file was missing)", s.path(), fsx.kind),
-			fmt.Sprintf("move %s away (it is not empty, so cdb-setup leaves it), then run `cdb-setup secrets fix`", s.path()))
+		if fsx.kind == "a folder" {
+			return actFail, fsx, "", step.WithFix(fmt.Errorf("%s is a folder, not a file (Docker creates a folder when the file was missing)", s.path()),
+				fmt.Sprintf("move %s away (it is not empty, so cdb-setup leaves it), then run `cdb-setup secrets fix`", s.path()))
+		}
+		// A link or a FIFO is nothing Docker made: say what it is, no more.
+		return actFail, fsx, "", step.WithFix(fmt.Errorf("%s is %s, not a regular file; cdb-setup reads and writes secrets only as regular files", s.path(), fsx.kind),
+			fmt.Sprintf("move %s away (or replace it with the file itself), then run `cdb-setup secrets fix`", s.path()))
 	}
 	if !fsx.exists || len(fsx.data) == 0 {
 		if s.Missing != nil && !s.Replace {

@@ -179,6 +179,11 @@ func Backup(dir, name string) (string, error) {
 		return "", err
 	}
 	bdir := filepath.Join(dir, BackupDirName)
+	if fi, err := os.Lstat(bdir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(bdir)
+		return "", step.WithFix(fmt.Errorf("the backup folder %s is a symbolic link (to %s): cdb-setup does not write old secret values through a link", bdir, target),
+			fmt.Sprintf("move the link away (it is not the secrets folder; --secrets-path stays as it is), then run the command again: mv %q %q", bdir, bdir+".link"))
+	}
 	if _, err := platform.EnsurePrivateDir(bdir, false); err != nil {
 		return "", fmt.Errorf("backup folder: %w", err)
 	}
