@@ -18,11 +18,14 @@ import (
 func NewCmdHook(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hook",
-		Short: "The gitleaks pre-commit hook: install, status, uninstall",
-		Long: `Protect this clone against committing secrets: a pre-commit hook runs gitleaks
-on the staged changes with the repository's gitleaks.toml. With the pre-commit
-framework in use, the hook is added to .pre-commit-config.yaml instead; a hook
-that was already installed is kept and still runs first.`,
+		Short: "The pre-commit hook against committing secrets: install, status, uninstall, scan",
+		Long: `Protect this clone against committing secrets: a pre-commit hook runs
+` + "`cdb-setup hook scan`" + ` on the staged changes: the current values of the secrets in
+your secrets folder (read at commit time, never stored), then gitleaks with the
+repository's gitleaks.toml plus a rule for connection URIs with a password.
+With the pre-commit framework in use, the hooks are added to
+.pre-commit-config.yaml instead; a hook that was already installed is kept and
+still runs first. See docs/security.md for what it blocks and cannot see.`,
 	}
 	cmd.AddCommand(NewCmdHookInstall(f, nil), NewCmdHookStatus(f, nil), NewCmdHookUninstall(f, nil), NewCmdHookScan(f, nil))
 	return cmd
