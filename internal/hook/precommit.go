@@ -45,6 +45,9 @@ type PreCommitInfo struct {
 	// HasOurHook: a hook with id cdb-setup-gitleaks is configured.
 	HasOurHook bool   `json:"has_cdb_setup_hook"`
 	OurEntry   string `json:"entry,omitempty"`
+	// HasScanHook: the cdb-setup-secrets hook (`cdb-setup hook scan`) is
+	// configured too (cdb-setup before it added only the gitleaks one).
+	HasScanHook bool `json:"has_cdb_setup_scan_hook"`
 	// UnconfiguredGitleaks lists gitleaks hooks (e.g. the upstream
 	// gitleaks/gitleaks repo hook) that run without --config, so without the
 	// repository's rules and allow-list when the file is named gitleaks.toml.
@@ -75,6 +78,10 @@ func InspectPreCommitConfig(content []byte) (PreCommitInfo, error) {
 		for _, h := range r.Hooks {
 			if h.ID == PreCommitHookID {
 				info.HasOurHook, info.OurEntry = true, h.Entry
+				continue
+			}
+			if h.ID == PreCommitScanID {
+				info.HasScanHook = true
 				continue
 			}
 			if !strings.Contains(strings.ToLower(h.ID+" "+h.Entry), "gitleaks") {

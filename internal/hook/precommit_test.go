@@ -172,3 +172,20 @@ func FuzzAddPreCommitHook(f *testing.F) {
 		}
 	})
 }
+
+// An install by an older cdb-setup (only the gitleaks hook) is told apart
+// from a current one (both hooks), so status can say what is missing.
+func TestInspectFindsScanHook(t *testing.T) {
+	out, _, err := AddPreCommitHook([]byte(fixturePreCommitConfig), "gitleaks.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := InspectPreCommitConfig(out)
+	if err != nil || !info.HasOurHook || !info.HasScanHook {
+		t.Fatalf("current block: %+v %v", info, err)
+	}
+	old := strings.Replace(string(out), "    - id: "+PreCommitScanID, "    - id: someone-elses", 1)
+	if info, _ := InspectPreCommitConfig([]byte(old)); !info.HasOurHook || info.HasScanHook {
+		t.Fatalf("old block: %+v", info)
+	}
+}

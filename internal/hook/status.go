@@ -82,6 +82,9 @@ func Inspect(ctx context.Context, opts Options) (Status, error) {
 			if info, err := InspectPreCommitConfig(b); err == nil {
 				st.PreCommit = &info
 				st.Protected = info.HasOurHook || len(info.UnconfiguredGitleaks) > 0
+				if info.HasOurHook && !info.HasScanHook {
+					st.Problems = append(st.Problems, "the pre-commit configuration lacks the "+PreCommitScanID+" hook (your secret values, URIs with a password), which this cdb-setup adds: run `cdb-setup hook uninstall`, then `cdb-setup hook install`")
+				}
 				if len(info.UnconfiguredGitleaks) > 0 && !info.HasOurHook && st.Config == "gitleaks.toml" {
 					st.Problems = append(st.Problems, "the pre-commit gitleaks hook runs without --config gitleaks.toml: run `cdb-setup hook install`")
 				}
