@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
 // FuzzReadCapped: up to the limit the bytes come back unchanged; beyond it
@@ -28,7 +30,7 @@ func FuzzReadCapped(f *testing.F) {
 			t.Fatalf("over the limit: %v, %d bytes", err, len(b))
 		}
 		// The same through a file: the size is known and named.
-		p := filepath.Join(t.TempDir(), "f")
+		p := filepath.Join(testenv.TempDir(t), "f")
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +65,7 @@ func TestReadContextCancelled(t *testing.T) {
 // The next write of a file removes the temp files a killed run left for
 // it, and only those.
 func TestWriteFileAtomicRemovesStaleTemps(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	stale := filepath.Join(dir, ".secret.tmp-0123456789ab")
 	other := filepath.Join(dir, ".other.tmp-0123456789ab")
 	for _, p := range []string{stale, other} {

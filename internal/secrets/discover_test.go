@@ -141,7 +141,7 @@ func TestEnvName(t *testing.T) {
 // Issue 13 item 9: a variable whose value holds a current secret value
 // (DATABASE_URL with the DSN) is dropped too, whatever its name.
 func TestComposeEnvDropsByValue(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	pw := "Zq8rT2mV9xK4pL7nW3cY6bH1jF5dS0aE"
 	os.WriteFile(filepath.Join(dir, "POSTGRES_PASSWORD"), []byte(pw+"\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "SHORT"), []byte("abc"), 0o600)
