@@ -124,6 +124,10 @@ func selfPath() string {
 type HookScanOptions struct {
 	F        *Factory
 	Gitleaks string
+	// RepoFlag is true when --repo was given on the command line; else the
+	// working folder decides (git starts hooks in the work tree being
+	// committed, which CDB_SETUP_REPO may not name: a linked worktree).
+	RepoFlag bool
 }
 
 // NewCmdHookScan builds `cdb-setup hook scan`, what the pre-commit hook runs.
@@ -142,6 +146,9 @@ Exit 1 when the commit must be blocked. Messages name the file and the
 secret, never the value.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if fl := cmd.Flag("repo"); fl != nil {
+				opts.RepoFlag = fl.Changed
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -154,9 +161,13 @@ secret, never the value.`,
 
 func hookScanRun(o *HookScanOptions) error {
 	f := o.F
-	repo, err := f.RepoDir()
-	if err != nil {
-		return err
+	repo := "."
+	if o.RepoFlag {
+		r, err := f.RepoDir()
+		if err != nil {
+			return err
+		}
+		repo = r
 	}
 	sp := f.Global.SecretsPath
 	if sp == "" {

@@ -99,6 +99,9 @@ func TestNativeHookBlocksOwnSecrets(t *testing.T) {
 	secretsDir, pw, redis := secretsFixture(t)
 	dir := newRepo(t, env, "gitleaks.toml")
 	mustSucceed(t, install(t, Options{Repo: dir, Env: env, Self: self, SecretsPath: secretsDir}))
+	// An exported CDB_SETUP_REPO naming another clone must not make the hook
+	// check that clone's index instead of the one being committed.
+	env["CDB_SETUP_REPO"] = newRepo(t, env, "")
 	hookPath := filepath.Join(dir, ".git", "hooks", "pre-commit")
 	script := readBytes(t, hookPath)
 	for _, v := range []string{pw, redis} {
