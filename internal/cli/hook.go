@@ -201,7 +201,7 @@ func hookScanRun(o *HookScanOptions) error {
 		fmt.Fprintf(w, "cdb-setup hook: %s contains the current value of the secret %s (from %s)\n", fd.File, fd.Secret, sp)
 	}
 	if len(res.Findings) > 0 {
-		fmt.Fprintln(w, "cdb-setup hook: commit blocked: unstage the file (git restore --staged <file>) and remove the value; if it was ever pushed, rotate the secret (cdb-setup secrets rotate).")
+		fmt.Fprintln(w, "cdb-setup hook: commit blocked: unstage the file (git restore --staged <file>) and remove the value; if it was ever pushed, treat the secret as public and change it (see `cdb-setup secrets rotate --help`).")
 	}
 	if res.GitleaksFailed {
 		fmt.Fprintln(w, "cdb-setup hook: commit blocked: gitleaks reported a secret in the staged changes (values redacted above).")
