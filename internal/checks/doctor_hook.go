@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -58,4 +59,35 @@ func hookChecks(e Env) []Check {
 			return ok(fmt.Sprintf("%s at %s", g.Version, g.Path))
 		}),
 	}
+}
+
+// secretsGitCheck: no git work tree around the secrets folder (the clone, a
+// superproject, a dotfiles repository in $HOME) would let `git add` take
+// the files. A git that cannot answer is a warning ("cannot tell").
+func secretsGitCheck(e Env) Check {
+	return check("secrets-git", "Secrets folder out of git's reach", func(ctx context.Context) Result {
+		if e.SecretsDir == "" {
+			return skip("no secrets folder")
+		}
+		r := hook.CheckSecretsReach(ctx, e.Env, e.SecretsDir)
+		if s := r.AtRisk(); s != nil {
+			gi := filepath.Join(s.Top, ".gitignore")
+			switch {
+			case s.GitignoreLine == "":
+				return fail(fmt.Sprintf("%s is the git work tree %s itself", e.SecretsDir, s.Top), "move the secrets to a folder outside every git work tree and pass --secrets-path")
+			case s.Tracked:
+				return fail(fmt.Sprintf("git in %s already tracks files in %s", s.Top, e.SecretsDir),
+					fmt.Sprintf("add this line to %s: %s, run `git -C %s rm -r --cached %s`, and rotate the committed secrets", gi, s.GitignoreLine, e.q(s.Top), s.GitignoreLine[1:]))
+			}
+			return fail(fmt.Sprintf("%s is inside the git work tree %s, which does not ignore it: `git add -A` there would commit your passwords", e.SecretsDir, s.Top),
+				fmt.Sprintf("add this line to %s: %s", gi, s.GitignoreLine))
+		}
+		if len(r.Unknown) > 0 {
+			return warn(strings.Join(r.Unknown, "; "), "run `git status` in the folders above the secrets folder and fix what git reports")
+		}
+		if len(r.Trees) == 0 {
+			return ok(e.SecretsDir + " is in no git work tree")
+		}
+		return ok(fmt.Sprintf("%s is ignored by git in every work tree around it (%d)", e.SecretsDir, len(r.Trees)))
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strings"
 
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
@@ -156,4 +157,34 @@ func secretFile(s secrets.Secret, e Env) Result {
 		return fail("empty: the service would start with an empty password", "cdb-setup secrets fix")
 	}
 	return ok(fmt.Sprintf("%s, %d bytes", kind, fi.Size()))
+}
+
+// LeftoverDirs are where a killed run can leave temp files: the secrets
+// folder and its backups, the state folder, and the home folder (shell rc
+// files).
+func LeftoverDirs(secretsPath, stateDir string, env platform.Environment) []string {
+	dirs := []string{}
+	if secretsPath != "" {
+		dirs = append(dirs, secretsPath, filepath.Join(secretsPath, ".backup"))
+	}
+	dirs = append(dirs, stateDir)
+	for _, k := range []string{"HOME", "USERPROFILE"} {
+		if h := env.Getenv(k); h != "" {
+			dirs = append(dirs, h)
+		}
+	}
+	return dirs
+}
+
+// leftoversCheck: temp files of an interrupted run (each temp of a secret
+// holds the whole value); `secrets fix` removes them.
+func leftoversCheck(e Env) Check {
+	return check("leftovers", "Temp files of interrupted runs", func(context.Context) Result {
+		l := platform.Leftovers(LeftoverDirs(e.SecretsDir, e.StateDir, e.Env)...)
+		if len(l) == 0 {
+			return ok("none")
+		}
+		return warn(fmt.Sprintf("%d temp file(s) left by an interrupted run (a secret's temp file holds its value): %s", len(l), strings.Join(l, ", ")),
+			"cdb-setup secrets fix --secrets-path "+e.q(e.SecretsDir))
+	})
 }

@@ -182,7 +182,7 @@ func (p *Preflight) secretFiles(ctx context.Context) Result {
 		case !st.Mode().IsRegular() && st.Mode()&fs.ModeSymlink == 0:
 			problems = append(problems, fmt.Sprintf("%s is not a regular file", s.Path))
 		default:
-			data, err := os.ReadFile(s.Path)
+			data, err := secrets.ReadSecret(s.Path)
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("%s cannot be read: %v", s.Name, err))
 				continue

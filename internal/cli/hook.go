@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -16,13 +18,16 @@ import (
 func NewCmdHook(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hook",
-		Short: "The gitleaks pre-commit hook: install, status, uninstall",
-		Long: `Protect this clone against committing secrets: a pre-commit hook runs gitleaks
-on the staged changes with the repository's gitleaks.toml. With the pre-commit
-framework in use, the hook is added to .pre-commit-config.yaml instead; a hook
-that was already installed is kept and still runs first.`,
+		Short: "The pre-commit hook against committing secrets: install, status, uninstall, scan",
+		Long: `Protect this clone against committing secrets: a pre-commit hook runs
+` + "`cdb-setup hook scan`" + ` on the staged changes: the current values of the secrets in
+your secrets folder (read at commit time, never stored), then gitleaks with the
+repository's gitleaks.toml plus a rule for connection URIs with a password.
+With the pre-commit framework in use, the hooks are added to
+.pre-commit-config.yaml instead; a hook that was already installed is kept and
+still runs first. See docs/security.md for what it blocks and cannot see.`,
 	}
-	cmd.AddCommand(NewCmdHookInstall(f, nil), NewCmdHookStatus(f, nil), NewCmdHookUninstall(f, nil))
+	cmd.AddCommand(NewCmdHookInstall(f, nil), NewCmdHookStatus(f, nil), NewCmdHookUninstall(f, nil), NewCmdHookScan(f, nil))
 	return cmd
 }
 
@@ -46,7 +51,7 @@ func NewCmdHookInstall(f *Factory, runF func(*HookInstallOptions) error) *cobra.
 			return hookInstallRun(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.InstallGitleaks, "install-gitleaks", false, "install gitleaks with `go install` when it is missing")
+	cmd.Flags().BoolVar(&opts.InstallGitleaks, "install-gitleaks", false, "install gitleaks with go install when it is missing")
 	return cmd
 }
 
@@ -57,7 +62,7 @@ func hookOptions(f *Factory, withState bool) (hook.Options, func(), error) {
 	if err != nil {
 		return hook.Options{}, nil, err
 	}
-	opts := hook.Options{Repo: ws.Repo, Env: f.Env, GOOS: runtime.GOOS, SecretsPath: ws.SecretsDir}
+	opts := hook.Options{Repo: ws.Repo, Env: f.Env, GOOS: runtime.GOOS, SecretsPath: ws.SecretsDir, Self: selfPath()}
 	release := func() {}
 	if withState && !f.Global.DryRun {
 		lock, err := f.Lock("cdb-setup hook")
@@ -94,6 +99,109 @@ func hookInstallRun(o *HookInstallOptions) error {
 	}
 	_, err = runSteps(f, steps, false)
 	return err
+}
+
+// selfPath is this binary, for the native hook to run `hook scan`; "" under
+// `go test` (the test binary is not cdb-setup: the hook then uses PATH).
+func selfPath() string {
+	p, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	base := strings.TrimSuffix(filepath.Base(p), ".exe")
+	if strings.HasSuffix(base, ".test") {
+		return ""
+	}
+	return p
+}
+
+// HookScanOptions are the inputs of `cdb-setup hook scan`.
+type HookScanOptions struct {
+	F        *Factory
+	Gitleaks string
+	// RepoFlag is true when --repo was given on the command line; else the
+	// working folder decides (git starts hooks in the work tree being
+	// committed, which CDB_SETUP_REPO may not name: a linked worktree).
+	RepoFlag bool
+}
+
+// NewCmdHookScan builds `cdb-setup hook scan`, what the pre-commit hook runs.
+func NewCmdHookScan(f *Factory, runF func(*HookScanOptions) error) *cobra.Command {
+	opts := &HookScanOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Check the staged changes for secrets (what the pre-commit hook runs)",
+		Long: `Check the staged changes of this clone, as the pre-commit hook does:
+  - every staged file for the current value of any secret in the secrets
+    folder (read now and compared in memory; no value is stored anywhere);
+  - gitleaks with the repository's gitleaks.toml plus a rule for connection
+    URIs with an embedded password (postgresql://user:password@host), through
+    a temporary config that extends the repository's (which is not changed).
+Exit 1 when the commit must be blocked. Messages name the file and the
+secret, never the value.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if fl := cmd.Flag("repo"); fl != nil {
+				opts.RepoFlag = fl.Changed
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return hookScanRun(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Gitleaks, "gitleaks", "", "the gitleaks `binary` to run (default: found as hook install finds it)")
+	return cmd
+}
+
+func hookScanRun(o *HookScanOptions) error {
+	f := o.F
+	// The workspace gives the secrets folder by the one precedence order
+	// (docs/workspace.md), the same folder every other command uses.
+	ws, err := f.Workspace()
+	if err != nil {
+		return err
+	}
+	repo := "."
+	if o.RepoFlag {
+		if err := ws.NeedRepo(); err != nil {
+			return err
+		}
+		repo = ws.Repo
+	}
+	sp := ws.SecretsDir
+	w := f.IO.ErrOut
+	res, err := hook.ScanStaged(f.ctx(), hook.ScanOptions{
+		Repo: repo, Env: f.Env, SecretsPath: sp, Gitleaks: o.Gitleaks,
+		Stdout: f.IO.ErrOut, Stderr: f.IO.ErrOut,
+	})
+	if err != nil {
+		fmt.Fprintf(w, "cdb-setup hook: commit blocked: the staged changes could not be checked: %v\n", err)
+		return SilentError(1)
+	}
+	f.setData(res)
+	if sp == "" {
+		fmt.Fprintln(w, "cdb-setup hook: warning: no secrets folder is known (pass --secrets-path): secret values were not checked")
+	} else if _, err := os.Stat(sp); err != nil {
+		fmt.Fprintf(w, "cdb-setup hook: warning: the secrets folder %s is not there: secret values were not checked\n", sp)
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(w, "cdb-setup hook: warning: not looked for: %s\n", s)
+	}
+	for _, fd := range res.Findings {
+		fmt.Fprintf(w, "cdb-setup hook: %s contains the current value of the secret %s (from %s)\n", fd.File, fd.Secret, sp)
+	}
+	if len(res.Findings) > 0 {
+		fmt.Fprintln(w, "cdb-setup hook: commit blocked: unstage the file (git restore --staged <file>) and remove the value; if it was ever pushed, treat the secret as public and change it (see `cdb-setup secrets rotate --help`).")
+	}
+	if res.GitleaksFailed {
+		fmt.Fprintln(w, "cdb-setup hook: commit blocked: gitleaks reported a secret in the staged changes (values redacted above).")
+		fmt.Fprintln(w, "Unstage it (git restore --staged <file>), move the value to your secrets folder, and commit again. A false positive goes into .gitleaksignore.")
+	}
+	if res.Blocked() {
+		return SilentError(1)
+	}
+	return nil
 }
 
 // HookStatusOptions are the inputs of `cdb-setup hook status`.

@@ -158,9 +158,15 @@ func readValueArg(f *Factory, arg string, stdinUsed *bool) (string, []byte, erro
 			return "", nil, exitcode.Usagef("--set %s=@-: stdin can be read for one secret only", name)
 		}
 		*stdinUsed = true
-		b, err = readAllLimited(f.IO.In)
+		b, err = platform.ReadContext(f.ctx(), func() ([]byte, error) { return readAllLimited(f.IO.In) })
 	} else {
-		b, err = os.ReadFile(src)
+		// Opening a FIFO blocks until a writer comes, reading a pipe until
+		// it closes: both wait in the background so Ctrl-C ends at once.
+		b, err = platform.ReadContext(f.ctx(), func() ([]byte, error) { return secrets.ReadInput(src) })
+	}
+	if ctxErr := f.ctx().Err(); ctxErr != nil {
+		fmt.Fprintf(f.IO.ErrOut, "Interrupted while reading --set %s: nothing was written.\n", name)
+		return "", nil, SilentError(exitcode.Interrupted)
 	}
 	if err != nil {
 		return "", nil, exitcode.Usagef("--set %s: %v", name, err)

@@ -3,7 +3,9 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 )
 
@@ -51,6 +53,9 @@ func secretsFixRun(opts *SecretsFixOptions) error {
 	if err != nil {
 		return exitcode.New(exitcode.Failed, err)
 	}
+	// Temp files of killed runs; removed under the lock taken below.
+	stateDir, _ := f.StateDir()
+	steps = append(steps, &platform.LeftoversStep{Dirs: checks.LeftoverDirs(sc.SecretsDir, stateDir, f.Env)})
 	unlock, err := lockUnlessDryRun(f, "cdb-setup secrets fix")
 	if err != nil {
 		return err

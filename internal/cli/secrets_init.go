@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
@@ -60,7 +61,7 @@ the lookup; --force never restores (it asks for new values).`,
 	opts.Selection.register(cmd)
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace existing secrets (each old value is backed up first)")
 	cmd.Flags().StringArrayVar(&opts.Set, "set", nil, "value of an external secret from a file: NAME=@FILE, or NAME=@- for stdin (never a literal value)")
-	cmd.Flags().StringVar(&opts.Answers, "answers", "", "YAML answers file with a `secrets:` map of external values")
+	cmd.Flags().StringVar(&opts.Answers, "answers", "", "YAML answers `FILE` with a secrets: map of external values")
 	cmd.Flags().BoolVar(&opts.NoKeychain, "no-keychain", false, "do not look for a keychain copy of missing secrets; generate them")
 	return cmd
 }
@@ -144,7 +145,10 @@ func secretsInitRun(opts *SecretsInitOptions) error {
 func externalValues(f *Factory, set []string, answers string) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	if answers != "" {
-		b, err := os.ReadFile(answers)
+		b, err := platform.ReadContext(f.ctx(), func() ([]byte, error) { return platform.ReadFileCapped(answers, 1<<20) })
+		if f.ctx().Err() != nil {
+			return nil, SilentError(exitcode.Interrupted)
+		}
 		if err != nil {
 			return nil, exitcode.Usagef("--answers: %v", err)
 		}
@@ -182,15 +186,7 @@ func lockUnlessDryRun(f *Factory, what string) (func(), error) {
 // readAllLimited reads a secret from stdin; a secret is never megabytes, so
 // a runaway pipe is cut off rather than filling memory.
 func readAllLimited(r io.Reader) ([]byte, error) {
-	const limit = 1 << 16
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > limit {
-		return nil, fmt.Errorf("more than %d bytes on stdin; a secret is one short line", limit)
-	}
-	return b, nil
+	return secrets.ReadSecretFrom(r, "stdin")
 }
 
 // promptSecret asks for a required external secret on the terminal without
@@ -205,8 +201,17 @@ func promptSecret(f *Factory, c *secrets.Catalogue, name string) ([]byte, error)
 		prompt = s.Policy.Prompt
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%s (%s, not shown): ", prompt, name)
-	b, err := term.ReadPassword(int(in.Fd()))
+	// Ctrl-C must end the wait at once; the terminal's echo, which
+	// ReadPassword turns off, is put back before the command exits.
+	saved, _ := term.GetState(int(in.Fd()))
+	b, err := platform.ReadContext(f.ctx(), func() ([]byte, error) { return term.ReadPassword(int(in.Fd())) })
 	fmt.Fprintln(f.IO.ErrOut)
+	if f.ctx().Err() != nil {
+		if saved != nil {
+			_ = term.Restore(int(in.Fd()), saved)
+		}
+		return nil, SilentError(exitcode.Interrupted)
+	}
 	if err != nil {
 		return nil, exitcode.Environmentf("read %s from the terminal: %v", name, err)
 	}

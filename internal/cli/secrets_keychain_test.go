@@ -326,3 +326,38 @@ func TestUninstallPurgeWithoutRepo(t *testing.T) {
 		t.Fatalf("purge with the repo: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// Issue 13 item 5: init, push, rm POSTGRES_PASSWORD, init --yes: the one
+// file is restored byte-exact and the run exits 0 (the DSN is judged after
+// the restore, not against the missing password).
+func TestSecretsInitRestoresOneFile(t *testing.T) {
+	needKeychain(t)
+	env, home := fixtureEnv(t)
+	purgeMirrors(t, env["CDB_SETUP_STATE_DIR"])
+	dir := filepath.Join(home, "s")
+	sp := []string{"--secrets-path", dir}
+	if r := runCLI(t, env, "", append([]string{"secrets", "init", "--no-input"}, sp...)...); r.code != 0 {
+		t.Fatalf("init: exit %d\n%s", r.code, r.stderr)
+	}
+	orig := readSecrets(t, dir)
+	if r := runCLI(t, env, "", append([]string{"keychain", "push"}, sp...)...); r.code != 0 {
+		t.Fatalf("push: exit %d\n%s", r.code, r.stderr)
+	}
+	if err := os.Remove(filepath.Join(dir, "POSTGRES_PASSWORD")); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, env, "", append([]string{"secrets", "init", "--yes"}, sp...)...)
+	if r.code != 0 {
+		t.Fatalf("init --yes after removing one file: exit %d\n%s", r.code, r.stderr)
+	}
+	noValueIn(t, r.stdout+r.stderr, orig)
+	got := readSecrets(t, dir)
+	for n, v := range orig {
+		if !bytes.Equal(got[n], v) {
+			t.Fatalf("%s: %d bytes after init, not the original %d", n, len(got[n]), len(v))
+		}
+	}
+	if r := runCLI(t, env, "", append([]string{"secrets", "check"}, sp...)...); r.code != 0 {
+		t.Fatalf("check after the restore: exit %d\n%s", r.code, r.stderr)
+	}
+}

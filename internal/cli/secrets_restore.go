@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
+	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
@@ -82,12 +83,42 @@ func withKeychainRestore(steps, restore []step.Step, restoring map[string]bool) 
 	}
 	out = append(out, restore...)
 	for _, s := range rest {
-		if ss, ok := s.(*secrets.SecretStep); ok && restoring[ss.Secret.Name] {
-			s = &restoredSecretStep{SecretStep: ss}
+		if ss, ok := s.(*secrets.SecretStep); ok {
+			switch {
+			case restoring[ss.Secret.Name]:
+				s = &restoredSecretStep{SecretStep: ss}
+			case ss.Secret.Policy.Kind == manifest.KindDerived && len(restoring) > 0:
+				s = &afterRestoreStep{SecretStep: ss}
+			}
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// afterRestoreStep is a derived secret (the DSN) whose inputs the restore
+// may bring back: before the restore it would be judged against a missing
+// password and refused; it is planned again once the restore has run, the
+// way the wizard plans each area after the one before.
+type afterRestoreStep struct {
+	*secrets.SecretStep
+}
+
+func (s *afterRestoreStep) Plan(ctx context.Context) (step.Change, error) {
+	c, err := s.SecretStep.Plan(ctx)
+	if err == nil {
+		return c, nil
+	}
+	path := filepath.Join(s.Dir, s.Secret.Name)
+	return step.Change{Step: s.ID(), Targets: []string{path},
+		Summary: s.Secret.Name + ": checked again after the keychain restore (its inputs are restored first)"}, nil
+}
+
+func (s *afterRestoreStep) Apply(ctx context.Context) (step.Result, error) {
+	if _, err := s.SecretStep.Plan(ctx); err != nil {
+		return step.Failed(s.ID(), err, step.FixOf(err)), nil
+	}
+	return s.SecretStep.Apply(ctx)
 }
 
 // restoredSecretStep is a secret step whose file the keychain restore

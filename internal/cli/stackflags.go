@@ -223,7 +223,7 @@ type secretUse struct {
 func (ls *loadedStack) redactor() func(string) string {
 	var values []string
 	for _, s := range ls.Catalogue.Secrets {
-		b, err := os.ReadFile(s.Path)
+		b, err := secrets.ReadSecret(s.Path)
 		if err != nil {
 			continue
 		}

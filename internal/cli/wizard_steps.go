@@ -64,7 +64,7 @@ func hookBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
 	_, goErr := platform.LookPathIn(in.Env, "go")
 	return hook.InstallSteps(ctx, hook.Options{
 		Repo: in.Repo, Env: in.Env, GOOS: runtime.GOOS, State: in.State,
-		SecretsPath: in.Answers.SecretsPath, InstallGitleaks: goErr == nil,
+		SecretsPath: in.Answers.SecretsPath, InstallGitleaks: goErr == nil, Self: selfPath(),
 	})
 }
 

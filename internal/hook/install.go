@@ -48,6 +48,13 @@ type Options struct {
 	SecretsPath string
 	// InstallGitleaks allows `go install` of gitleaks when it is missing.
 	InstallGitleaks bool
+	// Self is the cdb-setup binary the native hook runs for `hook scan`
+	// ("" leaves the hook to find cdb-setup on PATH).
+	Self string
+}
+
+func (o Options) script(gitleaks string) []byte {
+	return RenderScriptWith(ScriptPaths{Gitleaks: gitleaks, CdbSetup: o.Self, SecretsPath: o.SecretsPath})
 }
 
 func (o Options) goos() string {
@@ -222,8 +229,45 @@ const (
 	actChain
 )
 
-func (s *nativeHookStep) decide() (nativeAction, hookFile, error) {
+// trackedHooksDir returns the hooks folder relative to the work tree when
+// git tracks files in it (core.hooksPath=.githooks shared by the team), "".
+func trackedHooksDir(ctx context.Context, env platform.Environment, loc Location) (string, error) {
+	if loc.HooksPathConfig == "" {
+		return "", nil
+	}
+	rel, err := filepath.Rel(resolve(loc.TopLevel), resolve(loc.HooksDir))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", nil
+	}
+	out, err := run(ctx, env, loc.TopLevel, gitTimeout, "git", "ls-files", "--", filepath.ToSlash(rel))
+	if err != nil {
+		return "", fmt.Errorf("cannot tell whether git tracks the hooks folder %s, so nothing was changed: %w", loc.HooksDir, err)
+	}
+	if strings.TrimSpace(string(out)) == "" {
+		return "", nil
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+// trackedHooksErr refuses to write into a hooks folder the team shares
+// through git: the next `commit -a` would ship this machine's hook (and its
+// gitleaks path) to everyone.
+func trackedHooksErr(loc Location, rel string) error {
+	local := filepath.ToSlash(filepath.Join(loc.TopLevel, ".git", "hooks"))
+	return step.WithFix(
+		fmt.Errorf("core.hooksPath is %s, a folder git tracks (%s): a hook written there would be committed for the whole team, so nothing was changed", loc.HooksPathConfig, rel),
+		fmt.Sprintf("either use the pre-commit framework (add a %s, see https://pre-commit.com, and run `cdb-setup hook install` again: cdb-setup adds its hooks to that file for everyone), "+
+			"or install for this clone only (run in %s): `mkdir -p %s && cp -R %s/. %s/ && git config --local core.hooksPath %s`, then `cdb-setup hook install` (copies of the team's hooks keep running, its pre-commit first)",
+			PreCommitConfigName, loc.TopLevel, platform.ShellQuote(local), platform.ShellQuote(rel), platform.ShellQuote(local), platform.ShellQuote(local)))
+}
+
+func (s *nativeHookStep) decide(ctx context.Context) (nativeAction, hookFile, error) {
 	p := s.loc.HookPath
+	if rel, err := trackedHooksDir(ctx, s.opts.Env, s.loc); err != nil {
+		return 0, hookFile{}, err
+	} else if rel != "" {
+		return 0, hookFile{}, trackedHooksErr(s.loc, rel)
+	}
 	if st, err := os.Stat(s.loc.HooksDir); err == nil && !st.IsDir() {
 		return 0, hookFile{}, step.WithFix(fmt.Errorf("cannot write the hook into %s: it is a file, not a folder (nothing was changed)", s.loc.HooksDir),
 			"move "+s.loc.HooksDir+" aside (or fix core.hooksPath), then run `cdb-setup hook install` again")
@@ -243,7 +287,7 @@ func (s *nativeHookStep) decide() (nativeAction, hookFile, error) {
 	case !h.exists:
 		return actCreate, h, nil
 	case h.ours:
-		if string(h.content) == string(RenderScript(s.gl.found.Path)) {
+		if string(h.content) == string(s.opts.script(s.gl.found.Path)) {
 			return actDone, h, nil
 		}
 		return actUpdate, h, nil
@@ -257,7 +301,7 @@ func (s *nativeHookStep) decide() (nativeAction, hookFile, error) {
 }
 
 func (s *nativeHookStep) Plan(ctx context.Context) (step.Change, error) {
-	act, _, err := s.decide()
+	act, _, err := s.decide(ctx)
 	if err != nil {
 		return step.Change{}, err
 	}
@@ -280,13 +324,13 @@ func (s *nativeHookStep) Plan(ctx context.Context) (step.Change, error) {
 }
 
 func (s *nativeHookStep) Apply(ctx context.Context) (step.Result, error) {
-	act, h, err := s.decide()
+	act, h, err := s.decide(ctx)
 	if err != nil {
 		return step.Failed(s.ID(), err, step.FixOf(err)), nil
 	}
 	p := s.loc.HookPath
 	chained := p + ChainedSuffix
-	script := RenderScript(s.gl.found.Path)
+	script := s.opts.script(s.gl.found.Path)
 	res := step.Result{Step: s.ID(), Status: step.StatusChanged, Fields: map[string]any{"hook": p, "gitleaks": s.gl.found.Path}}
 	writeErr := func(err error) (step.Result, error) {
 		return step.Failed(s.ID(), fmt.Errorf("cannot write the hook into %s: %w (nothing was changed)", s.loc.HooksDir, err),

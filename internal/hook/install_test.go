@@ -422,3 +422,47 @@ func TestFixNamesTheCommandThatRan(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13 item 6: core.hooksPath=.githooks, tracked: hook install refuses
+// (nothing written, no copy), names both ways out; the local-only commands
+// it prints run as printed and then install works, the team's hook first.
+func TestTrackedHooksPathRefused(t *testing.T) {
+	env := hermeticEnv(t, needGitleaks(t))
+	dir := newRepo(t, env, "gitleaks.toml")
+	team := "#!/bin/sh\necho team-hook-ran\n"
+	writeFile(t, filepath.Join(dir, ".githooks", "pre-commit"), team, 0o755)
+	gitRun(t, env, dir, "add", ".githooks")
+	gitRun(t, env, dir, "commit", "-q", "--no-verify", "-m", "team hooks")
+	gitRun(t, env, dir, "config", "core.hooksPath", ".githooks")
+
+	rep := install(t, Options{Repo: dir, Env: env})
+	f := failedStep(rep)
+	if f == nil || f.Step != "hook.native" || !strings.Contains(f.Detail, "git tracks") ||
+		!strings.Contains(f.Fix, PreCommitConfigName) || !strings.Contains(f.Fix, "git config --local core.hooksPath") {
+		t.Fatalf("not refused: %+v", rep.Results)
+	}
+	if got := string(readBytes(t, filepath.Join(dir, ".githooks", "pre-commit"))); got != team {
+		t.Fatal("the tracked hook was changed")
+	}
+	if _, err := os.Lstat(filepath.Join(dir, ".githooks", "pre-commit"+ChainedSuffix)); err == nil {
+		t.Fatal("a chained copy was added to the tracked folder")
+	}
+	if st := gitRun(t, env, dir, "status", "--porcelain"); st != "" {
+		t.Fatalf("the work tree changed:\n%s", st)
+	}
+
+	// The local-only way, exactly as printed.
+	cmdText := f.Fix[strings.Index(f.Fix, "`mkdir")+1:]
+	cmdText = cmdText[:strings.Index(cmdText, "`")]
+	if out, code := runCmd(t, env, dir, "sh", "-c", cmdText); code != 0 {
+		t.Fatalf("printed command failed (exit %d): %s\n%s", code, cmdText, out)
+	}
+	mustSucceed(t, install(t, Options{Repo: dir, Env: env}))
+	if st := gitRun(t, env, dir, "status", "--porcelain"); st != "" {
+		t.Fatalf("the local install changed the work tree:\n%s", st)
+	}
+	out, code := commit(t, env, dir, map[string]string{"ok.txt": "fine\n"})
+	if code != 0 || !strings.Contains(out, "team-hook-ran") {
+		t.Fatalf("commit after the local install: exit %d\n%s", code, out)
+	}
+}

@@ -17,6 +17,15 @@ const PreCommitConfigName = ".pre-commit-config.yaml"
 // PreCommitHookID is the id of the local hook cdb-setup adds.
 const PreCommitHookID = "cdb-setup-gitleaks"
 
+// PreCommitScanID is the id of the second local hook: `cdb-setup hook scan`
+// (the current values of the secrets folder, and connection URIs with a
+// password through gitleaks with an extending config).
+const PreCommitScanID = "cdb-setup-secrets"
+
+// PreCommitScanEntry is its command; the secrets folder is resolved as by
+// every cdb-setup command (CDB_SETUP_SECRETS_PATH, else the default).
+const PreCommitScanEntry = "cdb-setup hook scan"
+
 // ErrUnknownLayout is returned when the pre-commit configuration is not a
 // layout the editor can extend without rewriting the user's file.
 var ErrUnknownLayout = errors.New("unsupported layout")
@@ -36,6 +45,9 @@ type PreCommitInfo struct {
 	// HasOurHook: a hook with id cdb-setup-gitleaks is configured.
 	HasOurHook bool   `json:"has_cdb_setup_hook"`
 	OurEntry   string `json:"entry,omitempty"`
+	// HasScanHook: the cdb-setup-secrets hook (`cdb-setup hook scan`) is
+	// configured too (cdb-setup before it added only the gitleaks one).
+	HasScanHook bool `json:"has_cdb_setup_scan_hook"`
 	// UnconfiguredGitleaks lists gitleaks hooks (e.g. the upstream
 	// gitleaks/gitleaks repo hook) that run without --config, so without the
 	// repository's rules and allow-list when the file is named gitleaks.toml.
@@ -68,6 +80,10 @@ func InspectPreCommitConfig(content []byte) (PreCommitInfo, error) {
 				info.HasOurHook, info.OurEntry = true, h.Entry
 				continue
 			}
+			if h.ID == PreCommitScanID {
+				info.HasScanHook = true
+				continue
+			}
 			if !strings.Contains(strings.ToLower(h.ID+" "+h.Entry), "gitleaks") {
 				continue
 			}
@@ -91,6 +107,11 @@ func renderPreCommitBlock(indent int, nl, configFile string) string {
 		"    - id: " + PreCommitHookID,
 		"      name: gitleaks (secrets in staged changes)",
 		"      entry: " + PreCommitEntry(configFile),
+		"      language: system",
+		"      pass_filenames: false",
+		"    - id: " + PreCommitScanID,
+		"      name: cdb-setup (its own secret values and connection URIs with a password)",
+		"      entry: " + PreCommitScanEntry,
 		"      language: system",
 		"      pass_filenames: false",
 	}
@@ -225,6 +246,9 @@ func verifyAdded(content, out []byte, configFile string) error {
 		"hooks": []any{map[string]any{
 			"id": PreCommitHookID, "name": "gitleaks (secrets in staged changes)",
 			"entry": PreCommitEntry(configFile), "language": "system", "pass_filenames": false,
+		}, map[string]any{
+			"id": PreCommitScanID, "name": "cdb-setup (its own secret values and connection URIs with a password)",
+			"entry": PreCommitScanEntry, "language": "system", "pass_filenames": false,
 		}},
 	}
 	if !reflect.DeepEqual(repos[len(repos)-1], want) {

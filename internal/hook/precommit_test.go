@@ -35,6 +35,8 @@ default_stages: [commit]
 func TestPreCommitFrameworkBlocksLeak(t *testing.T) {
 	testenv.NeedCommand(t, "pre-commit")
 	env := hermeticEnv(t, needGitleaks(t))
+	// The second hook runs `cdb-setup hook scan` from PATH.
+	env["PATH"] = filepath.Dir(buildCdbSetup(t)) + string(os.PathListSeparator) + env["PATH"]
 	dir := newRepo(t, env, "gitleaks.toml")
 	cfgPath := filepath.Join(dir, PreCommitConfigName)
 	writeFile(t, cfgPath, fixturePreCommitConfig, 0o644)
@@ -169,4 +171,21 @@ func FuzzAddPreCommitHook(f *testing.F) {
 			t.Fatalf("remove did not restore the input: %v", err)
 		}
 	})
+}
+
+// An install by an older cdb-setup (only the gitleaks hook) is told apart
+// from a current one (both hooks), so status can say what is missing.
+func TestInspectFindsScanHook(t *testing.T) {
+	out, _, err := AddPreCommitHook([]byte(fixturePreCommitConfig), "gitleaks.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := InspectPreCommitConfig(out)
+	if err != nil || !info.HasOurHook || !info.HasScanHook {
+		t.Fatalf("current block: %+v %v", info, err)
+	}
+	old := strings.Replace(string(out), "    - id: "+PreCommitScanID, "    - id: someone-elses", 1)
+	if info, _ := InspectPreCommitConfig([]byte(old)); !info.HasOurHook || info.HasScanHook {
+		t.Fatalf("old block: %+v", info)
+	}
 }

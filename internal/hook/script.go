@@ -12,7 +12,10 @@ import (
 
 // ScriptVersion is the version of the hook script this build writes. A hook
 // with an older (or equal but different) script is updated in place.
-const ScriptVersion = 1
+//
+// v2: runs `cdb-setup hook scan` (secret values, URIs with a password)
+// when cdb-setup is there, gitleaks alone otherwise.
+const ScriptVersion = 2
 
 // markerPrefix starts the line that identifies a hook as ours:
 //
@@ -55,8 +58,29 @@ func ParseMarker(content []byte) (version int, ok bool) {
 // at install time; the hook falls back to PATH when it is gone (GUI git
 // clients start hooks with a different PATH than the terminal).
 func RenderScript(gitleaksPath string) []byte {
+	return RenderScriptWith(ScriptPaths{Gitleaks: gitleaksPath})
+}
+
+// ScriptPaths are what the native hook names: paths only, never a value.
+type ScriptPaths struct {
+	Gitleaks string
+	// CdbSetup is this program, which runs the full check (`hook scan`);
+	// the hook falls back to PATH, then to gitleaks alone, saying so.
+	CdbSetup string
+	// SecretsPath is the folder whose current values the scan looks for;
+	// "" lets `hook scan` resolve it as every command does.
+	SecretsPath string
+}
+
+// RenderScriptWith is RenderScript naming cdb-setup and the secrets folder.
+func RenderScriptWith(sp ScriptPaths) []byte {
 	// Git for Windows' sh understands C:/x/y; backslashes would be escapes.
-	p := filepath.ToSlash(gitleaksPath)
+	p := filepath.ToSlash(sp.Gitleaks)
+	self := filepath.ToSlash(sp.CdbSetup)
+	scanArgs := ""
+	if sp.SecretsPath != "" {
+		scanArgs = " --secrets-path " + platform.ShellQuote(filepath.ToSlash(sp.SecretsPath))
+	}
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n")
 	b.WriteString(markerPrefix + strconv.Itoa(ScriptVersion) + " (managed by cdb-setup; remove with `cdb-setup hook uninstall`)\n")
@@ -86,6 +110,19 @@ fi
 
 top=$(git rev-parse --show-toplevel) || exit 1
 cd "$top" || exit 1
+
+# The full check: the current values of the secrets in the secrets folder
+# (read now, compared in memory), then gitleaks with the repository's rules
+# plus a rule for connection URIs with a password.
+cdb_setup=` + platform.ShellQuote(self) + `
+if [ ! -x "$cdb_setup" ]; then
+	cdb_setup=$(command -v cdb-setup 2>/dev/null)
+fi
+if [ -n "$cdb_setup" ]; then
+	"$cdb_setup" hook scan --gitleaks "$gitleaks"` + scanArgs + `
+	exit $?
+fi
+echo "cdb-setup hook: cdb-setup was not found (not at ` + shellEscapeDQ(self) + ` and not on PATH): only gitleaks' rules run; the values in your secrets folder and passwords in connection URIs are NOT checked." >&2
 
 # The repository's own rules: gitleaks only looks for .gitleaks.toml by itself.
 set --

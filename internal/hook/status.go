@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
 // Status is what `cdb-setup hook status` reports.
@@ -67,7 +69,9 @@ func Inspect(ctx context.Context, opts Options) (Status, error) {
 	switch {
 	case h.ours:
 		st.Mode, st.Protected, st.HookVersion = "native", true, h.version
-		st.HookCurrent = string(h.content) == string(RenderScript(st.Gitleaks.Path))
+		// The script also names cdb-setup and the secrets folder, which
+		// status does not know; version and gitleaks path decide.
+		st.HookCurrent = h.version == ScriptVersion && strings.Contains(string(h.content), "\ngitleaks="+platform.ShellQuote(filepath.ToSlash(st.Gitleaks.Path))+"\n")
 		if !st.HookCurrent {
 			st.Problems = append(st.Problems, "the hook script is outdated or names another gitleaks: run `cdb-setup hook install` to update it")
 		}
@@ -80,6 +84,9 @@ func Inspect(ctx context.Context, opts Options) (Status, error) {
 			if info, err := InspectPreCommitConfig(b); err == nil {
 				st.PreCommit = &info
 				st.Protected = info.HasOurHook || len(info.UnconfiguredGitleaks) > 0
+				if info.HasOurHook && !info.HasScanHook {
+					st.Problems = append(st.Problems, "the pre-commit configuration lacks the "+PreCommitScanID+" hook (your secret values, URIs with a password), which this cdb-setup adds: run `cdb-setup hook uninstall`, then `cdb-setup hook install`")
+				}
 				if len(info.UnconfiguredGitleaks) > 0 && !info.HasOurHook && st.Config == "gitleaks.toml" {
 					st.Problems = append(st.Problems, "the pre-commit gitleaks hook runs without --config gitleaks.toml: run `cdb-setup hook install`")
 				}

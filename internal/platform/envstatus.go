@@ -357,9 +357,11 @@ func runProbe(ctx context.Context, o StatusOptions, path string, p probe, env []
 	cmd.Env = env
 	cmd.Dir = o.Facts.Home
 	cmd.WaitDelay = time.Second
+	ownProcessGroup(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	killProcessGroup(cmd)
 	outb := stdout.Bytes()
 	if i := bytes.Index(outb, []byte(probeStart)); i >= 0 {
 		rest := outb[i+len(probeStart):]

@@ -105,6 +105,40 @@ func (uf userFile) write(data []byte, perm os.FileMode) ([]string, error) {
 	return created, nil
 }
 
+// rollback undoes a write whose record could not be saved (a full disk):
+// without the record `env unset` would not know the change, and a file
+// cdb-setup created would stay forever (empty, once the block is gone).
+func (uf userFile) rollback(dirs []string) error {
+	if !uf.exists {
+		if err := os.Remove(uf.resolved); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		removeCreatedDirs(Record{Data: createdDirsData(nil, dirs)})
+		return nil
+	}
+	_, err := uf.write(uf.content, uf.info.Mode().Perm())
+	return err
+}
+
+// recordOrRollback records a change just made; when the record cannot be
+// saved, the change is undone (and the state in memory put back), so
+// nothing is left that the state file does not know.
+func recordOrRollback(st *State, r Record, uf userFile, dirs []string, keep ...string) error {
+	prev, found := findRecord(st, r.Kind, r.Target)
+	err := remember(st, r, keep...)
+	if err == nil {
+		return nil
+	}
+	st.Delete(r.Step, r.Kind, r.Target)
+	if found {
+		st.Put(prev)
+	}
+	if rbErr := uf.rollback(dirs); rbErr != nil {
+		return fmt.Errorf("could not record the change to %s (%v), and undoing it failed too (%v): remove the cdb-setup block from %s by hand", uf.path, err, rbErr, uf.path)
+	}
+	return fmt.Errorf("could not record the change to %s, so it was undone (nothing changed): %w", uf.path, err)
+}
+
 // createdDirsData stores created folders in a record.
 func createdDirsData(data map[string]string, dirs []string) map[string]string {
 	if len(dirs) > 0 {
@@ -275,8 +309,8 @@ func (s *blockFileStep) Apply(ctx context.Context) (step.Result, error) {
 	if !uf.exists {
 		data["created"] = "true"
 	}
-	if err := remember(s.state, Record{Step: s.id, Kind: s.kind, Target: s.path, Data: data}, "backup", "created", "created_dirs"); err != nil {
-		return step.Failed(s.id, err, ""), err
+	if err := recordOrRollback(s.state, Record{Step: s.id, Kind: s.kind, Target: s.path, Data: data}, uf, dirs, "backup", "created", "created_dirs"); err != nil {
+		return step.Failed(s.id, err, "free disk space in the state folder "+s.stateDir+" (or make it writable), then run again"), err
 	}
 	verb := "updated"
 	if !uf.exists {
@@ -357,8 +391,8 @@ func (s *ownedFileStep) Apply(ctx context.Context) (step.Result, error) {
 	if err != nil {
 		return step.Failed(s.id, err, ""), err
 	}
-	if err := remember(s.state, Record{Step: s.id, Kind: s.kind, Target: s.path, Data: createdDirsData(nil, dirs)}, "created_dirs"); err != nil {
-		return step.Failed(s.id, err, ""), err
+	if err := recordOrRollback(s.state, Record{Step: s.id, Kind: s.kind, Target: s.path, Data: createdDirsData(nil, dirs)}, uf, dirs, "created_dirs"); err != nil {
+		return step.Failed(s.id, err, "free disk space in the state folder (or make it writable), then run again"), err
 	}
 	return step.Result{Step: s.id, Status: step.StatusChanged, Detail: fmt.Sprintf("wrote %s: %s", s.path, s.what), Fields: fields}, nil
 }

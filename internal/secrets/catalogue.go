@@ -6,6 +6,7 @@ package secrets
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -220,6 +221,7 @@ func ComposeEnv(env platform.Environment, names []string, dir string) map[string
 	}
 	out := map[string]string{}
 	if env != nil {
+		values := currentValues(names, dir)
 		for _, kv := range env.Environ() {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok || k == "" {
@@ -228,11 +230,59 @@ func ComposeEnv(env platform.Environment, names []string, dir string) map[string
 			if drop[strings.ToUpper(k)] || secretLike.MatchString(k) || strings.HasPrefix(strings.ToUpper(k), "CDB_SECRET_") {
 				continue
 			}
+			// By value too: DATABASE_URL holding the DSN is named like
+			// nothing secret.
+			if holdsAny(v, values) {
+				continue
+			}
 			out[k] = v
 		}
 	}
 	out["SECRETS_PATH"] = dir
 	return out
+}
+
+// minValueLen is the shortest secret value looked for in variables: shorter
+// ones (none of the stack's) would match ordinary values.
+const minValueLen = 8
+
+// currentValues are the values of the secrets in dir (names, or every
+// secret-like file when names is nil), read with the size cap.
+func currentValues(names []string, dir string) []string {
+	if dir == "" {
+		return nil
+	}
+	if names == nil {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return nil
+		}
+		for _, e := range ents {
+			if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
+				names = append(names, e.Name())
+			}
+		}
+	}
+	var out []string
+	for _, n := range names {
+		b, err := ReadSecret(filepath.Join(dir, n))
+		if err != nil {
+			continue
+		}
+		if v := strings.TrimSpace(string(b)); len(v) >= minValueLen {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func holdsAny(v string, values []string) bool {
+	for _, s := range values {
+		if strings.Contains(v, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // EnvName is the variable-style spelling of a secret file name:

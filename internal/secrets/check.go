@@ -76,8 +76,12 @@ func CheckAll(ctx context.Context, o CheckOptions) CheckReport {
 		fixable := fi.IsDir() && fi.Mode()&fs.ModeSymlink == 0 && !errors.Is(err, platform.ErrForeignOwner)
 		folder(CodeFolder, SevError, fixable, err.Error())
 	}
-	if err := CheckNotInWorktree(ctx, o.Repo, dir); err != nil {
+	warnings, err := CheckNotInWorktree(ctx, o.Repo, dir)
+	if err != nil {
 		folder(CodeInWorktree, SevError, false, err.Error())
+	}
+	for _, w := range warnings {
+		folder(CodeGitUnknown, SevWarning, false, w)
 	}
 	if o.CloudSync != "" && o.Documents != "" && isInside(dir, o.Documents) {
 		folder(CodeCloudSync, SevWarning, false, fmt.Sprintf("secrets folder %s is inside Documents, which %s syncs: your passwords go to the cloud; pass --secrets-path with a folder that is not synced", dir, o.CloudSync))
@@ -113,7 +117,11 @@ func checkSecret(s Secret, o Options) SecretReport {
 		add(CodeNotRegular, SevError, false, "%s is not a regular file", s.Path)
 		return r
 	}
-	data, err := os.ReadFile(s.Path)
+	data, err := ReadSecret(s.Path)
+	if IsTooLarge(err) {
+		add(CodeTooLarge, SevError, false, "%v; %s", err, tooLargeHint(s.Path))
+		return r
+	}
 	if err != nil {
 		add(CodeUnreadable, SevError, false, "%v", err)
 		return r
@@ -124,8 +132,10 @@ func checkSecret(s Secret, o Options) SecretReport {
 		o2 := o
 		o2.TLS = false // either sslmode is right for check: it cannot know the overlays of `up`
 		if !derivedAccept(s, o2, nil)(data) {
-			if _, err := Derive(s.Name, s.Policy.Template, DeriveInput{Dir: o.dir(), Env: o.Env}); err != nil {
+			if _, err := Derive(s.Name, s.Policy.Template, DeriveInput{Dir: o.dir(), Env: o.deriveEnv()}); err != nil {
 				add(CodeDeriveFailed, SevError, false, "cannot be checked: %v", err)
+			} else if have, want, ok := userMismatch(data, s, o); ok {
+				add(CodeDSNUser, SevError, true, "names the database user %q, but compose will use %q (%s): services using it cannot log in; `cdb-setup secrets fix` re-derives it with %q", have, want, o.userSource(), want)
 			} else {
 				add(CodeDSN, SevError, true, "does not match %s (services using it cannot log in): `cdb-setup secrets fix` re-derives it", describeDerived(s)[len("derived from "):])
 			}

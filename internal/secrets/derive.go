@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
 // DeriveInput is what a derived secret's template can see.
@@ -125,4 +127,100 @@ func Dependencies(tmpl string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// deriveEnv is what compose interpolates ${POSTGRES_USER:-claire_user}
+// with, in compose's own order: the environment compose gets, then the .env
+// file of the compose folder (the first compose file's), then the default
+// (in the template). Values of secret-named variables are not in o.Env and
+// are not taken from .env either.
+func (o Options) deriveEnv() map[string]string {
+	out := map[string]string{}
+	for k, v := range o.Env {
+		out[k] = v
+	}
+	for k, v := range o.dotEnv() {
+		if out[k] == "" && !secretLike.MatchString(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// dotEnvPath is compose's .env: next to the first compose file.
+func (o Options) dotEnvPath() string {
+	if o.Repo == "" || o.Catalogue == nil || len(o.Catalogue.Files) == 0 {
+		return ""
+	}
+	f := o.Catalogue.Files[0]
+	if !filepath.IsAbs(f) {
+		f = filepath.Join(o.Repo, f)
+	}
+	return filepath.Join(filepath.Dir(f), ".env")
+}
+
+// dotEnv reads compose's .env (KEY=VALUE lines; export, quotes and
+// comments as compose treats them in the simple cases), capped at 1 MiB.
+func (o Options) dotEnv() map[string]string {
+	p := o.dotEnvPath()
+	if p == "" {
+		return nil
+	}
+	b, err := platform.ReadFileCapped(p, 1<<20)
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		} else if i := strings.Index(v, " #"); i >= 0 {
+			v = strings.TrimSpace(v[:i])
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// userSource says where the DSN's user comes from, for messages.
+func (o Options) userSource() string {
+	switch {
+	case o.Env["POSTGRES_USER"] != "":
+		return "POSTGRES_USER from the environment"
+	case o.dotEnv()["POSTGRES_USER"] != "":
+		return "POSTGRES_USER from " + o.dotEnvPath()
+	}
+	return "POSTGRES_USER is not set: the default"
+}
+
+// userMismatch compares the user in an existing DSN with the one the
+// template derives now; ok is true only when the users differ (the
+// password may still match: the problem is then the user alone).
+func userMismatch(existing []byte, s Secret, o Options) (have, want string, ok bool) {
+	cur, err := url.Parse(strings.TrimSpace(string(existing)))
+	if err != nil || cur.User == nil {
+		return "", "", false
+	}
+	d, err := Derive(s.Name, s.Policy.Template, DeriveInput{Dir: o.dir(), Env: o.deriveEnv()})
+	if err != nil {
+		return "", "", false
+	}
+	exp, err := url.Parse(string(d))
+	if err != nil || exp.User == nil {
+		return "", "", false
+	}
+	if cur.User.Username() == exp.User.Username() {
+		return "", "", false
+	}
+	return cur.User.Username(), exp.User.Username(), true
 }

@@ -137,3 +137,31 @@ func TestEnvName(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13 item 9: a variable whose value holds a current secret value
+// (DATABASE_URL with the DSN) is dropped too, whatever its name.
+func TestComposeEnvDropsByValue(t *testing.T) {
+	dir := testenv.TempDir(t)
+	pw := "Zq8rT2mV9xK4pL7nW3cY6bH1jF5dS0aE"
+	os.WriteFile(filepath.Join(dir, "POSTGRES_PASSWORD"), []byte(pw+"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "SHORT"), []byte("abc"), 0o600)
+	env := platform.MapEnvironment{
+		"PATH": "/bin", "DATABASE_URL": "postgresql://claire_user:" + pw + "@localhost:5432/db",
+		"NOTE": "abc is fine", "QUOTED": "'" + pw + "'",
+	}
+	for _, names := range [][]string{{"POSTGRES_PASSWORD", "SHORT"}, nil} {
+		got := ComposeEnv(env, names, dir)
+		want := map[string]string{"PATH": "/bin", "NOTE": "abc is fine", "SECRETS_PATH": dir}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("names %v: ComposeEnv kept %v", names, envKeys(got))
+		}
+	}
+}
+
+func envKeys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -116,7 +116,7 @@ func FromEnvSteps(o FromEnvOptions) ([]step.Step, error) {
 		if s.Policy.Kind == manifest.KindDerived {
 			st.How = describeDerived(s)
 			st.Value = func() ([]byte, error) {
-				return Derive(s.Name, s.Policy.Template, DeriveInput{Dir: o.dir(), Values: values, Env: o.Env, TLS: o.TLS})
+				return Derive(s.Name, s.Policy.Template, DeriveInput{Dir: o.dir(), Values: values, Env: o.deriveEnv(), TLS: o.TLS})
 			}
 			v, err := st.Value()
 			if err != nil {

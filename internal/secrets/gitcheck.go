@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/claire-de-binare/cdb-setup/internal/hook"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
@@ -14,27 +15,28 @@ import (
 // committed (it happened more than once).
 var ErrInWorktree = errors.New("is inside the git work tree and not ignored")
 
-// CheckNotInWorktree returns ErrInWorktree (with the fix) when dir lies
-// inside repo and git would track files in it. The question is the hook
-// package's (hook.CheckSecretsFolder): it asks git itself (`check-ignore`,
-// so every .gitignore, info/exclude and global excludes file counts),
-// resolves symlinks and also catches files git already tracks there.
-func CheckNotInWorktree(ctx context.Context, repo, dir string) error {
-	if repo == "" {
-		return nil
+// CheckNotInWorktree returns ErrInWorktree (with the fix) when git could
+// pick up files in dir from any work tree that encloses it: the clone
+// (repo), a superproject, a dotfiles repository in $HOME. The question is
+// the hook package's (hook.CheckSecretsReach): it asks git itself
+// (`check-ignore`, so every .gitignore, info/exclude and global excludes
+// file counts), resolves symlinks and also catches files git already
+// tracks there. warnings say what could not be asked (git missing or
+// failing): "cannot tell", which callers show, never "fine".
+func CheckNotInWorktree(ctx context.Context, repo, dir string) (warnings []string, err error) {
+	_ = repo // the walk from dir finds the clone too when dir is inside it
+	r := hook.CheckSecretsReach(ctx, platform.OSEnvironment{}, dir)
+	s := r.AtRisk()
+	if s == nil {
+		return r.Unknown, nil
 	}
-	s, err := hook.CheckSecretsFolder(ctx, platform.OSEnvironment{}, repo, dir)
-	if err != nil || !s.AtRisk() {
-		// An error means git is missing or repo is no git repository:
-		// then nothing can be committed by git here.
-		return nil
-	}
+	gi := filepath.Join(s.Top, ".gitignore")
 	if s.GitignoreLine == "" {
-		return fmt.Errorf("secrets folder %s is the repository itself: %w; use a folder outside the repository (the default <Documents>/.secrets/.cdb)", dir, ErrInWorktree)
+		return r.Unknown, fmt.Errorf("secrets folder %s is the git work tree %s itself: %w; use a folder outside every git work tree (the default <Documents>/.secrets/.cdb)", dir, s.Top, ErrInWorktree)
 	}
-	fix := fmt.Sprintf("use a folder outside the repository (the default <Documents>/.secrets/.cdb), or add %s to .gitignore", s.GitignoreLine)
+	fix := fmt.Sprintf("add this line to %s: %s (or use a folder outside every git work tree)", gi, s.GitignoreLine)
 	if s.Tracked {
-		return fmt.Errorf("secrets folder %s %w (git already tracks files in it): %s, then `git rm --cached -r %s`", dir, ErrInWorktree, fix, s.GitignoreLine[1:])
+		return r.Unknown, fmt.Errorf("secrets folder %s %w (work tree %s; git already tracks files in it): %s, then run `git -C %s rm --cached -r %s`", dir, ErrInWorktree, s.Top, fix, s.Top, s.GitignoreLine[1:])
 	}
-	return fmt.Errorf("secrets folder %s %w: %s", dir, ErrInWorktree, fix)
+	return r.Unknown, fmt.Errorf("secrets folder %s %w (work tree %s): %s", dir, ErrInWorktree, s.Top, fix)
 }

@@ -67,7 +67,7 @@ func initStep(s Secret, o InitOptions) *SecretStep {
 	case manifest.KindDerived:
 		st.How = describeDerived(s)
 		st.Value = func() ([]byte, error) {
-			return Derive(s.Name, s.Policy.Template, DeriveInput{Dir: o.dir(), Env: o.Env, TLS: o.TLS})
+			return Derive(s.Name, s.Policy.Template, DeriveInput{Dir: o.dir(), Env: o.deriveEnv(), TLS: o.TLS})
 		}
 		st.Replace = false
 		st.Accept = derivedAccept(s, o.Options, nil)

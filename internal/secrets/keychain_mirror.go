@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -202,7 +201,7 @@ func kcReadFile(path string) (kcFile, error) {
 		return kcFile{}, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(f)
+	b, err := ReadSecretFrom(f, path)
 	if err != nil {
 		return kcFile{}, err
 	}

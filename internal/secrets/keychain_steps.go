@@ -102,6 +102,10 @@ func KeychainPushSteps(m *KeychainMirror) []step.Step {
 				f, err := kcReadFile(path)
 				idx, ierr := r.index(ctx)
 				switch {
+				case IsTooLarge(err):
+					// Not a plan failure: the others still mirror, and
+					// Apply reports this one (a plan error stops them all).
+					c.Summary = name + " is not mirrored: " + err.Error()
 				case err != nil:
 					return c, err
 				case !f.exists:

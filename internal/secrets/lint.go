@@ -38,12 +38,15 @@ const (
 	CodeSymlink      = "symlink"          // a symbolic link where the file should be
 	CodeNotRegular   = "not-regular"      // a device, pipe or socket
 	CodeDSN          = "dsn-mismatch"     // a derived secret does not match its inputs
+	CodeDSNUser      = "dsn-user"         // the DSN names another user than compose will use
 	CodeMode         = "permissions"      // the file's mode or DACL is not what it should be
 	CodeNotEnforced  = "not-enforced"     // this system does not keep private permissions (Wine, FAT)
 	CodeFolder       = "folder"           // the secrets folder is not private
-	CodeInWorktree   = "in-git-worktree"  // the secrets folder is inside the repo and not ignored
+	CodeInWorktree   = "in-git-worktree"  // the secrets folder is inside a git work tree and not ignored
+	CodeGitUnknown   = "git-unknown"      // git could not say whether it sees the secrets folder
 	CodeCloudSync    = "cloud-sync"       // the secrets folder syncs to OneDrive/iCloud
 	CodeUnreadable   = "unreadable"       // cannot read the file
+	CodeTooLarge     = "too-large"        // larger than any secret (MaxSecretBytes): not read
 	CodeUnconfigured = "not-configured"   // an optional external secret is empty (information)
 	CodeDeriveFailed = "derive-failed"    // a derived secret's inputs are missing or broken
 )

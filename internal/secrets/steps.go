@@ -58,10 +58,19 @@ type FolderStep struct {
 func (s *FolderStep) ID() string { return "secrets.folder" }
 
 func (s *FolderStep) Plan(ctx context.Context) (step.Change, error) {
-	c := step.Change{Step: s.ID(), Targets: []string{s.Dir}}
-	if err := CheckNotInWorktree(ctx, s.Repo, s.Dir); err != nil {
-		return c, err
+	warnings, err := CheckNotInWorktree(ctx, s.Repo, s.Dir)
+	if err != nil {
+		return step.Change{Step: s.ID(), Targets: []string{s.Dir}}, err
 	}
+	c, err := s.plan()
+	for _, w := range warnings {
+		c.Summary += "; warning: " + w
+	}
+	return c, err
+}
+
+func (s *FolderStep) plan() (step.Change, error) {
+	c := step.Change{Step: s.ID(), Targets: []string{s.Dir}}
 	fi, err := os.Lstat(s.Dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -92,7 +101,8 @@ func (s *FolderStep) Plan(ctx context.Context) (step.Change, error) {
 }
 
 func (s *FolderStep) Apply(ctx context.Context) (step.Result, error) {
-	if err := CheckNotInWorktree(ctx, s.Repo, s.Dir); err != nil {
+	warnings, err := CheckNotInWorktree(ctx, s.Repo, s.Dir)
+	if err != nil {
 		return step.Failed(s.ID(), err, ""), nil
 	}
 	st, err := platform.EnsurePrivateDir(s.Dir, false)
@@ -127,6 +137,9 @@ func (s *FolderStep) Apply(ctx context.Context) (step.Result, error) {
 	default:
 		res.Status = step.StatusDone
 		res.Detail = fmt.Sprintf("Secrets folder %s already exists (%s)", s.Dir, st.Detail)
+	}
+	for _, w := range warnings {
+		res.Detail += "; warning: " + w
 	}
 	return res, nil
 }
@@ -194,7 +207,7 @@ func inspect(path string, mode os.FileMode) (fileState, error) {
 	}
 	fsx.regular = true
 	fsx.modeOK = modeMatches(path, fi, mode)
-	fsx.data, err = os.ReadFile(path)
+	fsx.data, err = ReadSecret(path)
 	return fsx, err
 }
 
@@ -255,8 +268,13 @@ func (s *SecretStep) decide() (action, fileState, string, error) {
 		if s.Repair && fsx.emptyDir {
 			return actRemove, fsx, fmt.Sprintf("remove the empty folder %s and create the file (%s)", s.path(), s.How), nil
 		}
-		return actFail, fsx, "", step.WithFix(fmt.Errorf("%s is %s, not a file (Docker creates a folder when the file was missing)", s.path(), fsx.kind),
-			fmt.Sprintf("move %s away (it is not empty, so cdb-setup leaves it), then run `cdb-setup secrets fix`", s.path()))
+		if fsx.kind == "a folder" {
+			return actFail, fsx, "", step.WithFix(fmt.Errorf("%s is a folder, not a file (Docker creates a folder when the file was missing)", s.path()),
+				fmt.Sprintf("move %s away (it is not empty, so cdb-setup leaves it), then run `cdb-setup secrets fix`", s.path()))
+		}
+		// A link or a FIFO is nothing Docker made: say what it is, no more.
+		return actFail, fsx, "", step.WithFix(fmt.Errorf("%s is %s, not a regular file; cdb-setup reads and writes secrets only as regular files", s.path(), fsx.kind),
+			fmt.Sprintf("move %s away (or replace it with the file itself), then run `cdb-setup secrets fix`", s.path()))
 	}
 	if !fsx.exists || len(fsx.data) == 0 {
 		if s.Missing != nil && !s.Replace {
@@ -486,7 +504,7 @@ func derivedAccept(s Secret, o Options, values map[string][]byte) func([]byte) b
 	}
 	return func(existing []byte) bool {
 		for _, tls := range variants {
-			v, err := Derive(s.Name, s.Policy.Template, DeriveInput{Dir: o.dir(), Values: values, Env: o.Env, TLS: tls})
+			v, err := Derive(s.Name, s.Policy.Template, DeriveInput{Dir: o.dir(), Values: values, Env: o.deriveEnv(), TLS: tls})
 			if err == nil && bytes.Equal(v, existing) {
 				return true
 			}

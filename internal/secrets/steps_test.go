@@ -605,3 +605,74 @@ func TestFixDoesNotLoopWherePermissionsAreNotEnforced(t *testing.T) {
 	}
 	check("after fix")
 }
+
+// Issue 13 item 1: `cd $HOME && git init`, then the default secrets folder
+// (<Documents>/.secrets/.cdb) sits in a dotfiles repository: refused, with
+// the exact line for $HOME/.gitignore, until git ignores it there.
+func TestFolderInDotfilesRepoRefused(t *testing.T) {
+	git := testenv.NeedCommand(t, "git")
+	home := filepath.Join(testenv.TempDir(t), "home")
+	if out, err := execCmd(git, "init", "-q", home); err != nil {
+		t.Fatalf("git init: %v %s", err, out)
+	}
+	dir := filepath.Join(home, "Documents", ".secrets", ".cdb")
+	_, err := (&FolderStep{Dir: dir}).Plan(context.Background())
+	if !errors.Is(err, ErrInWorktree) || !strings.Contains(err.Error(), filepath.Join(home, ".gitignore")+": /Documents/.secrets/.cdb/") {
+		t.Fatalf("dotfiles repo: %v", err)
+	}
+	os.WriteFile(filepath.Join(home, ".gitignore"), []byte("/Documents/.secrets/.cdb/\n"), 0o644)
+	if _, err := (&FolderStep{Dir: dir}).Plan(context.Background()); err != nil {
+		t.Fatalf("ignored there, still refused: %v", err)
+	}
+}
+
+// Issue 13 item 11: `POSTGRES_USER=alice secrets init`, then a plain check:
+// the DSN's user is reported as a user mismatch (not a wrong password), and
+// a POSTGRES_USER in compose's .env counts as compose would count it.
+func TestDSNUserResolvedLikeCompose(t *testing.T) {
+	src, err := filepath.Abs("testdata/cdbrepo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := filepath.Join(testenv.TempDir(t), "repo")
+	if err := os.CopyFS(repo, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(testenv.TempDir(t), "s")
+	c, err := Discover(context.Background(), DiscoverOptions{Repo: repo, Manifest: manifest.Default(), Dir: dir, Env: platform.MapEnvironment{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Catalogue: c, Mode: 0o644, Env: map[string]string{"POSTGRES_USER": "alice"}, Repo: repo, Project: "cdb"}
+	run(t)(InitSteps(InitOptions{Options: o}))
+
+	o.Env = map[string]string{}
+	var dsn []Problem
+	for _, s := range checkAll(o).Secrets {
+		if s.Name == "POSTGRES_PASSWORD_DSN" {
+			dsn = s.Problems
+		}
+	}
+	if len(dsn) != 1 || dsn[0].Code != CodeDSNUser || !strings.Contains(dsn[0].Message, `"alice"`) ||
+		!strings.Contains(dsn[0].Message, `"claire_user"`) || !strings.Contains(dsn[0].Message, "the default") {
+		t.Fatalf("DSN problems: %+v", dsn)
+	}
+
+	// compose's .env (next to the first compose file) sets the user: fine.
+	envFile := filepath.Join(repo, filepath.Dir(c.Files[0]), ".env")
+	if err := os.WriteFile(envFile, []byte("# local\nexport POSTGRES_USER=\"alice\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range checkAll(o).Secrets {
+		if s.Name == "POSTGRES_PASSWORD_DSN" && len(s.Problems) != 0 {
+			t.Fatalf("with POSTGRES_USER in %s: %+v", envFile, s.Problems)
+		}
+	}
+	// The environment compose gets wins over .env, as in compose.
+	o.Env = map[string]string{"POSTGRES_USER": "bob"}
+	for _, s := range checkAll(o).Secrets {
+		if s.Name == "POSTGRES_PASSWORD_DSN" && (len(s.Problems) != 1 || !strings.Contains(s.Problems[0].Message, "from the environment")) {
+			t.Fatalf("POSTGRES_USER=bob in the environment: %+v", s.Problems)
+		}
+	}
+}

@@ -137,7 +137,10 @@ func readSecretFile(path string) (data []byte, exists bool, err error) {
 		return nil, true, step.WithFix(fmt.Errorf("%s %w (%s)", path, ErrNotRegular, kindOf(fi)),
 			"move it away and run `cdb-setup secrets fix` (an empty folder there is removed by fix)")
 	}
-	b, err := os.ReadFile(path)
+	b, err := ReadSecret(path)
+	if IsTooLarge(err) {
+		return nil, true, err
+	}
 	if err != nil {
 		return nil, true, fmt.Errorf("read %s: %w", path, err)
 	}
@@ -185,6 +188,11 @@ func Backup(dir, name string) (string, error) {
 		return "", err
 	}
 	bdir := filepath.Join(dir, BackupDirName)
+	if fi, err := os.Lstat(bdir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(bdir)
+		return "", step.WithFix(fmt.Errorf("the backup folder %s is a symbolic link (to %s): cdb-setup does not write old secret values through a link", bdir, target),
+			fmt.Sprintf("move the link away (it is not the secrets folder; --secrets-path stays as it is), then run the command again: mv %q %q", bdir, bdir+".link"))
+	}
 	if _, err := platform.EnsurePrivateDir(bdir, false); err != nil {
 		return "", fmt.Errorf("backup folder: %w", err)
 	}
