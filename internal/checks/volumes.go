@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/rekey"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
 	"github.com/claire-de-binare/cdb-setup/internal/volpass"
 )
@@ -65,15 +66,17 @@ func (p *Preflight) volumesSecrets(ctx context.Context) Result {
 		vol := p.volumeName(s.Policy.Volume)
 		if slices.Contains(p.Recreate, vol) {
 			oks = append(oks, fmt.Sprintf("%s: deleted before the start (--recreate-volume), so it is initialised with the current %s", vol, s.Name))
-			if pw, err := os.ReadFile(s.Path); err == nil {
+			if pw, err := secrets.ReadSecret(s.Path); err == nil {
 				p.fresh = append(p.fresh, FreshVolume{Secret: s, Volume: vol, EngineID: engineID, password: pw})
 			}
 			continue
 		}
-		pw, readErr := os.ReadFile(s.Path)
+		// Capped: a huge file is reported by secrets.files, never read whole.
+		pw, readErr := secrets.ReadSecret(s.Path)
 		_, err = p.Engine.Client.VolumeInspect(ctx, vol)
 		if readErr != nil || len(pw) == 0 {
-			if err == nil {
+			missing := errors.Is(readErr, fs.ErrNotExist) || readErr == nil
+			if err == nil && missing {
 				// The volume keeps a password and the file is gone: a new
 				// value (secrets init) would lock the service out.
 				fails = append(fails, fmt.Sprintf("%s is missing or empty, and the volume %s keeps the password %s was initialised with", s.Name, vol, who(s)))
@@ -254,7 +257,7 @@ func matchingBackup(s SecretFile, holds func([]byte) bool) string {
 		if i == 10 { // each check may cost a SCRAM derivation
 			break
 		}
-		if v, err := os.ReadFile(b); err == nil && len(v) > 0 && holds(v) {
+		if v, err := secrets.ReadSecret(b); err == nil && len(v) > 0 && holds(v) {
 			return b
 		}
 	}
@@ -325,7 +328,7 @@ func (p *Preflight) RecordLogin(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		pw, err := os.ReadFile(s.Path)
+		pw, err := secrets.ReadSecret(s.Path)
 		if err != nil {
 			return err
 		}

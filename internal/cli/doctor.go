@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/rotate"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
 )
 
@@ -175,7 +175,7 @@ func doctorLogins(ctx context.Context, ls *loadedStack, pf *checks.Preflight) ch
 			continue
 		}
 		path := filepath.Join(ls.SecretsDir, c.Secret)
-		if b, err := os.ReadFile(path); err != nil || len(b) == 0 {
+		if b, err := secrets.ReadSecret(path); err != nil || len(b) == 0 {
 			// The secret lines say what to do about the file.
 			missing = append(missing, c.Service+" ("+c.Secret+" missing)")
 			continue

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -185,7 +184,7 @@ func secretsRecoverRun(opts *SecretsRecoverOptions) error {
 			}
 			return nil
 		}
-		cur, _ := os.ReadFile(s.Path)
+		cur, _ := secrets.ReadSecret(s.Path)
 		if len(cur) > 0 {
 			if h := holds(cur); h == nil || *h {
 				k.ok = true // matches, or nothing can tell: leave the file alone
@@ -208,7 +207,7 @@ func secretsRecoverRun(opts *SecretsRecoverOptions) error {
 			bs, _ := filepath.Glob(filepath.Join(sc.SecretsDir, ".backup", s.Name+".*"))
 			sort.Sort(sort.Reverse(sort.StringSlice(bs)))
 			for _, b := range bs {
-				v, err := os.ReadFile(b)
+				v, err := secrets.ReadSecret(b)
 				if err != nil || len(v) == 0 {
 					continue
 				}
@@ -389,7 +388,7 @@ func lostPasswords(ctx context.Context, env platform.Environment, home, goos str
 		if s.Policy.Kind != manifest.KindGenerated || s.Policy.Volume == "" || skip[s.Name] {
 			continue
 		}
-		if b, err := os.ReadFile(s.Path); err == nil && len(b) > 0 {
+		if b, err := secrets.ReadSecret(s.Path); err == nil && len(b) > 0 {
 			continue
 		}
 		vol := project + "_" + s.Policy.Volume

@@ -87,7 +87,7 @@ func planLiveRotation(f *Factory, sc *secretsContext, opts *SecretsRotateOptions
 		}
 	}
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := secrets.ReadSecret(p)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
