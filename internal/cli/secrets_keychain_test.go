@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -359,5 +360,50 @@ func TestSecretsInitRestoresOneFile(t *testing.T) {
 	}
 	if r := runCLI(t, env, "", append([]string{"secrets", "check"}, sp...)...); r.code != 0 {
 		t.Fatalf("check after the restore: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// Issue 13 item 14: a rotate interrupted by Ctrl-C still updates the
+// keychain mirror of the files it changed, instead of reading its own
+// cancelled context as "the keychain could not be checked" (which also
+// warned on machines without a keychain). Real Secret Service.
+func TestMirrorAfterInterruptedRotate(t *testing.T) {
+	needKeychain(t)
+	env, home := fixtureEnv(t)
+	purgeMirrors(t, env["CDB_SETUP_STATE_DIR"])
+	dir := filepath.Join(home, "s")
+	sp := []string{"--secrets-path", dir}
+	if r := runCLI(t, env, "", append([]string{"secrets", "init", "--no-input"}, sp...)...); r.code != 0 {
+		t.Fatalf("init: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runCLI(t, env, "", append([]string{"keychain", "push"}, sp...)...); r.code != 0 {
+		t.Fatalf("push: exit %d\n%s", r.code, r.stderr)
+	}
+	// What the rotation wrote before the interruption.
+	if err := os.WriteFile(filepath.Join(dir, "REDIS_PASSWORD"), []byte("Rotated0Value0Of0Thirty0Two0Byte"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	f := &Factory{IO: &IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut}, Global: &GlobalOptions{SecretsPath: dir}, Env: env, Context: context.Background()}
+	sc, err := loadSecrets(f, SelectionFlags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Ctrl-C arrived during the rotation
+	f.Context = ctx
+	errOut.Reset()
+	mirrorAfterRotate(f, sc, []string{"REDIS_PASSWORD"})
+	if out := errOut.String(); !strings.Contains(out, "keychain mirror updated: REDIS_PASSWORD") || strings.Contains(out, "could not be checked") || strings.Contains(out, "NOT updated") {
+		t.Fatalf("after an interrupted rotate:\n%s", out)
+	}
+	st, err := secretsMirror(sc).Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range st.Secrets {
+		if e.Name == "REDIS_PASSWORD" && e.State != secrets.KeychainInSync {
+			t.Fatalf("REDIS_PASSWORD in the keychain: %s, want in sync with the rotated file", e.State)
+		}
 	}
 }

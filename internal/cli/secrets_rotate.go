@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -137,7 +138,15 @@ func servicesUsing(sc *secretsContext, s secrets.Secret) []string {
 // this folder has one (none: nothing happens, nothing is said).
 func mirrorAfterRotate(f *Factory, sc *secretsContext, names []string) {
 	w := f.IO.ErrOut
-	updated, err := secretsMirror(sc).MirrorUpdate(f.ctx(), names...)
+	ctx := f.ctx()
+	if ctx.Err() != nil {
+		// Interrupted: the files that did change still need their mirror
+		// updated (else a restore brings the old password back), and a
+		// cancelled context would read as "keychain unreachable". Each
+		// keychain call is bounded by the keychain's own timeout.
+		ctx = context.WithoutCancel(ctx)
+	}
+	updated, err := secretsMirror(sc).MirrorUpdate(ctx, names...)
 	switch {
 	case err == nil && updated:
 		fmt.Fprintf(w, "✓ keychain mirror updated: %s\n", strings.Join(names, ", "))
