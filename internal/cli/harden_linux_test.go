@@ -25,30 +25,44 @@ import (
 // 150 MiB; reading a 1 GB file whole does not fit.
 const memLimit = 384 << 20
 
-// selfCmd runs this test binary as cdb-setup (TestMain), optionally under
-// prlimit, with env as its whole environment.
-func selfCmd(t *testing.T, ctx context.Context, env platform.MapEnvironment, limit bool, args ...string) *exec.Cmd {
+// buildPlain builds cdb-setup without the race detector (CGO_ENABLED=0, like
+// the released binary) into a temp dir of t: a -race test binary maps the
+// detector's shadow memory and its threads cannot even start under memLimit.
+func buildPlain(t *testing.T) string {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
+	exe := filepath.Join(testenv.TempDir(t), "cdb-setup")
+	cmd := exec.Command(testenv.NeedCommand(t, "go"), "build", "-o", exe, "github.com/claire-de-binare/cdb-setup/cmd/cdb-setup")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return exe
+}
+
+// selfCmd runs cdb-setup with env as its whole environment: this test binary
+// (TestMain), or, when limited is a path, that binary under prlimit.
+func selfCmd(t *testing.T, ctx context.Context, env platform.MapEnvironment, limited string, args ...string) *exec.Cmd {
+	t.Helper()
 	var cmd *exec.Cmd
-	if limit {
+	if limited != "" {
 		prlimit := testenv.NeedCommand(t, "prlimit")
-		cmd = exec.CommandContext(ctx, prlimit, append([]string{fmt.Sprintf("--data=%d", memLimit), exe}, args...)...)
+		cmd = exec.CommandContext(ctx, prlimit, append([]string{fmt.Sprintf("--data=%d", memLimit), limited}, args...)...)
 	} else {
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
 		cmd = exec.CommandContext(ctx, exe, args...)
 	}
 	cmd.Env = append(env.Environ(), "CDB_SETUP_TEST_BE_MAIN=1")
 	return cmd
 }
 
-func runSelf(t *testing.T, env platform.MapEnvironment, limit bool, args ...string) (int, string) {
+func runSelf(t *testing.T, env platform.MapEnvironment, limited string, args ...string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := selfCmd(t, ctx, env, limit, args...)
+	cmd := selfCmd(t, ctx, env, limited, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -67,8 +81,9 @@ func runSelf(t *testing.T, env platform.MapEnvironment, limit bool, args ...stri
 func TestSecretReadsAreCapped(t *testing.T) {
 	env, home := fixtureEnv(t)
 	dir := filepath.Join(home, "s")
+	plain := buildPlain(t)
 
-	code, out := runSelf(t, env, true, "secrets", "init", "--no-input", "--secrets-path", dir, "--set", "SMTP_PASSWORD=@/dev/zero")
+	code, out := runSelf(t, env, plain, "secrets", "init", "--no-input", "--secrets-path", dir, "--set", "SMTP_PASSWORD=@/dev/zero")
 	if code != exitcode.Usage || !strings.Contains(out, "/dev/zero") || !strings.Contains(out, "65536 bytes") {
 		t.Fatalf("--set @/dev/zero: exit %d\n%s", code, out)
 	}
@@ -76,7 +91,7 @@ func TestSecretReadsAreCapped(t *testing.T) {
 		t.Fatalf("the secrets folder was created although the input was refused")
 	}
 
-	if code, out := runSelf(t, env, false, "secrets", "init", "--no-input", "--secrets-path", dir); code != 0 {
+	if code, out := runSelf(t, env, "", "secrets", "init", "--no-input", "--secrets-path", dir); code != 0 {
 		t.Fatalf("init: exit %d\n%s", code, out)
 	}
 	// A sparse 1 GB file takes no disk space but reads as 1 GB of zeros.
@@ -90,7 +105,7 @@ func TestSecretReadsAreCapped(t *testing.T) {
 		{"doctor"},
 		{"secrets", "fix", "--yes"},
 	} {
-		code, out := runSelf(t, env, true, append(args, "--secrets-path", dir)...)
+		code, out := runSelf(t, env, plain, append(args, "--secrets-path", dir)...)
 		if code != exitcode.Failed || !strings.Contains(out, want) || strings.Contains(out, "out of memory") {
 			t.Errorf("%v with a 1 GB secret: exit %d, want 1 and %q\n%s", args, code, want, out)
 		}
@@ -117,7 +132,7 @@ func TestBlockedSetReadInterrupted(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd := selfCmd(t, ctx, env, false, "secrets", "init", "--no-input", "--secrets-path", dir, "--set", "SMTP_PASSWORD="+src)
+			cmd := selfCmd(t, ctx, env, "", "secrets", "init", "--no-input", "--secrets-path", dir, "--set", "SMTP_PASSWORD="+src)
 			// A pipe whose writer stays open: `sleep 60 | cdb-setup ...`.
 			pr, pw, err := os.Pipe()
 			if err != nil {
