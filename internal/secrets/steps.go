@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
@@ -80,6 +81,12 @@ func (s *FolderStep) plan() (step.Change, error) {
 		return c, err
 	case fi.Mode()&fs.ModeSymlink != 0 || !fi.IsDir():
 		return c, platform.CheckPrivateDir(s.Dir, false)
+	}
+	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 == 0 && perm&0o200 == 0 {
+		// Private but read-only: the user's choice (issue 13 item 10).
+		// Widening it is not ours to do, as with a read-only rc file.
+		return c, step.WithFix(fmt.Errorf("the secrets folder %s is read-only (mode %04o): cdb-setup does not make it writable on its own", s.Dir, perm),
+			fmt.Sprintf("to change secrets in it, make it writable (chmod u+w %s), run the command again, then make it read-only again (chmod u-w %s)", platform.ShellArg(s.Dir), platform.ShellArg(s.Dir)))
 	}
 	if err := platform.CheckPrivateDir(s.Dir, false); err != nil {
 		if errors.Is(err, platform.ErrForeignOwner) {

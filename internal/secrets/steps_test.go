@@ -676,3 +676,34 @@ func TestDSNUserResolvedLikeCompose(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13 item 10: rotate on a read-only (0500) secrets folder refuses with
+// the reason and the fix, and neither widens the folder nor touches a file.
+func TestRotateRespectsReadOnlyFolder(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix modes; Windows uses a DACL (tested as data in internal/platform)")
+	}
+	c, o := catalogue(t)
+	run(t)(InitSteps(InitOptions{Options: o}))
+	before := readAll(t, c.Dir)
+	if err := os.Chmod(c.Dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(c.Dir, 0o700) })
+	rep := run(t)(RotateSteps(RotateOptions{Options: o, Name: "REDIS_PASSWORD"}))
+	var folder step.Result
+	for _, r := range rep.Results {
+		if r.Step == "secrets.folder" {
+			folder = r
+		}
+	}
+	if folder.Status != step.StatusFailed || !strings.Contains(folder.Detail, "read-only (mode 0500)") || !strings.Contains(folder.Fix, "chmod u+w") {
+		t.Fatalf("rotate on a 0500 folder: %+v", rep.Results)
+	}
+	if st, err := os.Stat(c.Dir); err != nil || st.Mode().Perm() != 0o500 {
+		t.Fatalf("the folder's mode was changed: %v %v", st.Mode(), err)
+	}
+	if after := readAll(t, c.Dir); !bytes.Equal(before["REDIS_PASSWORD"], after["REDIS_PASSWORD"]) {
+		t.Fatal("a secret was rotated in a read-only folder")
+	}
+}
