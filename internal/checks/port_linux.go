@@ -34,7 +34,10 @@ func processHolding(port int) string {
 			comm, _ := os.ReadFile("/proc/" + pid + "/comm")
 			name := strings.TrimSpace(string(comm))
 			if name == "docker-proxy" {
-				return fmt.Sprintf("docker-proxy (pid %s): a container of another project publishes it", pid)
+				// The Engine's port proxy: a container publishes the port,
+				// but this run could not ask the Engine which (it may be
+				// this project's own). Killing it would break Docker.
+				return fmt.Sprintf("%s (pid %s) for a Docker container; which one cannot be told: the Docker Engine is not reachable", dockerProxy, pid)
 			}
 			return fmt.Sprintf("%s (pid %s)", name, pid)
 		}

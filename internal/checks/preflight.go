@@ -299,9 +299,12 @@ func (p *Preflight) portsFree(ctx context.Context) Result {
 			who = processHolding(port.Port)
 		}
 		busy = append(busy, fmt.Sprintf("%s (%s) is held by %s", port.Addr(), port.Service, who))
-		if strings.HasPrefix(who, "container ") {
+		switch {
+		case strings.HasPrefix(who, "container "):
 			fixes = append(fixes, "docker stop "+strings.TrimPrefix(who, "container "))
-		} else {
+		case strings.HasPrefix(who, dockerProxy):
+			fixes = append(fixes, "make the Docker Engine reachable (the Docker check) so the container can be named; if it is this project's own, the port is fine (never kill docker-proxy)")
+		default:
 			fixes = append(fixes, stopProcessHint(p.GOOS, port.Port, who))
 		}
 	}
@@ -310,6 +313,9 @@ func (p *Preflight) portsFree(ctx context.Context) Result {
 	}
 	return ok(fmt.Sprintf("%d published ports free", len(p.Ports)))
 }
+
+// dockerProxy is the Docker Engine's port proxy process.
+const dockerProxy = "docker-proxy"
 
 func isPermission(err error) bool {
 	return errors.Is(err, os.ErrPermission) || strings.Contains(err.Error(), "permission denied")
@@ -364,7 +370,7 @@ func dedup(in []string) []string {
 func stopProcessHint(goos string, port int, who string) string {
 	pid := ""
 	if i := strings.Index(who, "pid "); i >= 0 {
-		pid = strings.TrimRight(strings.Fields(who[i+4:])[0], ")")
+		pid = strings.TrimRightFunc(strings.Fields(who[i+4:])[0], func(r rune) bool { return r < '0' || r > '9' })
 	}
 	return platform.StopPortHolderHint(goos, port, who, pid)
 }

@@ -65,6 +65,8 @@ exactly what is wrong and the command that fixes it.`,
 	addCommands(root, f)
 	// Without a subcommand, cdb-setup is the wizard (wizard.go).
 	bindWizard(root, f, wizardF)
+	bindVersionFlag(root, f)
+	root.SetHelpCommand(newHelpCmd())
 
 	// cobra's `completion bash|zsh|fish|powershell` prints a script meant for
 	// `source <(cdb-setup completion bash)`: machine output, so stdout, not
@@ -73,6 +75,7 @@ exactly what is wrong and the command that fixes it.`,
 	root.SetOut(productOut{f})
 	root.InitDefaultCompletionCmd()
 	root.SetOut(f.IO.ErrOut)
+	guardGroups(root)
 	return root
 }
 

@@ -39,3 +39,18 @@ func versionRun(opts *VersionOptions) error {
 		info.Version, info.Commit, info.Date, info.GoVersion, info.Platform)
 	return nil
 }
+
+// bindVersionFlag makes `cdb-setup --version` do what `cdb-setup version`
+// does (stdout, and the envelope's data under --json). Cobra's own version
+// flag would print on cobra's writer, which is stderr here.
+func bindVersionFlag(root *cobra.Command, f *Factory) {
+	var show bool
+	root.Flags().BoolVar(&show, "version", false, "print the version, like `cdb-setup version`")
+	run := root.RunE
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if show {
+			return versionRun(&VersionOptions{F: f})
+		}
+		return run(cmd, args)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/setup"
+	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/wizard"
 )
 
@@ -233,7 +234,11 @@ func wizardRun(o *WizardOptions) error {
 	f.report(rep)
 	f.setData(wizardJSON{Answers: ans.WithoutSecrets()})
 	if rep.Interrupted {
-		fmt.Fprintf(w, "\nInterrupted. Every step listed above is complete; nothing after it was started. The state file %s lists what changed; run cdb-setup again to finish.\n", st.Path())
+		if during := interruptedStep(rep); during != "" {
+			fmt.Fprintf(w, "\nInterrupted while it was working on: %s. Every step listed above it is complete; nothing after it was started. The state file %s lists what changed; run cdb-setup again to finish.\n", during, st.Path())
+		} else {
+			fmt.Fprintf(w, "\nInterrupted. Every step listed above is complete; nothing after it was started. The state file %s lists what changed; run cdb-setup again to finish.\n", st.Path())
+		}
 		return SilentError(exitcode.Interrupted)
 	}
 	if runErr != nil {
@@ -245,6 +250,24 @@ func wizardRun(o *WizardOptions) error {
 		return SilentError(failureCode(rep))
 	}
 	return nil
+}
+
+// interruptedStep is the summary of the step Ctrl-C stopped part-way (the
+// step engine keeps it as the last result, unprinted), or "".
+func interruptedStep(rep step.Report) string {
+	if len(rep.Results) == 0 {
+		return ""
+	}
+	last := rep.Results[len(rep.Results)-1]
+	if last.Status != step.StatusFailed || !errors.Is(last.Err, context.Canceled) {
+		return ""
+	}
+	for _, c := range rep.Plans {
+		if c.Step == last.Step && c.Summary != "" {
+			return c.Summary
+		}
+	}
+	return last.Step
 }
 
 // wizardJSON is the wizard's data in the --json envelope (its plan and

@@ -513,3 +513,53 @@ func TestWizardUnrelatedPlanFailureStopsBeforeChanges(t *testing.T) {
 		t.Errorf("an area was applied although the plan failed:\n%s", h.err.String())
 	}
 }
+
+// Issue 14: Ctrl-C during the wizard's `up` is an interruption (exit 130),
+// not "✗ failed / fix: cdb-setup up --profile dev / Setup stopped: 1 failed".
+func TestWizardInterruptedDuringUp(t *testing.T) {
+	h := newWizardHarness(t)
+	code := h.run(t, func(o *WizardOptions) {
+		b := h.builders(nil)
+		b.Up = func(context.Context, setup.Input) ([]step.Step, error) {
+			return []step.Step{&setup.CommandStep{StepID: "stack.up", Summary: "start the stack (dev)", Fix: "cdb-setup up --profile dev",
+				Run: func(ctx context.Context) (bool, error) {
+					h.cancel() // Ctrl-C while compose runs
+					<-ctx.Done()
+					return false, fmt.Errorf("docker compose up: %w", ctx.Err())
+				}}}, nil
+		}
+		o.Builders = b
+		o.KeychainAnswers = func(context.Context) bool { return true }
+	}, "--yes")
+	out := h.err.String()
+	if code != exitcode.Interrupted {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "Interrupted while it was working on: start the stack (dev).") {
+		t.Errorf("no interruption message:\n%s", out)
+	}
+	for _, bad := range []string{"Setup stopped", "fix: cdb-setup up", "✗"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("output says %q:\n%s", bad, out)
+		}
+	}
+}
+
+// Issue 14: a wizard failure ends with the failing check's own fix, not
+// the generic "fix: cdb-setup up --profile dev".
+func TestWizardFailureShowsTheChecksOwnFix(t *testing.T) {
+	env, home := fixtureEnv(t)
+	env["DOCKER_HOST"] = "unix://" + filepath.Join(testenv.TempDir(t), "no-docker.sock")
+	r := runCLI(t, env, "", "--yes", "--secrets-path", filepath.Join(home, "s"), "--persist", "none", "--hook=false")
+	if r.code == 0 || r.code == exitcode.Interrupted {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	i := strings.LastIndex(r.stderr, "Preflight failed")
+	if i < 0 {
+		t.Fatalf("no preflight failure:\n%s", r.stderr)
+	}
+	tail := r.stderr[i:]
+	if !strings.Contains(tail, "fix: check DOCKER_HOST") || strings.Contains(tail, "fix: cdb-setup up --profile") {
+		t.Errorf("the failure does not end with the check's own fix:\n%s", tail)
+	}
+}

@@ -472,7 +472,7 @@ func (s *secretsFolderStep) Apply(ctx context.Context) (step.Result, error) {
 		return res, nil
 	case r.Tracked:
 		res := step.Failed(s.ID(), fmt.Errorf("WARNING: git already tracks files in the secrets folder %s: they are (or will be) committed", r.Path),
-			fmt.Sprintf("run `git rm -r --cached %s`, add this line to %s: %s, and rotate every secret that was committed (`cdb-setup secrets rotate`)", r.GitignoreLine[1:], gi, r.GitignoreLine))
+			fmt.Sprintf("run `git rm -r --cached %s`, add this line to %s: %s, and rotate every secret that was committed (`cdb-setup secrets rotate NAME`, once per secret)", r.GitignoreLine[1:], gi, r.GitignoreLine))
 		res.Fields = fields
 		return res, nil
 	case r.AtRisk():

@@ -269,7 +269,7 @@ func RestartNotes(o PersistOptions) []string {
 		} else if o.GUI {
 			n = append(n, "Programs started from your desktop (VS Code from the menu) see it after you log out and back in.")
 		} else {
-			n = append(n, "VS Code started from the desktop menu may not see it until you log out and back in, or start it from a terminal (`code .`); pass --gui to set it for desktop programs too.")
+			n = append(n, "VS Code started from the desktop menu may not see it until you log out and back in, or start it from a terminal (`code .`); `cdb-setup env set --gui` sets it for desktop programs too.")
 		}
 	}
 	return n

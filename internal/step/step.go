@@ -216,16 +216,24 @@ func Run(ctx context.Context, steps []Step, opts Options) (Report, error) {
 		if res.Step == "" {
 			res.Step = s.ID()
 		}
+		if errors.Is(err, context.Canceled) {
+			// Ctrl-C stopped this step part-way: an interruption, not a
+			// failure with a fix. It stays in Results (the caller says it
+			// was interrupted) but is not reported as a failed step.
+			res.Fix = ""
+			if !errors.Is(res.Err, context.Canceled) {
+				res.Err = errors.Join(res.Err, err) // callers tell it apart by this
+			}
+			rep.Results = append(rep.Results, res)
+			rep.Interrupted = true
+			return rep, err
+		}
 		rep.Results = append(rep.Results, res)
 		if opts.OnResult != nil {
 			opts.OnResult(res)
 		}
 		if res.Status == StatusFailed && !opts.KeepGoing {
 			break
-		}
-		if errors.Is(err, context.Canceled) {
-			rep.Interrupted = true
-			return rep, err
 		}
 	}
 	return rep, nil

@@ -198,3 +198,32 @@ func TestRunConfirmBeforeApplying(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Issue 14: Ctrl-C stopping a step part-way is an interruption, not a
+// failed step with a generic fix.
+func TestRunInterruptedInsideAStepIsNotAFailure(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := interruptedStep{cancel: cancel}
+	var printed []Result
+	rep, err := Run(ctx, []Step{s, &fakeStep{id: "b", apply: StatusChanged, log: &[]string{}}}, Options{OnResult: func(r Result) { printed = append(printed, r) }})
+	if !errors.Is(err, context.Canceled) || !rep.Interrupted {
+		t.Fatalf("err %v interrupted %v", err, rep.Interrupted)
+	}
+	if len(printed) != 0 {
+		t.Errorf("the interrupted step was reported as a result: %+v", printed)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Fix != "" || !errors.Is(rep.Results[0].Err, context.Canceled) {
+		t.Errorf("results = %+v, want the interrupted step without a fix", rep.Results)
+	}
+}
+
+type interruptedStep struct{ cancel func() }
+
+func (interruptedStep) ID() string { return "up" }
+func (interruptedStep) Plan(context.Context) (Change, error) {
+	return Change{Step: "up", Summary: "start"}, nil
+}
+func (s interruptedStep) Apply(ctx context.Context) (Result, error) {
+	s.cancel()
+	return Failed("up", errors.New("compose up: signal: interrupt"), "cdb-setup up --profile dev"), context.Canceled
+}
