@@ -559,7 +559,13 @@ func TestWizardFailureShowsTheChecksOwnFix(t *testing.T) {
 		t.Fatalf("no preflight failure:\n%s", r.stderr)
 	}
 	tail := r.stderr[i:]
-	if !strings.Contains(tail, "fix: check DOCKER_HOST") || strings.Contains(tail, "fix: cdb-setup up --profile") {
+	// The Engine check's own fix is rendered for the OS (Linux: DOCKER_HOST;
+	// Windows and macOS: Docker Desktop), never the generic rerun.
+	own := "fix: check DOCKER_HOST"
+	if runtime.GOOS != "linux" {
+		own = "fix: start Docker Desktop"
+	}
+	if !strings.Contains(tail, "✗ Docker Engine reachable") || !strings.Contains(tail, own) || strings.Contains(tail, "fix: cdb-setup up --profile") {
 		t.Errorf("the failure does not end with the check's own fix:\n%s", tail)
 	}
 }
