@@ -44,20 +44,7 @@ func planLiveRotation(f *Factory, sc *secretsContext, opts *SecretsRotateOptions
 		return lr, nil // no Engine: nothing runs here
 	}
 	lr.Reachable, lr.close = true, func() { api.Close() }
-	sf := &StackFlags{Profile: opts.Selection.Profile, TLS: opts.Selection.TLS}
-	for _, o := range opts.Selection.Overlays {
-		switch o {
-		case "logging":
-			sf.Logging = true
-		case "strict-health":
-			sf.StrictHealth = true
-		case "network-isolation":
-			sf.NetworkIsolation = true
-		case "tls":
-			sf.TLS = true
-		}
-	}
-	ls, err := loadStack(f, sf)
+	ls, err := loadStack(f, selectionStack(opts.Selection))
 	if err != nil {
 		return nil, err
 	}
