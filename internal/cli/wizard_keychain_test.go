@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
-	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/testenv"
+	"github.com/claire-de-binare/cdb-setup/internal/testenv/keychaintest"
 )
 
 // The reinstall path on the real Secret Service: set up with the keychain
@@ -37,7 +37,7 @@ func TestWizardReinstallRestoresFromRealKeychain(t *testing.T) {
 	for n := range manifest.Default().Secrets {
 		names = append(names, n)
 	}
-	cleanKeychainAfter(t, &secrets.Keychain{}, svc, names)
+	keychaintest.CleanAfter(t, &secrets.Keychain{}, svc, names)
 	// The files an earlier `secrets init` made (not in this version yet).
 	os.MkdirAll(dir, 0o700)
 	want := map[string][]byte{"REDIS_PASSWORD": []byte("r3dis" + strings.Repeat("x", 27)), "POSTGRES_PASSWORD": []byte("p0stgres" + strings.Repeat("y", 24))}
@@ -77,29 +77,4 @@ func TestWizardReinstallRestoresFromRealKeychain(t *testing.T) {
 			t.Fatal("a secret value was printed")
 		}
 	}
-}
-
-// cleanKeychainAfter removes what the test mirrors into the real keychain
-// through the product's own API (Keychain.Purge, as uninstall --purge does)
-// on every OS, not a Linux-only tool, and checks the keychain is as before:
-// none of names exists under service before the test, and none after.
-func cleanKeychainAfter(t *testing.T, kc *secrets.Keychain, service string, names []string) {
-	t.Helper()
-	ctx := context.Background()
-	for _, n := range names {
-		if _, err := kc.Get(ctx, service, n); !secrets.IsKeychainKind(err, secrets.KeychainNotFound) {
-			t.Fatalf("the keychain already holds %s %s before the test (%v)", service, n, err)
-		}
-	}
-	t.Cleanup(func() {
-		rec := platform.Record{Kind: secrets.KeychainRecordKind, Target: service, Data: map[string]string{"names": strings.Join(names, "\n")}}
-		if err := kc.Purge(ctx, rec); err != nil {
-			t.Errorf("clean up the keychain: %v", err)
-		}
-		for _, n := range names {
-			if _, err := kc.Get(ctx, service, n); !secrets.IsKeychainKind(err, secrets.KeychainNotFound) {
-				t.Errorf("the test left %s %s in the keychain (%v)", service, n, err)
-			}
-		}
-	})
 }
