@@ -196,7 +196,9 @@ func AddRecipient(file []byte, r Recipient) ([]byte, error) {
 // ErrAlreadyListed: the key is in the file already (under Name).
 type ErrAlreadyListed struct{ Name string }
 
-func (e ErrAlreadyListed) Error() string { return "this key is already a recipient (as " + e.Name + ")" }
+func (e ErrAlreadyListed) Error() string {
+	return "this key is already a recipient (as " + e.Name + ")"
+}
 
 // RemoveRecipients drops every line whose key, name or fingerprint is who,
 // keeping the other lines as they are. It returns the removed recipients;

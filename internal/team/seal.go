@@ -135,10 +135,10 @@ func dearmor(sealed []byte) ([]byte, error) {
 
 // Kinds of SealedError.
 const (
-	Damaged   = "damaged"      // not an armored age file
-	Truncated = "truncated"    // cut short (a partial download, a bad merge)
-	Tampered  = "tampered"     // authentication failed: changed after sealing
-	NotForYou = "not-for-you"  // sealed for other keys only
+	Damaged   = "damaged"     // not an armored age file
+	Truncated = "truncated"   // cut short (a partial download, a bad merge)
+	Tampered  = "tampered"    // authentication failed: changed after sealing
+	NotForYou = "not-for-you" // sealed for other keys only
 	BadKey    = "wrong-passphrase"
 )
 
