@@ -49,8 +49,8 @@ func newTeammate(t *testing.T, repo, name, typ, passphrase string) *teammate {
 	m := &teammate{name: name, home: home, secrets: filepath.Join(home, "secrets"), key: key}
 	m.env = platform.MapEnvironment{
 		"HOME": home, "USERPROFILE": home, "LOCALAPPDATA": filepath.Join(home, "AppData"),
-		"CDB_SETUP_STATE_DIR": filepath.Join(home, "state"),
-		"CDB_SETUP_REPO":      repo,
+		"CDB_SETUP_STATE_DIR":    filepath.Join(home, "state"),
+		"CDB_SETUP_REPO":         repo,
 		"CDB_SETUP_SECRETS_PATH": m.secrets,
 		"PATH":                   os.Getenv("PATH"),
 	}
