@@ -185,8 +185,12 @@ func notListedError(tc *teamContext, ids []*team.Identity, rs []team.Recipient, 
 	who := "a teammate who can open it"
 	if h, err := team.ReadHeader(sealed); err == nil && rerr == nil {
 		known, _ := h.SealedFor(rs)
-		if names := recipientNames(known); names != "" {
-			who = names
+		if len(known) > 0 {
+			var n []string
+			for _, r := range known {
+				n = append(n, r.Name)
+			}
+			who = strings.Join(n, " or ")
 		}
 	}
 	msg := fmt.Errorf("%s is sealed for other keys: %s", tc.SealedRel, what)

@@ -107,7 +107,7 @@ func teamRemoveRun(opts *TeamRemoveOptions) error {
 	fmt.Fprintf(w, "✓ Removed %s from %s.\n", recipientNames(removed), tc.RecipientsRel)
 	if resealed != nil {
 		fmt.Fprintf(w, "✓ Sealed %s again for %s: the new file does not open with the removed key. Commit both files.\n", tc.SealedRel, recipientNames(left))
-		fmt.Fprintf(w, "! %s may still hold the old values (an old clone of the repo, their secrets folder). Change them at their source (exchange, SMTP provider), then for each: `cdb-setup secrets init --force --set NAME=@FILE` and `cdb-setup team seal`. Sealed: %s.\n",
+		fmt.Fprintf(w, "! %s may still hold the old values (an old clone of the repo, their secrets folder). Change them: an external credential at its source (exchange, SMTP provider), then `cdb-setup secrets init --force --set NAME=@FILE`; a generated password with `cdb-setup secrets rotate NAME`; then `cdb-setup team seal`. Sealed: %s.\n",
 			recipientNames(removed), strings.Join(bundle.Names(), ", "))
 	}
 	return nil

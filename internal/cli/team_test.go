@@ -193,8 +193,8 @@ func TestTeamRoundTrip(t *testing.T) {
 	// Carol is not listed: a clear error naming who can add her, and the
 	// exact command; nothing written.
 	r = collect(carol.run(t, "team", "open"))
-	if r.code != 1 || !strings.Contains(r.stderr, "alice, bob") || !strings.Contains(r.stderr, "cdb-setup team add 'ssh-ed25519 ") {
-		t.Errorf("carol: exit %d, want 1 naming alice, bob and the add command:\n%s", r.code, r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, "alice or bob") || !strings.Contains(r.stderr, "cdb-setup team add 'ssh-ed25519 ") {
+		t.Errorf("carol: exit %d, want 1 naming alice or bob and the add command:\n%s", r.code, r.stderr)
 	}
 	if ents, _ := os.ReadDir(carol.secrets); len(ents) != 0 {
 		t.Errorf("carol's failed open wrote %d entries", len(ents))

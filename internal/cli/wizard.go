@@ -146,6 +146,7 @@ func wizardRun(o *WizardOptions) error {
 	// and is remembered for the next command.
 	defaults.SecretsPath = s.SecretsDir
 	interactive := f.CanPrompt() && !o.Yes
+	given = o.offerTeamSecrets(ctx, s, given, interactive)
 
 	if !f.Global.JSON || interactive {
 		printWelcome(w, f, s, *o.Builders)
