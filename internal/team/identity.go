@@ -91,14 +91,20 @@ func ParseIdentity(source string, b []byte) (*Identity, error) {
 		return id, id.addSSH(k)
 	}
 	if bytes.Contains(t, []byte("AGE-SECRET-KEY-")) {
-		ids, err := age.ParseIdentities(bytes.NewReader(t))
-		if err != nil {
-			return nil, fmt.Errorf("%s is not a valid age identity file (%v)", source, errText(err))
-		}
-		for _, ai := range ids {
-			x, ok := ai.(*age.X25519Identity)
-			if !ok {
-				return nil, fmt.Errorf("%s holds a post-quantum age key; cdb-setup seals to X25519 and SSH keys", source)
+		// Line by line with ParseX25519Identity rather than
+		// age.ParseIdentities, which would link post-quantum keys in too.
+		for n, line := range strings.Split(string(t), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			if strings.HasPrefix(line, "AGE-SECRET-KEY-PQ-") {
+				return nil, fmt.Errorf("%s line %d holds a post-quantum age key; cdb-setup seals to X25519 and SSH keys (age-keygen without -pq makes one)", source, n+1)
+			}
+			x, err := age.ParseX25519Identity(line)
+			if err != nil {
+				// age's error quotes nothing of the key; still, say only where.
+				return nil, fmt.Errorf("%s line %d is not a valid age identity", source, n+1)
 			}
 			r, err := ParseRecipientLine(x.Recipient().String() + " " + source)
 			if err != nil {
