@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -160,7 +161,7 @@ func TestTeamRoundTrip(t *testing.T) {
 		if err != nil || string(got) != v {
 			t.Errorf("bob's %s is not the sealed value (%v)", n, err)
 		}
-		if fi, err := os.Stat(filepath.Join(bob.secrets, n)); err == nil && fi.Mode().Perm()&0o022 != 0 {
+		if fi, err := os.Stat(filepath.Join(bob.secrets, n)); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o022 != 0 {
 			t.Errorf("bob's %s has mode %v", n, fi.Mode())
 		}
 	}
