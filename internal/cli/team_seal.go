@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -81,6 +82,11 @@ func teamSealRun(opts *TeamSealOptions) error {
 		return exitcode.New(exitcode.Failed, step.WithFix(errors.New("nothing to seal: none of the chosen secrets has a value in the secrets folder"),
 			"write them first (`cdb-setup secrets init --set NAME=@FILE`), then seal"))
 	}
+	if sealedAlready(f, tc, bundle, rs) {
+		fmt.Fprintf(w, "Already done: %s holds exactly these %d secret(s) (%s) for %s; nothing changed.\n", tc.SealedRel, len(bundle), strings.Join(bundle.Names(), ", "), recipientNames(rs))
+		f.setData(map[string]any{"sealed_file": tc.SealedRel, "secrets": bundle.Names(), "recipients": rs, "changed": false})
+		return nil
+	}
 	if f.Global.DryRun {
 		fmt.Fprintf(w, "Would seal %s for %s into %s.\n", strings.Join(bundle.Names(), ", "), recipientNames(rs), tc.SealedRel)
 		return nil
@@ -97,7 +103,7 @@ func teamSealRun(opts *TeamSealOptions) error {
 	if err := writeCommitted(tc.SealedPath, sealed); err != nil {
 		return exitcode.New(exitcode.Failed, fmt.Errorf("write %s: %w", tc.SealedRel, err))
 	}
-	f.setData(map[string]any{"sealed_file": tc.SealedRel, "secrets": bundle.Names(), "recipients": rs})
+	f.setData(map[string]any{"sealed_file": tc.SealedRel, "secrets": bundle.Names(), "recipients": rs, "changed": true})
 	fmt.Fprintf(w, "✓ Sealed %d secret(s) (%s) for %d recipient(s) (%s) into %s.\n", len(bundle), strings.Join(bundle.Names(), ", "), len(rs), recipientNames(rs), tc.SealedRel)
 	if ign := gitIgnored(f.ctx(), tc.Repo, tc.SealedRel); ign != "" {
 		fmt.Fprintf(w, "! git ignores %s (%s): commit it with git add -f %s %s\n", tc.SealedRel, ign, tc.SealedRel, tc.RecipientsRel)
@@ -173,4 +179,43 @@ func gitIgnored(ctx context.Context, repo, rel string) string {
 		}
 	}
 	return src
+}
+
+// sealedAlready: the committed file already holds exactly these values for
+// exactly these recipients, so sealing again would only churn git (age
+// output differs every time). It needs a key of the user's that opens the
+// file without asking; otherwise it cannot know and the file is sealed anew.
+func sealedAlready(f *Factory, tc *teamContext, b team.Bundle, rs []team.Recipient) bool {
+	sealed, exists, err := tc.readSealed()
+	if err != nil || !exists {
+		return false
+	}
+	h, err := team.ReadHeader(sealed)
+	if err != nil {
+		return false
+	}
+	known, unknown := h.SealedFor(rs)
+	ages := 0
+	for _, r := range rs {
+		if r.Type == team.TypeAge {
+			ages++
+		}
+	}
+	if unknown != 0 || h.Anonymous != ages || len(known)+ages != len(rs) {
+		return false
+	}
+	ids, err := team.FindIdentities("", f.Env, tc.Facts.Home)
+	if err != nil {
+		return false
+	}
+	old, err := team.Open(sealed, ids, nil)
+	if err != nil || len(old) != len(b) {
+		return false
+	}
+	for n, v := range b {
+		if ov, ok := old[n]; !ok || !bytes.Equal(ov, v) {
+			return false
+		}
+	}
+	return true
 }

@@ -141,6 +141,11 @@ func TestTeamRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r = alice.run(t, "team", "seal")
+	mustOK(t, "seal again", r)
+	if again, _ := os.ReadFile(sealedPath); !bytes.Equal(again, sealed) || !strings.Contains(r.stderr, "Already done") {
+		t.Errorf("sealing the same values again rewrote the file (or did not say so):\n%s", r.stderr)
+	}
 	for n, v := range external {
 		if bytes.Contains(sealed, []byte(v)) {
 			t.Errorf("the sealed file holds %s in plain text", n)
