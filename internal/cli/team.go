@@ -178,7 +178,7 @@ func notListedError(tc *teamContext, ids []*team.Identity, rs []team.Recipient, 
 	for _, id := range ids {
 		tried = append(tried, id.Source)
 	}
-	what := "no identity was found (tried " + strings.Join(team.DefaultIdentityPaths(tc.Facts.Home), ", ") + ")"
+	what := "tried " + strings.Join(team.DefaultIdentityPaths(tc.Facts.Home), ", ") + " and " + team.IdentityEnv + "; --identity FILE names another"
 	if len(tried) > 0 {
 		what = "none of your keys (" + strings.Join(tried, ", ") + ") is among its recipients"
 	}
@@ -194,6 +194,9 @@ func notListedError(tc *teamContext, ids []*team.Identity, rs []team.Recipient, 
 		}
 	}
 	msg := fmt.Errorf("%s is sealed for other keys: %s", tc.SealedRel, what)
+	if len(tried) == 0 {
+		msg = fmt.Errorf("no key of yours was found to open %s: %s", tc.SealedRel, what)
+	}
 	return step.WithFix(msg, sendToRecipients(tc, ids, who))
 }
 

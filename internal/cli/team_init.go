@@ -3,12 +3,12 @@ package cli
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/team"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 // TeamInitOptions are the inputs of `cdb-setup team init`.
@@ -122,8 +122,5 @@ func expandHome(tc *teamContext, p string) (string, error) {
 	if looksLikeKey(p) {
 		return "", fmt.Errorf("a key, not a path")
 	}
-	if len(p) > 1 && p[0] == '~' {
-		return filepath.Join(tc.Facts.Home, p[2:]), nil
-	}
-	return p, nil
+	return workspace.ExpandPath(p, tc.Facts.Home)
 }

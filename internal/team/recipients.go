@@ -128,7 +128,7 @@ func ParseRecipientLine(line string) (Recipient, error) {
 		return Recipient{}, fmt.Errorf("%s keys cannot be age recipients (age takes ssh-ed25519 and ssh-rsa); use an ed25519 key (ssh-keygen -t ed25519) or an age key (age-keygen)", fields[0])
 	case strings.HasPrefix(fields[0], "AGE-SECRET-KEY-") || strings.HasPrefix(fields[0], "-----BEGIN"):
 		// Never echo it: it is a private key.
-		return Recipient{}, fmt.Errorf("this is a PRIVATE key; the recipients file takes public keys only (age-keygen -y or the .pub file gives the public key) — remove it from the file and from git history if it was committed")
+		return Recipient{}, fmt.Errorf("this is a PRIVATE key, which must never be listed or committed: only public keys are (the .pub file next to an SSH key; `age-keygen -y FILE` for an age key)")
 	}
 	return Recipient{}, fmt.Errorf("%q is not a public key (want a line of a .pub file starting with ssh-ed25519 or ssh-rsa, or an age1... key)", short(line))
 }
