@@ -290,10 +290,13 @@ func TestTeamOpenBadInputs(t *testing.T) {
 			if who == nil {
 				who = fresh()
 			}
-			os.RemoveAll(who.secrets)
 			cmd := []string{"team", "open"}
 			if c.name == "unknown recipient line" {
-				cmd = []string{"team", "status"}
+				cmd = []string{"team", "seal"}
+				who = alice
+			}
+			if who != alice {
+				os.RemoveAll(who.secrets)
 			}
 			r := who.run(t, cmd...)
 			if r.code != 1 {
@@ -304,7 +307,11 @@ func TestTeamOpenBadInputs(t *testing.T) {
 					t.Errorf("the error lacks %q:\n%s", w, r.stderr)
 				}
 			}
-			if ents, _ := os.ReadDir(who.secrets); len(ents) != 0 {
+			if who == alice {
+				if now, _ := os.ReadFile(sealedPath); !bytes.Equal(now, c.sealed) {
+					t.Error("the sealed file was rewritten")
+				}
+			} else if ents, _ := os.ReadDir(who.secrets); len(ents) != 0 {
 				t.Errorf("%d entries written in the secrets folder", len(ents))
 			}
 			noSecretsIn(t, c.name, r)
