@@ -32,6 +32,9 @@ func runStepsOpts(f *Factory, steps []step.Step, opts step.Options) (step.Report
 	if opts.OnResult == nil {
 		opts.OnResult = func(r step.Result) { printResult(w, r) }
 	}
+	if opts.OnApply == nil && !f.Global.DryRun {
+		opts.OnApply = stepProgress(w, screenOf(f.IO, f.Env), f.IO.Size)
+	}
 	ctx := f.Context
 	rep, err := step.Run(ctx, steps, opts)
 	f.report(rep)
