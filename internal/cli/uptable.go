@@ -24,8 +24,8 @@ type liveTable struct {
 	tty   bool
 	color bool
 	// size is the terminal's (columns, rows) at each redraw; 0 unknown.
-	size    func() (int, int)
-	drawn   int
+	size  func() (int, int)
+	drawn int
 	// tooTall: the table no longer fits the terminal's height; the note
 	// saying why the lines follow was printed.
 	tooTall bool
