@@ -33,6 +33,12 @@ func printCheck(w io.Writer, o checks.Outcome) {
 	}
 }
 
+// printWrapped prints one formatted line, wrapped at word boundaries to
+// the width of the terminal w writes to (indent before each continuation).
+func printWrapped(w io.Writer, indent, format string, args ...any) {
+	fmt.Fprint(w, wrapWords(fmt.Sprintf(format, args...), termWidth(w), indent))
+}
+
 // wrapWords breaks line at spaces so each piece fits in cols-1 cells (0:
 // no limit), the pieces after the first indented; it never breaks inside
 // a word (a word longer than the line stays whole: a path or command cut

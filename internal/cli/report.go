@@ -85,24 +85,24 @@ func failedSteps(rep step.Report) string {
 
 func printChange(w io.Writer, c step.Change) {
 	if c.None {
-		fmt.Fprintf(w, "  ✓ %s\n", c.Summary)
+		printWrapped(w, "    ", "  ✓ %s", c.Summary)
 		return
 	}
-	fmt.Fprintf(w, "  • %s\n", c.Summary)
+	printWrapped(w, "    ", "  • %s", c.Summary)
 }
 
 func printResult(w io.Writer, r step.Result) {
 	switch r.Status {
 	case step.StatusDone:
-		fmt.Fprintf(w, "✓ %s\n", r.Detail)
+		printWrapped(w, "  ", "✓ %s", r.Detail)
 	case step.StatusChanged:
-		fmt.Fprintf(w, "✓ %s\n", r.Detail)
+		printWrapped(w, "  ", "✓ %s", r.Detail)
 	case step.StatusSkipped:
-		fmt.Fprintf(w, "- %s\n", r.Detail)
+		printWrapped(w, "  ", "- %s", r.Detail)
 	case step.StatusFailed:
-		fmt.Fprintf(w, "✗ %s\n", r.Detail)
+		printWrapped(w, "  ", "✗ %s", r.Detail)
 		if r.Fix != "" {
-			fmt.Fprintf(w, "  fix: %s\n", r.Fix)
+			printWrapped(w, "       ", "  fix: %s", r.Fix)
 		}
 	}
 }

@@ -116,7 +116,7 @@ func (u *upStartStep) wait(ctx context.Context, post *postChecks) (res stack.Wai
 	if f.Global.Verbose {
 		composeLog = io.MultiWriter(w, composeLog)
 	}
-	fmt.Fprintf(w, "Starting: %s\n", compose.CommandLine(ls.Inv, sub...))
+	printWrapped(w, "  ", "Starting: %s", compose.CommandLine(ls.Inv, sub...))
 	res, werr := stack.WaitHealthy(ctx, u.api, stack.WaitOptions{
 		Project:  ls.Inv.Project,
 		Services: ls.Targets,
