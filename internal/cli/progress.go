@@ -47,7 +47,7 @@ func startProgress(w io.Writer, scr Screen, size func() (int, int), what string)
 		case <-time.After(quietFor):
 		}
 		if !scr.Redraw {
-			fmt.Fprintf(w, "  … %s (still working, %s)\n", what, time.Since(start).Round(time.Second))
+			fmt.Fprintf(w, "  … [%s] still working: %s\n", time.Since(start).Round(time.Second), what)
 			tick := time.NewTicker(plainEvery)
 			defer tick.Stop()
 			for {
@@ -55,14 +55,15 @@ func startProgress(w io.Writer, scr Screen, size func() (int, int), what string)
 				case <-stop:
 					return
 				case <-tick.C:
-					fmt.Fprintf(w, "  … %s (still working, %s)\n", what, time.Since(start).Round(time.Second))
+					fmt.Fprintf(w, "  … [%s] still working: %s\n", time.Since(start).Round(time.Second), what)
 				}
 			}
 		}
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for i := 0; ; i++ {
-			line := fmt.Sprintf("%s %s (%s)", spinnerFrames[i%len(spinnerFrames)], what, time.Since(start).Round(time.Second))
+			// The elapsed time comes first: a narrow terminal cuts the end.
+			line := fmt.Sprintf("%s [%s] %s", spinnerFrames[i%len(spinnerFrames)], time.Since(start).Round(time.Second), what)
 			if cols, _ := size(); cols > 0 {
 				line = truncate(line, cols-1)
 			}

@@ -166,3 +166,214 @@ func checkWordWrap(t *testing.T, screen []string, cols int) {
 		}
 	}
 }
+
+// waitForRe waits until re matches the plain text after the mark (like
+// WaitFor) and returns the match.
+func (tm *ptyTerm) waitForRe(re *regexp.Regexp) string {
+	tm.t.Helper()
+	deadline := time.After(90 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		p := tm.plain()
+		if loc := re.FindStringIndex(p[min(tm.mark, len(p)):]); loc != nil {
+			m := p[tm.mark+loc[0] : tm.mark+loc[1]]
+			tm.mark += loc[1]
+			return m
+		}
+		select {
+		case <-deadline:
+			tm.t.Fatalf("waited for /%s/; the terminal shows:\n%s", re, p)
+		case <-tm.done:
+			if p := tm.plain(); re.MatchString(p[min(tm.mark, len(p)):]) {
+				continue
+			}
+			tm.t.Fatalf("cdb-setup exited (%v) before showing /%s/:\n%s", tm.err, re, tm.plain())
+		case <-tick.C:
+		}
+	}
+}
+
+func newWizardRepo(t *testing.T) (home, repo string) {
+	home = testenv.TempDir(t)
+	repo = filepath.Join(testenv.TempDir(t), "repo")
+	copyTree(t, "testdata/cdbrepo", repo)
+	gitInit(t, repo)
+	return home, repo
+}
+
+// NO_COLOR: a yes/no question shows which answer is selected without
+// colour ([Yes] / [No]), and so does the plan's question (> marks it).
+func TestWizardSelectionVisibleWithoutColour(t *testing.T) {
+	for _, sz := range screenSizes {
+		t.Run(sz.name, func(t *testing.T) {
+			home, repo := newWizardRepo(t)
+			tm := startTermSize(t, sz.rows, sz.cols, ptyEnv(home), "--repo", repo)
+			tm.WaitFor("Secrets folder")
+			tm.Send("\r")
+			tm.WaitFor("Compose profile")
+			tm.Send("\r")
+			tm.WaitFor("Overlays (optional)")
+			tm.Send("\r")
+			tm.WaitFor("Enter external credentials now?")
+			tm.WaitFor("[Skip]") // the default, marked
+			tm.Send("n")
+			tm.WaitFor("Make SECRETS_PATH permanent for")
+			tm.Send("\r")
+			tm.WaitFor("Install the gitleaks pre-commit hook?")
+			tm.WaitFor("[Yes]")
+			tm.Send("\x1b[C") // → moves the selection
+			tm.WaitFor("[No]")
+			tm.Send("\x1b[D") // ← and back
+			tm.WaitFor("[Yes]")
+			tm.Send("\x1b[C")
+			tm.WaitFor("[No]")
+			tm.Send("\r")
+			tm.WaitFor("Start the stack now?")
+			tm.Send("n")
+			tm.WaitFor("gitleaks pre-commit hook: skipped (you chose no hook)")
+			tm.WaitFor("Apply these")
+			tm.WaitFor("> Yes, apply them")
+			tm.Send("\x1b[B") // ↓
+			tm.WaitFor("> Edit answers")
+			tm.Send("n")
+			tm.WaitFor("Cancelled. Nothing was changed.")
+			if code := tm.Exit(); code != 0 {
+				t.Fatalf("exit %d:\n%s", code, tm.plain())
+			}
+			if colourRe.MatchString(tm.rawText()) {
+				t.Errorf("colours with NO_COLOR: %q", colourRe.FindString(tm.rawText()))
+			}
+		})
+	}
+}
+
+// Every question can go back: shift+tab from the last questions reaches
+// the first one, and "Edit answers" on the plan returns to the questions
+// with the answers given; only the last answers are applied.
+func TestWizardGoesBack(t *testing.T) {
+	for _, sz := range screenSizes {
+		t.Run(sz.name, func(t *testing.T) {
+			home, repo := newWizardRepo(t)
+			dirA, dirB, dirC := filepath.Join(home, "a"), filepath.Join(home, "b"), filepath.Join(home, "c")
+			tm := startTermSize(t, sz.rows, sz.cols, ptyEnv(home), "--repo", repo)
+			tm.WaitFor("Secrets folder")
+			tm.Send("\x15" + dirA + "\r")
+			tm.WaitFor("Compose profile")
+			tm.Send("\r")
+			tm.WaitFor("Overlays (optional)")
+			tm.Send("\r")
+			tm.WaitFor("Enter external credentials now?")
+			tm.Send("n")
+			tm.WaitFor("Make SECRETS_PATH permanent for")
+			for _, earlier := range []string{"Enter external credentials now?", "Overlays (optional)", "Compose profile", "Secrets folder"} {
+				tm.Send("\x1b[Z") // shift+tab
+				tm.WaitFor(earlier)
+			}
+			tm.WaitFor(dirA) // the answer given, still there
+			tm.Send("\x15" + dirB + "\r")
+			tm.WaitFor("Compose profile")
+			tm.Send("\r")
+			tm.WaitFor("Overlays (optional)")
+			tm.Send("\r")
+			tm.WaitFor("Enter external credentials now?")
+			tm.Send("n")
+			tm.WaitFor("Make SECRETS_PATH permanent for")
+			tm.Send("\r")
+			tm.WaitFor("Install the gitleaks pre-commit hook?")
+			tm.Send("n")
+			tm.WaitFor("Start the stack now?")
+			tm.Send("\x1b[Z") // back from the last question too
+			tm.WaitFor("Install the gitleaks pre-commit hook?")
+			tm.Send("n")
+			tm.WaitFor("Start the stack now?")
+			tm.Send("n")
+			tm.WaitFor("The plan:")
+			tm.WaitFor(dirB)
+			tm.WaitFor("Apply these")
+			tm.Send("e") // Edit answers
+			tm.WaitFor("Secrets folder")
+			tm.WaitFor(dirB)
+			tm.Send("\x15" + dirC + "\r")
+			tm.WaitFor("Compose profile")
+			tm.Send("\r")
+			tm.WaitFor("Overlays (optional)")
+			tm.Send("\r")
+			tm.WaitFor("Enter external credentials now?")
+			tm.Send("n")
+			tm.WaitFor("Make SECRETS_PATH permanent for")
+			tm.Send("\r")
+			tm.WaitFor("Install the gitleaks pre-commit hook?")
+			tm.Send("\r") // the answer given before (no) is kept
+			tm.WaitFor("Start the stack now?")
+			tm.Send("\r")
+			tm.WaitFor("The plan:")
+			tm.WaitFor(dirC)
+			tm.WaitFor("gitleaks pre-commit hook: skipped (you chose no hook)")
+			tm.WaitFor("Apply these")
+			tm.Send("y")
+			tm.WaitFor("Secrets folder: " + dirC)
+			if code := tm.Exit(); code != 0 {
+				t.Fatalf("exit %d:\n%s", code, tm.plain())
+			}
+			if _, err := os.Stat(filepath.Join(dirC, "REDIS_PASSWORD")); err != nil {
+				t.Errorf("the last answer was not applied: %v", err)
+			}
+			for _, d := range []string{dirA, dirB} {
+				if _, err := os.Stat(d); err == nil {
+					t.Errorf("%s was created: an answer that was changed was applied", d)
+				}
+			}
+		})
+	}
+}
+
+// A step that runs longer than a second shows it is alive: a spinner with
+// the elapsed time on a terminal, plain "still working" lines on TERM=dumb.
+// The step is `down` of a container that ignores its stop signal, so
+// Docker waits out its stop_grace_period (5 s) before killing it.
+func TestLongStepShowsItIsAlive(t *testing.T) {
+	frame := regexp.MustCompile(`[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \[[0-9]+s\] `)
+	plainLine := regexp.MustCompile(`  … \[[0-9]+s\] still working: `)
+	for _, sz := range screenSizes {
+		for _, term := range []string{"dumb", "xterm-256color"} {
+			t.Run(sz.name+"/"+term, func(t *testing.T) {
+				s := newStack(t, `
+  slow-to-stop:
+    image: IMAGE
+    stop_signal: SIGWINCH
+    stop_grace_period: 5s
+    environment: {FAKE_HEALTHY_AFTER: 0s}
+`, "", "slow-to-stop")
+				if r := s.run(context.Background(), s.env(), "up"); r.code != 0 {
+					t.Fatalf("up: exit %d", r.code)
+				}
+				tm := startTermSize(t, sz.rows, sz.cols, stackTermEnv(s, "TERM="+term, "NO_COLOR=1"), "--repo", s.repo, "--secrets-path", s.secrets, "down", "--yes")
+				if term == "dumb" {
+					tm.waitForRe(plainLine)
+				} else {
+					tm.waitForRe(frame)
+				}
+				if code := tm.Exit(); code != 0 {
+					t.Fatalf("exit %d:\n%s", code, tm.plain())
+				}
+				raw := tm.rawText()
+				screen := termScreen(raw, int(sz.cols), int(sz.rows))
+				for _, l := range screen {
+					if frame.MatchString(l) {
+						t.Errorf("the spinner was left on the screen: %q", l)
+					}
+					if width(l) > int(sz.cols) {
+						t.Errorf("wider than the terminal: %q", l)
+					}
+				}
+				if term == "dumb" && strings.Contains(raw, "\x1b[") {
+					t.Errorf("escape sequences on TERM=dumb: %v", firstEscapes(raw))
+				}
+				if !strings.Contains(strings.Join(screen, "\n"), "✓") {
+					t.Errorf("no result line:\n%s", strings.Join(screen, "\n"))
+				}
+			})
+		}
+	}
+}
