@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ import (
 // explained and asked again. The terminal itself is covered by the pty
 // tests in internal/cli; here the input is a plain reader.
 func TestLineQuestions(t *testing.T) {
-	home := t.TempDir()
+	home := filepath.Dir(absDir) // only for ~ (nothing is written)
 	in := strings.NewReader(strings.Join([]string{
 		"",      // folder: Enter keeps the default
 		"3",     // profile: out of range
