@@ -48,7 +48,7 @@ func upPreflight(f *Factory, opts *UpOptions, ls *loadedStack, rep *upReport, re
 		sf := ls.Model.Services[name]
 		pf.Images = append(pf.Images, checks.Image{Service: name, Name: sf.Image, HasBuild: sf.HasBuild})
 	}
-	fmt.Fprintf(w, "Preflight for %s (%s, project %s):\n", strings.Join(ls.Files, " + "), ls.ManifestSource, ls.Inv.Project)
+	printWrapped(w, "  ", "Preflight for %s (%s, project %s):", strings.Join(ls.Files, " + "), ls.ManifestSource, ls.Inv.Project)
 	rep.Preflight = checks.RunAll(f.ctx(), pf.Checks(), func(o checks.Outcome) { printCheck(w, o) })
 	if compose.Argv != nil {
 		rep.Compose = compose
