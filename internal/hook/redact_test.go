@@ -1,7 +1,7 @@
 package hook
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -181,9 +181,9 @@ func TestPreCommitFrameworkHidesValues(t *testing.T) {
 	}
 }
 
-// TestPreCommitVerboseEntryReported: a configuration written by an older
-// cdb-setup (entry with --verbose) is reported, and uninstall + install
-// replace it.
+// TestPreCommitVerboseEntryReported: a configuration an older cdb-setup
+// wrote (entry with --verbose) is reported by status and install, and the
+// fix they print (uninstall, then install) replaces it.
 func TestPreCommitVerboseEntryReported(t *testing.T) {
 	if !VerboseEntry("gitleaks git --pre-commit --staged --redact --verbose --config gitleaks.toml") || !VerboseEntry("gitleaks protect -v") {
 		t.Fatal("an old entry is not recognised")
@@ -191,10 +191,55 @@ func TestPreCommitVerboseEntryReported(t *testing.T) {
 	if VerboseEntry(PreCommitEntry("gitleaks.toml")) || VerboseEntry(PreCommitEntry("")) {
 		t.Fatal("the current entry is taken for an old one")
 	}
-	old := bytes.ReplaceAll([]byte(renderPreCommitBlock(0, "\n", "gitleaks.toml")), []byte("--redact"), []byte("--redact --verbose"))
-	info, err := InspectPreCommitConfig(append([]byte("repos:\n"), old...))
-	if err != nil || !info.HasOurHook || !VerboseEntry(info.OurEntry) {
-		t.Fatalf("old configuration read as %+v, %v", info, err)
+	testenv.NeedCommand(t, "pre-commit")
+	env := hermeticEnv(t, needGitleaks(t))
+	dir := cdbRepo(t, env)
+	cfgPath := filepath.Join(dir, PreCommitConfigName)
+	writeFile(t, cfgPath, fixturePreCommitConfig, 0o644)
+	state := newState(t)
+	opts := Options{Repo: dir, Env: env, State: state}
+	mustSucceed(t, install(t, opts))
+
+	// Make it what the older cdb-setup wrote and recorded.
+	var rec platform.Record
+	for _, r := range state.Find(Kind) {
+		if r.Step == "hook.pre-commit-config" {
+			rec = r
+		}
+	}
+	if rec.Data["inserted"] == "" {
+		t.Fatal("no record of the inserted text")
+	}
+	oldText := strings.Replace(rec.Data["inserted"], "--staged --redact", "--staged --redact --verbose", 1)
+	content := readBytes(t, cfgPath)
+	writeFile(t, cfgPath, strings.Replace(string(content), rec.Data["inserted"], oldText, 1), 0o644)
+	rec.Data["inserted"] = oldText
+	state.Put(rec)
+
+	const want = "runs gitleaks with --verbose, which can print a secret's value: run `cdb-setup hook uninstall`, then `cdb-setup hook install`"
+	st, err := Inspect(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(st.Problems, "\n"), want) {
+		t.Errorf("status does not report the --verbose entry: %q", st.Problems)
+	}
+	rep := install(t, opts)
+	mustSucceed(t, rep)
+	if !strings.Contains(rep.Results[0].Detail+rep.Results[1].Detail, "--verbose") {
+		t.Errorf("install does not warn about the --verbose entry: %+v", rep.Results)
+	}
+
+	mustSucceed(t, uninstall(t, opts))
+	if got := string(readBytes(t, cfgPath)); got != fixturePreCommitConfig {
+		t.Fatalf("uninstall did not restore the configuration:\n%s", got)
+	}
+	mustSucceed(t, install(t, opts))
+	if got := string(readBytes(t, cfgPath)); strings.Contains(got, "--verbose") || !strings.Contains(got, PreCommitEntry("gitleaks.toml")) {
+		t.Fatalf("install did not write the current entry:\n%s", got)
+	}
+	if st, err := Inspect(context.Background(), opts); err != nil || strings.Contains(strings.Join(st.Problems, "\n"), "--verbose") {
+		t.Errorf("status after the fix: %q, %v", st.Problems, err)
 	}
 }
 
