@@ -379,7 +379,7 @@ func TestTeamOpenInCI(t *testing.T) {
 func TestTeamSealedFilePassesGitleaks(t *testing.T) {
 	testenv.NeedCommand(t, "gitleaks")
 	repo := teamRepo(t)
-	cfg, err := os.ReadFile("../team/testdata/cdb-gitleaks.toml")
+	cfg, err := os.ReadFile("../hook/testdata/cdb-gitleaks.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
