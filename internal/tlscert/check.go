@@ -209,3 +209,27 @@ func fileFinding(rel string, err error) Finding {
 }
 
 func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// Earliest is the first expiry among the certificates in dir (its file
+// name too). An error satisfying os.IsNotExist means there are none.
+func Earliest(dir string) (time.Time, string, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*.crt"))
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	if len(names) == 0 {
+		return time.Time{}, "", &fs.PathError{Op: "read", Path: dir, Err: fs.ErrNotExist}
+	}
+	var at time.Time
+	var file string
+	for _, n := range names {
+		c, err := readCert(n)
+		if err != nil {
+			return time.Time{}, "", err
+		}
+		if at.IsZero() || c.NotAfter.Before(at) {
+			at, file = c.NotAfter, filepath.Base(n)
+		}
+	}
+	return at, file, nil
+}
