@@ -93,7 +93,7 @@ func Leaves(p *types.Project, postgres, redis string) []tlscert.Leaf {
 			continue
 		}
 		dns := []string{s.svc}
-		if svc, ok := p.Services[s.svc]; ok && svc.ContainerName != "" {
+		if svc, ok := p.Services[s.svc]; ok && svc.ContainerName != "" && svc.ContainerName != s.svc {
 			dns = append(dns, svc.ContainerName)
 		}
 		out = append(out, tlscert.Leaf{Name: s.leaf, DNS: dns})
