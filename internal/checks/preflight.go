@@ -71,8 +71,8 @@ type Preflight struct {
 	// overlay is selected (tls.certs, checks_tls.go).
 	TLSDir    string
 	TLSLeaves []tlscert.Leaf
-	Ports    []stack.Port
-	Images   []Image
+	Ports     []stack.Port
+	Images    []Image
 	// Build: --build was given, so every image with a build: section is
 	// rebuilt anyway.
 	Build bool

@@ -22,9 +22,9 @@ type TLSClient struct {
 
 func (tc *TLSClient) mode(kind string) string {
 	if kind == "postgres-login" {
-		return "sslmode=verify-full"
+		return "sslmode=verify-full against"
 	}
-	return "certificate and host name verified"
+	return "certificate and host name verified against"
 }
 
 // errTLS marks a failed handshake or verification: the fix is the
