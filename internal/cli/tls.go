@@ -18,6 +18,8 @@ type TLSOptions struct {
 	F       *Factory
 	Action  string // init, check, rotate
 	Profile string
+	// changed is set when init or rotate wrote a file (the wizard's step).
+	changed bool
 }
 
 // NewCmdTLS wires `cdb-setup tls` and its three actions.
@@ -112,6 +114,7 @@ func tlsRun(opts *TLSOptions) error {
 		}
 		out, err := do(st.CertDir, st.Leaves, time.Now())
 		rep.Created, rep.Renewed, rep.Kept, rep.Backup = out.Created, out.Renewed, out.Kept, out.Backup
+		opts.changed = len(out.Created)+len(out.Renewed) > 0
 		if err != nil {
 			return exitcode.New(exitcode.Failed, err)
 		}
