@@ -92,7 +92,7 @@ func tlsRun(opts *TLSOptions) error {
 	}
 	f.setData(rep)
 	if len(st.Leaves) == 0 {
-		return exitcode.New(exitcode.Failed, fmt.Errorf("%s names no postgres-login or redis-auth check, so cdb-setup does not know which services are the TLS servers: add them under checks:", ls.ManifestSource))
+		return exitcode.New(exitcode.Failed, fmt.Errorf("%s names no postgres-login or redis-auth check, so cdb-setup does not know which services are the TLS servers (add them under checks)", ls.ManifestSource))
 	}
 	if opts.Action != "check" {
 		if f.Global.DryRun {

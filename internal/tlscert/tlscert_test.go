@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
 var leaves = []Leaf{{Name: "redis", DNS: []string{"cdb_redis"}}, {Name: "postgres", DNS: []string{"cdb_postgres", "db"}}}
@@ -24,7 +26,7 @@ func causes(r Report) map[string]string {
 // keys are private; Go's own TLS stack accepts the server certificate for
 // every name with only ca.crt as root.
 func TestInitMakesAValidSetAndIsIdempotent(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "tls")
+	dir := filepath.Join(testenv.TempDir(t), "tls")
 	now := time.Now()
 	out, err := Init(dir, leaves, now)
 	if err != nil {
@@ -72,7 +74,7 @@ func TestInitMakesAValidSetAndIsIdempotent(t *testing.T) {
 // Check names the cause: a key from another pair, a certificate missing a
 // name, an expired certificate, an expiring one (a warning), a readable key.
 func TestCheckNamesTheCause(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "tls")
+	dir := filepath.Join(testenv.TempDir(t), "tls")
 	now := time.Now()
 	if _, err := Init(dir, leaves, now); err != nil {
 		t.Fatal(err)
@@ -120,7 +122,7 @@ func TestCheckNamesTheCause(t *testing.T) {
 
 // Rotate issues new leaf keys under the same CA and keeps the old files.
 func TestRotateKeepsTheCAAndBacksUp(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "tls")
+	dir := filepath.Join(testenv.TempDir(t), "tls")
 	now := time.Now()
 	if _, err := Init(dir, leaves, now); err != nil {
 		t.Fatal(err)
@@ -151,7 +153,7 @@ func TestRotateKeepsTheCAAndBacksUp(t *testing.T) {
 // The PEM readers take any bytes without panicking, and what they accept
 // is a real certificate or key.
 func FuzzParsePEM(f *testing.F) {
-	dir := filepath.Join(f.TempDir(), "tls")
+	dir := filepath.Join(testenv.TempDir(f), "tls")
 	if _, err := Init(dir, leaves[:1], time.Now()); err != nil {
 		f.Fatal(err)
 	}
