@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -52,7 +53,7 @@ func tlsOverlayDir(ws *workspace.Workspace) string {
 
 // withTLSOverlay builds cdb-setup's overlay from the model of the repo's
 // files (tls.yml included), adds it after them and reads the model again.
-func withTLSOverlay(ctx context.Context, ws *workspace.Workspace, files []string, env map[string]string, cat *secrets.Catalogue, loaded *composefile.Loaded) (*tlsStack, []string, *composefile.Loaded, error) {
+func withTLSOverlay(ctx context.Context, ws *workspace.Workspace, files []string, env map[string]string, cat *secrets.Catalogue, loaded *composefile.Loaded) (st *tlsStack, _ []string, _ *composefile.Loaded, err error) {
 	if ws.StateDirErr != nil {
 		return nil, nil, nil, exitcode.New(exitcode.Environment, fmt.Errorf("--tls: cdb-setup writes its TLS overlay next to its state, and the state folder is unknown: %v", ws.StateDirErr))
 	}
@@ -61,11 +62,23 @@ func withTLSOverlay(ctx context.Context, ws *workspace.Workspace, files []string
 	if !filepath.IsAbs(repoDir) {
 		repoDir = filepath.Join(ws.Repo, repoDir)
 	}
-	st := &tlsStack{CertDir: tlscert.Dir(ws.SecretsDir)}
+	// The model without the TLS overlay's files tells the overlay which
+	// mounts tls.yml added.
+	var base *composefile.Loaded
+	if without := withoutFiles(files, m.Overlays["tls"], m.ComposeDir); len(without) > 0 && len(without) < len(files) {
+		if base, err = composefile.Load(ctx, composefile.Options{Repo: ws.Repo, Files: without, Env: env, ProjectName: ws.Project}); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	st = &tlsStack{CertDir: tlscert.Dir(ws.SecretsDir)}
 	st.Postgres, st.Redis = tlsServers(m)
 	st.Leaves = tlsoverlay.Leaves(loaded.Project, st.Postgres, st.Redis)
-	ov, err := tlsoverlay.Build(tlsoverlay.Options{Project: loaded.Project, RepoTLSDir: filepath.Clean(repoDir), CertDir: st.CertDir,
-		OutDir: tlsOverlayDir(ws), Postgres: st.Postgres, Redis: st.Redis, Secrets: cat.Names()})
+	opts := tlsoverlay.Options{Project: loaded.Project, RepoTLSDir: filepath.Clean(repoDir), CertDir: st.CertDir,
+		OutDir: tlsOverlayDir(ws), Postgres: st.Postgres, Redis: st.Redis, Secrets: cat.Names()}
+	if base != nil {
+		opts.Base = base.Project
+	}
+	ov, err := tlsoverlay.Build(opts)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("write cdb-setup's TLS overlay: %w", err)
 	}
@@ -99,4 +112,20 @@ func printTLSOverlay(w io.Writer, ls *loadedStack) {
 	for _, line := range strings.Split(strings.TrimRight(string(ov.YAML), "\n"), "\n") {
 		fmt.Fprintf(w, "    %s\n", line)
 	}
+}
+
+// withoutFiles is files minus the overlay's (named relative to the compose
+// folder, as the manifest lists them).
+func withoutFiles(files, overlay []string, composeDir string) []string {
+	drop := map[string]bool{}
+	for _, o := range overlay {
+		drop[path.Join(composeDir, o)] = true
+	}
+	var out []string
+	for _, f := range files {
+		if !drop[f] {
+			out = append(out, f)
+		}
+	}
+	return out
 }

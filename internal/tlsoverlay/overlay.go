@@ -60,6 +60,10 @@ const (
 type Options struct {
 	// Project is the merged model of the repo's files (tls.yml included).
 	Project *types.Project
+	// Base is the model without the TLS overlay's files: a missing init
+	// script is dropped only when the TLS overlay added it (a missing
+	// schema.sql of the base stays, for the preflight to report).
+	Base *types.Project
 	// RepoTLSDir is the absolute folder the repo's overlay mounts
 	// certificates from (the manifest's tls.dir).
 	RepoTLSDir string
@@ -157,7 +161,7 @@ func Build(o Options) (*Overlay, error) {
 				vols = append(vols, bind(filepath.Join(o.CertDir, rel), v.Target))
 				mounted = append(mounted, f)
 				ov.Fixes = append(ov.Fixes, fmt.Sprintf("%s: %s now mounts %s", name, v.Target, filepath.Join(o.CertDir, rel)))
-			case strings.HasPrefix(v.Target, "/docker-entrypoint-initdb.d/") && !exists(src):
+			case strings.HasPrefix(v.Target, "/docker-entrypoint-initdb.d/") && !exists(src) && !mountedIn(o.Base, name, v.Target):
 				// Docker would make a folder there (in the repo) and the
 				// entrypoint would fail running it: the mount is dropped.
 				dropped = true
@@ -433,4 +437,17 @@ func overrideVolumes(keep []types.ServiceVolumeConfig, ours []map[string]any) (*
 	}
 	n.Tag = "!override"
 	return &n, nil
+}
+
+// mountedIn reports whether the base model's service mounts target.
+func mountedIn(p *types.Project, service, target string) bool {
+	if p == nil {
+		return false
+	}
+	for _, v := range p.Services[service].Volumes {
+		if v.Target == target {
+			return true
+		}
+	}
+	return false
 }

@@ -35,6 +35,7 @@ services:
     volumes:
       - postgres_data:/var/lib/postgresql/data
       - ../../schema.sql:/docker-entrypoint-initdb.d/01-schema.sql:ro
+      - ../../not-in-this-clone.sql:/docker-entrypoint-initdb.d/02-missing.sql:ro
   cdb_ws:
     image: ws
   cdb_prometheus:
@@ -102,7 +103,8 @@ func TestBuildFixesTLSYML(t *testing.T) {
 	_, err := tlscert.Init(certs, leaves, time.Now())
 	must(err)
 	o := Options{Project: p, RepoTLSDir: filepath.Join(repo, "..", "..", "..", ".cdb_local", "tls"), CertDir: certs,
-		OutDir: filepath.Join(root, "state"), Postgres: "cdb_postgres", Redis: "cdb_redis", Secrets: []string{"REDIS_PASSWORD", "POSTGRES_PASSWORD"}}
+		OutDir: filepath.Join(root, "state"), Postgres: "cdb_postgres", Redis: "cdb_redis", Secrets: []string{"REDIS_PASSWORD", "POSTGRES_PASSWORD"},
+		Base: load("infrastructure/compose/base.yml")}
 	ov, err := Build(o)
 	must(err)
 	merged := load("infrastructure/compose/base.yml", "infrastructure/compose/tls.yml", filepath.ToSlash(ov.Path))
@@ -126,6 +128,11 @@ func TestBuildFixesTLSYML(t *testing.T) {
 	}
 	if v := targets["/docker-entrypoint-initdb.d/01-schema.sql"]; v.Source != filepath.Join(repo, "schema.sql") {
 		t.Errorf("the schema mount was lost: %+v", v)
+	}
+	// A missing file of the base is not the overlay's to hide: it stays,
+	// for the preflight and the diagnosis to report.
+	if _, ok := targets["/docker-entrypoint-initdb.d/02-missing.sql"]; !ok {
+		t.Error("the overlay removed a mount of the base compose file")
 	}
 	if v := targets["/var/lib/postgresql/data"]; v.Type != types.VolumeTypeVolume {
 		t.Errorf("the data volume was lost: %+v", v)
