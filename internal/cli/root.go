@@ -90,6 +90,7 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdSecrets(f))
 	root.AddCommand(NewCmdTeam(f))
 	root.AddCommand(NewCmdUp(f, nil), NewCmdDown(f, nil))
+	root.AddCommand(NewCmdTLS(f, nil))
 }
 
 // Main runs the command line and returns the process exit code. It is the

@@ -178,7 +178,7 @@ func upBuilder(f *Factory) setup.Builder {
 		if len(ov) > 0 {
 			profile += " + " + strings.Join(ov, ", ")
 		}
-		return []step.Step{&setup.CommandStep{
+		return append(wizardTLSSteps(f, in, sf), &setup.CommandStep{
 			StepID:      "stack.up",
 			Summary:     "start the stack (" + profile + ") and wait until every service is healthy",
 			Targets:     in.Manifest.Targets,
@@ -197,7 +197,7 @@ func upBuilder(f *Factory) setup.Builder {
 				err := upRun(uo)
 				return uo.result == step.StatusDone, err
 			},
-		}}, nil
+		}), nil
 	}
 }
 
