@@ -73,7 +73,7 @@ func doctorRun(o *DoctorOptions) error {
 		Failures     int              `json:"failures"`
 		NotAvailable []string         `json:"not_available"`
 	}{results, n[checks.OK], n[checks.Warn], n[checks.Fail], checks.NotAvailable})
-	printDoctor(f.IO.ErrOut, results, f.Global.Verbose)
+	printDoctor(f.reportOut(), results, f.Global.Verbose)
 	if n[checks.Fail] > 0 {
 		return explained(exitcode.Failed, fmt.Errorf("%d problem(s) to fix (see data.checks)", n[checks.Fail]))
 	}

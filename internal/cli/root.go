@@ -44,7 +44,9 @@ exactly what is wrong and the command that fixes it.`,
 		},
 	}
 	root.SetIn(f.IO.In)
-	root.SetOut(f.IO.ErrOut)
+	// Help is a report: stdout (reportOut); cobra's errors are silenced
+	// and printed by execute on stderr.
+	root.SetOut(f.reportOut())
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return exitcode.New(exitcode.Usage, err)
@@ -67,6 +69,12 @@ exactly what is wrong and the command that fixes it.`,
 	bindWizard(root, f, wizardF)
 	bindVersionFlag(root, f)
 	root.SetHelpCommand(newHelpCmd())
+	// Help names the profiles and overlays of the manifest in use.
+	defaultHelp := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		describeStackFlags(f, c)
+		defaultHelp(c, args)
+	})
 
 	// cobra's `completion bash|zsh|fish|powershell` prints a script meant for
 	// `source <(cdb-setup completion bash)`: machine output, so stdout, not
@@ -74,7 +82,7 @@ exactly what is wrong and the command that fixes it.`,
 	// creates the command, so create it now with Out in place.
 	root.SetOut(productOut{f})
 	root.InitDefaultCompletionCmd()
-	root.SetOut(f.IO.ErrOut)
+	root.SetOut(f.reportOut())
 	guardGroups(root)
 	return root
 }
@@ -89,6 +97,7 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdKeychain(f, nil))
 	root.AddCommand(NewCmdSecrets(f))
 	root.AddCommand(NewCmdUp(f, nil), NewCmdDown(f, nil))
+	root.AddCommand(NewCmdManifest(f))
 }
 
 // Main runs the command line and returns the process exit code. It is the
@@ -104,6 +113,7 @@ func Main(ctx context.Context, args []string, io *IOStreams, env platform.Enviro
 // execute runs root (built on f) with args and reports the outcome.
 func execute(ctx context.Context, f *Factory, root *cobra.Command, args []string) int {
 	io, env := f.IO, f.Env
+	f.jsonArgs = jsonWanted(f.Global, args, env)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	code := exitCode(ctx, err)

@@ -50,8 +50,8 @@ func TestUnknownSubcommandIsUsageError(t *testing.T) {
 	// A group run bare still shows its help, and help on a known topic works.
 	for _, args := range [][]string{{"secrets"}, {"help", "secrets"}, {"help", "hook", "install"}} {
 		r := runCLI(t, env, "", args...)
-		if r.code != 0 || !strings.Contains(r.stderr, "Usage:") {
-			t.Errorf("%v: exit %d\n%s", args, r.code, r.stderr)
+		if r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
+			t.Errorf("%v: exit %d\n%s", args, r.code, r.stdout)
 		}
 	}
 }

@@ -37,7 +37,7 @@ func upPreflight(f *Factory, opts *UpOptions, ls *loadedStack, rep *upReport, re
 		sec, _ := ls.Catalogue.Get(u.Name)
 		pf.Secrets = append(pf.Secrets, checks.SecretFile{Name: u.Name, Path: u.Path, Services: u.Services, Policy: sec.Policy})
 	}
-	if opts.Stack.TLS {
+	if opts.Stack.hasOverlay("tls") {
 		dir := filepath.FromSlash(ls.Manifest.TLS.Dir)
 		if !filepath.IsAbs(dir) {
 			dir = filepath.Join(ls.Repo, dir)
