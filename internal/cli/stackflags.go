@@ -168,7 +168,7 @@ func loadStack(f *Factory, sf *StackFlags) (*loadedStack, error) {
 	}
 	if len(sf.Services) > 0 {
 		// up SERVICE…: only these (compose starts what they depend on).
-		if err := knownServices(sf.Services, loaded.Project, files); err != nil {
+		if err := knownServices(f, sf, loaded.Project, files); err != nil {
 			return nil, err
 		}
 		ls.Targets = append([]string(nil), sf.Services...)
@@ -344,23 +344,25 @@ func describeStackFlags(f *Factory, cmd *cobra.Command) {
 }
 
 // knownServices is the usage error (exit 2) for an `up SERVICE` argument
-// the compose files do not define, with the closest names as suggestions
-// and the whole list.
-func knownServices(names []string, p *types.Project, files []string) error {
+// the compose files do not define, with the closest name as a suggestion
+// (the whole command line, the wrong name replaced) and the whole list.
+func knownServices(f *Factory, sf *StackFlags, p *types.Project, files []string) error {
 	all := make([]string, 0, len(p.Services))
 	for name := range p.Services {
 		all = append(all, name)
 	}
 	sort.Strings(all)
-	for _, name := range names {
+	for i, name := range sf.Services {
 		if _, ok := p.Services[name]; ok {
 			continue
 		}
-		err := exitcode.New(exitcode.Usage, fmt.Errorf("unknown service %q: %s define %s", name, strings.Join(files, " + "), strings.Join(all, ", ")))
+		err := exitcode.New(exitcode.Usage, fmt.Errorf("unknown service %q (the services of %s: %s)", name, strings.Join(files, " + "), strings.Join(all, ", ")))
 		if near := closest(name, all); len(near) > 0 {
-			return step.WithFix(err, "Did you mean `cdb-setup up "+near[0]+"`?")
+			fixed := *sf
+			fixed.Services = append(append(append([]string(nil), sf.Services[:i]...), near[0]), sf.Services[i+1:]...)
+			return step.WithFix(err, "Did you mean `"+rerunCommand(f, "up", fixed.upArgs())+"`?")
 		}
-		return step.WithFix(err, "name one of the services listed, or run `cdb-setup up` for the whole stack")
+		return step.WithFix(err, "name services from the list, or run `"+rerunCommand(f, "up", sf.args())+"` for the manifest's targets")
 	}
 	return nil
 }
