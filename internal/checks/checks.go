@@ -22,7 +22,7 @@ const (
 	Fail Status = "fail" // ✗ setup or the stack is broken here
 	// Skip (-): does not apply on this machine, could not be known here, or
 	// could not run because something it needs failed first.
-	Skip Status = "skip"	// Info (•, stackrunning.go): worth knowing, nothing to fix.
+	Skip Status = "skip" // Info (•, stackrunning.go): worth knowing, nothing to fix.
 )
 
 // Result is what a check found.
