@@ -12,12 +12,6 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
 )
 
-// Info (•) is a fact worth knowing with nothing to fix: not a warning,
-// never counted as a problem, always shown.
-const Info Status = "info"
-
-func info(detail string) Result { return Result{Status: Info, Detail: detail} }
-
 // serviceState is one service of the stack as the Engine sees it now.
 type serviceState struct {
 	name  string
