@@ -60,7 +60,7 @@ exactly what is wrong and the command that fixes it.`,
 	pf.BoolVar(&g.NoInput, "no-input", false, "never prompt; where an answer or a confirmation is missing, fail (exit 3) naming the flag that gives it [CDB_SETUP_NO_INPUT]")
 	pf.BoolVar(&g.Yes, "yes", false, "accept the default answers and confirm what you asked for, deletions included (down --volumes, up --recreate-volume); never prompts [CDB_SETUP_YES]")
 	pf.BoolVar(&g.DryRun, "dry-run", false, "print the plan and change nothing [CDB_SETUP_DRY_RUN]")
-	pf.BoolVar(&g.JSON, "json", false, "one JSON document on stdout, on success and failure (docs/json.md); human text on stderr; never prompts [CDB_SETUP_JSON]")
+	pf.BoolVar(&g.JSON, "json", false, "one JSON document on stdout, on success and failure (docs/json.md); all human text, reports and help included, on stderr; never prompts [CDB_SETUP_JSON]")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "more detail [CDB_SETUP_VERBOSE]")
 
 	root.AddCommand(NewCmdVersion(f, nil))
