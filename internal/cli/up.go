@@ -59,7 +59,7 @@ Secret values are never passed to compose: its environment is yours minus
 anything named like a secret, plus SECRETS_PATH.`,
 		Example: `  cdb-setup up
   cdb-setup up cdb_redis cdb_postgres
-  cdb-setup up --profile dev --overlay logging --overlay tls --build
+  cdb-setup up --profile prod --overlay <name> --build   # the names: --overlay below
   cdb-setup up --json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -63,7 +63,7 @@ func TestUpNamedServicesOnDemoStack(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("up demo_app: exit %d", r.code)
 	}
-	rep := jsonReport(t, runResult{code: r.code, stdout: r.stdout, stderr: r.stderr})
+	rep := jsonReport(t, runResult(r))
 	var waited []string
 	for _, s := range rep.Services {
 		waited = append(waited, s.Name)
