@@ -69,3 +69,16 @@ func TestVersionFlagIsVersion(t *testing.T) {
 		t.Errorf("--version --json: exit %d, envelope %+v", got.code, e)
 	}
 }
+
+// TestClosestNames: the suggestion for a misspelt service (up SERVICE).
+func TestClosestNames(t *testing.T) {
+	names := []string{"cdb_grafana", "cdb_postgres", "cdb_redis", "demo_app"}
+	for word, want := range map[string]string{"cdb_rediss": "cdb_redis", "demo_ap": "demo_app", "postgres": "cdb_postgres", "CDB_REDIS": "cdb_redis"} {
+		if got := closest(word, names); len(got) == 0 || got[0] != want {
+			t.Errorf("closest(%q) = %v, want %s first", word, got, want)
+		}
+	}
+	if got := closest("zzz", names); len(got) != 0 {
+		t.Errorf("closest(zzz) = %v, want none", got)
+	}
+}
