@@ -125,7 +125,7 @@ func keychainAnswers(f *Factory) func(ctx context.Context) bool {
 }
 
 // secretsBuilder: the same steps as `cdb-setup secrets init` — every secret
-// any profile and overlay can mount (so a later `up --logging` finds its
+// any profile and overlay can mount (so a later `up --overlay logging` finds its
 // files), existing non-empty ones kept. The external values typed in the
 // wizard go to the steps as bytes, never through argv or the environment.
 func secretsBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
