@@ -126,8 +126,8 @@ func TestUninstallDryRunNamesTheStack(t *testing.T) {
 	}
 	for _, want := range []string{
 		"not undone: the stack mycdb",
-		"`cdb-setup down --secrets-path " + dir + " --project-name mycdb` stops and removes the containers",
-		"`cdb-setup down --secrets-path " + dir + " --project-name mycdb --volumes` also deletes the volumes and the data in them (asks first; the last option)",
+		"`cdb-setup down --secrets-path " + platform.ShellArg(dir) + " --project-name mycdb` stops and removes the containers",
+		"`cdb-setup down --secrets-path " + platform.ShellArg(dir) + " --project-name mycdb --volumes` also deletes the volumes and the data in them (asks first; the last option)",
 	} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("uninstall --dry-run lacks %q:\n%s", want, r.stderr)
