@@ -42,6 +42,7 @@ func TestManifestPrintStartsAManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	env["CDB_SETUP_REPO"] = repo
+	env["CDB_SETUP_PROJECT"] = "cdbtmanifest" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "")) // not another test's stack
 	h := runCLI(t, env, "", "up", "--help")
 	if !strings.Contains(h.stdout, "this stack has: logging, network-isolation, strict-health, tls ("+filepath.Join(repo, manifest.FileName)+")") {
 		t.Errorf("a manifest of only targets: lost the default overlays:\n%s", h.stdout)

@@ -74,15 +74,19 @@ func TestOldOverlaySwitchesAreAliases(t *testing.T) {
 	if !strings.Contains(old.stderr, want) || !strings.Contains(cur.stderr, want) {
 		t.Errorf("the old switch and --overlay differ:\nold:\n%s\nnew:\n%s", old.stderr, cur.stderr)
 	}
-	for _, c := range suggestedCommands(old.stderr) {
+	// What it suggests running spells the selection --overlay (here the
+	// fix of a misspelt service, which needs no Docker).
+	typo := runCLI(t, env, "", "up", "--strict-health", "demo_ap", "--secrets-path", dir)
+	want = "Did you mean `cdb-setup up --secrets-path " + platform.ShellArg(dir) + " --overlay strict-health demo_app`?"
+	if typo.code != 2 || !strings.Contains(typo.stderr, want) {
+		t.Errorf("up --strict-health demo_ap: exit %d, want 2 and %q:\n%s", typo.code, want, typo.stderr)
+	}
+	for _, c := range suggestedCommands(old.stderr + typo.stderr) {
 		if strings.Contains(c, "--strict-health") {
 			t.Errorf("a fix spells the old switch: %q", c)
 		}
 		if err := checkSuggested(c); err != nil {
 			t.Errorf("suggests %q: %v", c, err)
 		}
-	}
-	if !strings.Contains(old.stderr, "--overlay strict-health") {
-		t.Errorf("no fix repeats the selection as --overlay strict-health:\n%s", old.stderr)
 	}
 }

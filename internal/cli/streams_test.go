@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +19,11 @@ import (
 func TestReportsGoToStdout(t *testing.T) {
 	r := newWSRig(t)
 	dir := filepath.Join(r.home, "secrets")
-	env := platform.MapEnvironment{"CDB_SETUP_REPO": r.repo, "CDB_SETUP_SECRETS_PATH": dir}
+	// Its own project: volumes of another copy of the demo on this Engine
+	// must not count.
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	env := platform.MapEnvironment{"CDB_SETUP_REPO": r.repo, "CDB_SETUP_SECRETS_PATH": dir, "CDB_SETUP_PROJECT": "cdbtstreams" + hex.EncodeToString(b)}
 	for k, v := range r.env {
 		env[k] = v
 	}
