@@ -127,7 +127,7 @@ func stackDoctorChecks(f *Factory) ([]checks.Check, func()) {
 		pf.Secrets = append(pf.Secrets, checks.SecretFile{Name: u.Name, Path: u.Path, Services: u.Services, Policy: sec.Policy})
 	}
 	for _, file := range ls.Files {
-		pf.ComposeFiles = append(pf.ComposeFiles, filepath.Join(ls.Repo, filepath.FromSlash(file)))
+		pf.ComposeFiles = append(pf.ComposeFiles, repoPath(ls.Repo, file))
 	}
 	pf.ComposeDir = filepath.Dir(pf.ComposeFiles[0])
 	for _, name := range ls.Model.Start {

@@ -96,8 +96,10 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdDoctor(f, nil))
 	root.AddCommand(NewCmdKeychain(f, nil))
 	root.AddCommand(NewCmdSecrets(f))
+	root.AddCommand(NewCmdTeam(f))
 	root.AddCommand(NewCmdUp(f, nil), NewCmdDown(f, nil))
 	root.AddCommand(NewCmdManifest(f))
+	root.AddCommand(NewCmdTLS(f, nil))
 }
 
 // Main runs the command line and returns the process exit code. It is the

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -126,6 +125,8 @@ type loadedStack struct {
 	Model     *stack.Model
 	Inv       stack.Invocation
 	Warnings  []string
+	// TLS is set with --overlay tls: the certificates and cdb-setup's overlay.
+	TLS *tlsStack
 }
 
 // loadStack reads the manifest and compose files for the selection. Compose's
@@ -154,7 +155,14 @@ func loadStack(f *Factory, sf *StackFlags) (*loadedStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	ls := &loadedStack{Workspace: ws, Files: files, Catalogue: cat, Env: env, Project: loaded.Project}
+	var tlsSt *tlsStack
+	if sf.hasOverlay("tls") {
+		// cdb-setup's own overlay goes after the repo's tls.yml (tls_stack.go).
+		if tlsSt, files, loaded, err = withTLSOverlay(ctx, ws, files, env, cat, loaded); err != nil {
+			return nil, err
+		}
+	}
+	ls := &loadedStack{Workspace: ws, Files: files, Catalogue: cat, Env: env, Project: loaded.Project, TLS: tlsSt}
 	var secretWarnings []string
 	for _, w := range loaded.Warnings {
 		// CDB's dev.yml feeds GF_SECURITY_ADMIN_PASSWORD from
@@ -211,7 +219,7 @@ func loadStack(f *Factory, sf *StackFlags) (*loadedStack, error) {
 func startedServiceUses(repo string, files, started []string, name string) bool {
 	ref := regexp.MustCompile(`\$\{?` + regexp.QuoteMeta(name) + `\b`)
 	for _, f := range files {
-		b, err := os.ReadFile(filepath.Join(repo, filepath.FromSlash(f)))
+		b, err := os.ReadFile(repoPath(repo, f))
 		if err != nil {
 			return true
 		}

@@ -115,6 +115,9 @@ func upRun(opts *UpOptions) error {
 	for _, wmsg := range ls.Warnings {
 		fmt.Fprintf(w, "! %s\n", wmsg)
 	}
+	if f.Global.DryRun && ls.TLS != nil {
+		printTLSOverlay(w, ls)
+	}
 	rerun := rerunCommand(f, "up", opts.Stack.upArgs())
 
 	engine, compose, err := upPreflight(f, opts, ls, rep, rerun)

@@ -177,13 +177,14 @@ func upBuilder(f *Factory) setup.Builder {
 		if len(ov) > 0 {
 			profile += " + " + strings.Join(ov, ", ")
 		}
-		return []step.Step{&setup.CommandStep{
+		return append(wizardTLSSteps(f, in, sf), &setup.CommandStep{
 			StepID:      "stack.up",
 			Summary:     "start the stack (" + profile + ") and wait until every service is healthy",
 			Targets:     in.Manifest.Targets,
 			Done:        "the stack is up and every service is healthy",
 			AlreadyDone: "the stack was already running and healthy: nothing changed",
 			Fix:         "cdb-setup up" + upFlags(sf),
+			Talks:       true, // preflight and the live table
 			Run: func(ctx context.Context) (bool, error) {
 				// up's own --json report must not mix with the wizard's, and
 				// it must use this run's workspace (the folder just chosen).
@@ -195,7 +196,7 @@ func upBuilder(f *Factory) setup.Builder {
 				err := upRun(uo)
 				return uo.result == step.StatusDone, err
 			},
-		}}, nil
+		}), nil
 	}
 }
 
