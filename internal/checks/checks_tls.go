@@ -14,7 +14,7 @@ import (
 var tlsNow = time.Now
 
 // TLSCerts checks the certificates of the tls overlay in dir for these
-// leaves: the preflight of `up --tls` and `tls check` share it. A problem
+// leaves: the preflight of `up --overlay tls` and `tls check` share it. A problem
 // fails with the fix for its cause; expiry within 30 days warns.
 func TLSCerts(dir string, leaves []tlscert.Leaf) Result {
 	if _, err := os.Stat(dir); os.IsNotExist(err) {
@@ -59,7 +59,7 @@ func TLSExpiry(dir string) Result {
 	exp, file, err := tlscert.Earliest(dir)
 	switch {
 	case os.IsNotExist(err):
-		return skip(fmt.Sprintf("no TLS certificates in %s (only `up --tls` needs them: cdb-setup tls init)", dir))
+		return skip(fmt.Sprintf("no TLS certificates in %s (only `up --overlay tls` needs them: cdb-setup tls init)", dir))
 	case err != nil:
 		return fail(err.Error(), "cdb-setup tls rotate")
 	}
@@ -67,7 +67,7 @@ func TLSExpiry(dir string) Result {
 	day := exp.UTC().Format("2006-01-02")
 	switch {
 	case now.After(exp):
-		return fail(fmt.Sprintf("%s expired on %s: `up --tls` fails its TLS preflight", file, day), "cdb-setup tls rotate")
+		return fail(fmt.Sprintf("%s expired on %s: `up --overlay tls` fails its TLS preflight", file, day), "cdb-setup tls rotate")
 	case exp.Before(now.Add(tlscert.WarnBefore)):
 		return warn(fmt.Sprintf("%s expires on %s (in %d days)", file, day, int(exp.Sub(now).Hours()/24)), "cdb-setup tls rotate")
 	}

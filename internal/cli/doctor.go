@@ -73,7 +73,7 @@ func doctorRun(o *DoctorOptions) error {
 		Failures     int              `json:"failures"`
 		NotAvailable []string         `json:"not_available"`
 	}{results, n[checks.OK], n[checks.Warn], n[checks.Fail], checks.NotAvailable})
-	printDoctor(f.IO.ErrOut, results, f.Global.Verbose)
+	printDoctor(f.reportOut(), results, f.Global.Verbose)
 	if n[checks.Fail] > 0 {
 		return explained(exitcode.Failed, fmt.Errorf("%d problem(s) to fix (see data.checks)", n[checks.Fail]))
 	}
@@ -141,6 +141,15 @@ func stackDoctorChecks(f *Factory) ([]checks.Check, func()) {
 			out = append(out, c)
 		}
 	}
+	// Whether the stack runs at all (issue 14): up/healthy per target,
+	// `cdb-setup up` as the fix, unknown without the Engine.
+	out = append(out, checks.Check{ID: "stack.running", Title: "Stack running", Run: func(ctx context.Context) checks.Result {
+		var api stack.EngineAPI
+		if pf.Engine.Client != nil {
+			api = pf.Engine.Client
+		}
+		return checks.StackRunning(ctx, api, ls.Inv.Project, ls.Targets, pf.Up)
+	}})
 	// A healthcheck passes while a password is refused (issue 12,
 	// observation 5): with the stack running, doctor logs in like up does.
 	out = append(out, checks.Check{ID: "stack.logins", Title: "Running services accept the passwords in the secret files", Run: func(ctx context.Context) checks.Result {

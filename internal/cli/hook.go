@@ -242,7 +242,7 @@ func hookStatusRun(o *HookStatusOptions) error {
 		return err
 	}
 	f.setData(st)
-	w := f.IO.ErrOut
+	w := f.reportOut()
 	mark := func(ok bool) string {
 		if ok {
 			return "✓"

@@ -26,12 +26,12 @@ type TLSOptions struct {
 func NewCmdTLS(f *Factory, runF func(*TLSOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tls",
-		Short: "Local certificates for `up --tls`: a CA, redis and postgres server certificates, a client certificate",
+		Short: "Local certificates for `up --overlay tls`: a CA, redis and postgres server certificates, a client certificate",
 		Long: `Make, check and renew the certificates the TLS overlay needs, in the secrets
 folder's tls/ folder: a local CA (its key stays in tls/ca/ and never reaches a
 container), one ECDSA P-256 certificate per TLS server valid for its compose
 service name, its container_name, localhost, 127.0.0.1 and ::1, and a client
-certificate for redis-cli. Then ` + "`cdb-setup up --tls`" + ` uses them. See docs/tls.md for
+certificate for redis-cli. Then ` + "`cdb-setup up --overlay tls`" + ` uses them. See docs/tls.md for
 how to trust the CA in psql, redis-cli or Python.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
@@ -42,7 +42,7 @@ how to trust the CA in psql, redis-cli or Python.`,
 		{"check", "Verify chain, names, key pairs and expiry; exit 1 naming each problem",
 			"Verify, changing nothing: every file present, each certificate signed by the\nlocal CA, valid for every name of its service, paired with its key, not\nexpired (a warning 30 days before), keys private."},
 		{"rotate", "Issue new server and client certificates and keys (same CA; old files kept in tls/.backup)",
-			"Issue new server and client certificates with new keys, signed by the same CA\n(clients that trust ca.crt keep working). The CA is renewed too only when it\nexpires within 30 days. The old files go to tls/.backup/<time>/. Running\ncontainers keep the old certificates until `cdb-setup up --tls` recreates the\nservices that mount them (and only those)."},
+			"Issue new server and client certificates with new keys, signed by the same CA\n(clients that trust ca.crt keep working). The CA is renewed too only when it\nexpires within 30 days. The old files go to tls/.backup/<time>/. Running\ncontainers keep the old certificates until `cdb-setup up --overlay tls` recreates the\nservices that mount them (and only those)."},
 	} {
 		opts := &TLSOptions{F: f, Action: a.name}
 		sub := &cobra.Command{
@@ -80,8 +80,12 @@ type tlsLeafJSON struct {
 
 func tlsRun(opts *TLSOptions) error {
 	f := opts.F
+	// check's lines are a report (stdout); init's and rotate's, progress.
 	w := f.IO.ErrOut
-	ls, err := loadStack(f, &StackFlags{Profile: opts.Profile, TLS: true})
+	if opts.Action == "check" {
+		w = f.reportOut()
+	}
+	ls, err := loadStack(f, &StackFlags{Profile: opts.Profile, Overlays: []string{"tls"}})
 	if err != nil {
 		return err
 	}
@@ -143,9 +147,9 @@ func tlsRun(opts *TLSOptions) error {
 	rep.OK = true
 	switch opts.Action {
 	case "init":
-		fmt.Fprintf(w, "Next: cdb-setup up --tls (trust the CA elsewhere: docs/tls.md, the CA is %s)\n", filepath.Join(st.CertDir, tlscert.CAFile))
+		fmt.Fprintf(w, "Next: cdb-setup up --overlay tls (trust the CA elsewhere: docs/tls.md, the CA is %s)\n", filepath.Join(st.CertDir, tlscert.CAFile))
 	case "rotate":
-		fmt.Fprintln(w, "Running containers keep the old certificates until recreated: cdb-setup up --tls recreates only the services that mount them.")
+		fmt.Fprintln(w, "Running containers keep the old certificates until recreated: cdb-setup up --overlay tls recreates only the services that mount them.")
 	}
 	return nil
 }

@@ -102,19 +102,19 @@ func dockerOut(t *testing.T, args ...string) string {
 // value in any container's environment.
 func TestTLSInitThenUpTLSFromScratch(t *testing.T) {
 	st := realstack.New(t, realstack.Options{Prefix: "cdbttls"})
-	if r := runReal(t, st, "up", "--tls"); r.code != 1 || !strings.Contains(r.stderr, "fix: cdb-setup tls init") {
+	if r := runReal(t, st, "up", "--overlay", "tls"); r.code != 1 || !strings.Contains(r.stderr, "fix: cdb-setup tls init") {
 		t.Fatalf("up --tls without certificates: exit %d, want 1 naming tls init", r.code)
 	}
 	if r := runReal(t, st, "tls", "init"); r.code != 0 || !strings.Contains(r.stderr, "postgres.crt is valid for 127.0.0.1, ::1, cdb_postgres, localhost") {
 		t.Fatalf("tls init: exit %d", r.code)
 	}
-	dry := runReal(t, st, "--dry-run", "up", "--tls")
+	dry := runReal(t, st, "--dry-run", "up", "--overlay", "tls")
 	for _, want := range []string{"cdb-setup's TLS overlay", "ssl=on", "POSTGRES_PASSWORD_FILE", `"$$(cat /run/secrets/redis_password)"`, "type: tmpfs"} {
 		if !strings.Contains(dry.stderr, want) {
 			t.Errorf("up --dry-run --tls does not show %q", want)
 		}
 	}
-	r := runReal(t, st, "up", "--tls", "--json")
+	r := runReal(t, st, "up", "--overlay", "tls", "--json")
 	rep := jsonReport(t, r)
 	if r.code != 0 {
 		t.Fatalf("up --tls: exit %d; failed: %q; compose: %s", r.code, failedChecks(rep), rep.ComposeError)
@@ -172,7 +172,7 @@ func TestUpTLSOnExistingVolumeThenRotate(t *testing.T) {
 	if r := runReal(t, st, "tls", "init"); r.code != 0 {
 		t.Fatalf("tls init: exit %d", r.code)
 	}
-	if r := runReal(t, st, "up", "--tls", "--json"); r.code != 0 {
+	if r := runReal(t, st, "up", "--overlay", "tls", "--json"); r.code != 0 {
 		t.Fatalf("up --tls on the existing volume: exit %d; failed: %q", r.code, failedChecks(jsonReport(t, r)))
 	}
 	if got := st.Psql("SELECT count(*) FROM trades"); got != "1" {
@@ -181,7 +181,7 @@ func TestUpTLSOnExistingVolumeThenRotate(t *testing.T) {
 	provePostgresTLS(t, st)
 	ctx := context.Background()
 	pg, rd := st.ContainerID(ctx, realstack.Postgres), st.ContainerID(ctx, realstack.Redis)
-	if r := runReal(t, st, "up", "--tls"); r.code != 0 {
+	if r := runReal(t, st, "up", "--overlay", "tls"); r.code != 0 {
 		t.Fatalf("second up --tls: exit %d", r.code)
 	}
 	if st.ContainerID(ctx, realstack.Postgres) != pg || st.ContainerID(ctx, realstack.Redis) != rd {
@@ -190,7 +190,7 @@ func TestUpTLSOnExistingVolumeThenRotate(t *testing.T) {
 	if r := runReal(t, st, "tls", "rotate"); r.code != 0 {
 		t.Fatalf("tls rotate: exit %d", r.code)
 	}
-	if r := runReal(t, st, "up", "--tls", "--json"); r.code != 0 {
+	if r := runReal(t, st, "up", "--overlay", "tls", "--json"); r.code != 0 {
 		t.Fatalf("up --tls after rotate: exit %d; failed: %q", r.code, failedChecks(jsonReport(t, r)))
 	}
 	if st.ContainerID(ctx, realstack.Postgres) == pg || st.ContainerID(ctx, realstack.Redis) == rd {

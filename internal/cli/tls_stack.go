@@ -17,7 +17,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
-// tlsStack is what --tls adds to a loaded stack: where the certificates
+// tlsStack is what --overlay tls adds to a loaded stack: where the certificates
 // are, which certificates the services need, and cdb-setup's overlay.
 type tlsStack struct {
 	CertDir         string
@@ -55,7 +55,7 @@ func tlsOverlayDir(ws *workspace.Workspace) string {
 // files (tls.yml included), adds it after them and reads the model again.
 func withTLSOverlay(ctx context.Context, ws *workspace.Workspace, files []string, env map[string]string, cat *secrets.Catalogue, loaded *composefile.Loaded) (st *tlsStack, _ []string, _ *composefile.Loaded, err error) {
 	if ws.StateDirErr != nil {
-		return nil, nil, nil, exitcode.New(exitcode.Environment, fmt.Errorf("--tls: cdb-setup writes its TLS overlay next to its state, and the state folder is unknown: %v", ws.StateDirErr))
+		return nil, nil, nil, exitcode.New(exitcode.Environment, fmt.Errorf("--overlay tls: cdb-setup writes its TLS overlay next to its state, and the state folder is unknown: %v", ws.StateDirErr))
 	}
 	m := ws.Manifest
 	repoDir := filepath.FromSlash(m.TLS.Dir)

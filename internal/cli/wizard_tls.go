@@ -9,9 +9,9 @@ import (
 
 // wizardTLSSteps: when the TLS overlay is chosen, the wizard makes the
 // certificates before it starts the stack (`cdb-setup tls init`, which
-// keeps valid ones), so `up --tls` finds them.
+// keeps valid ones), so `up --overlay tls` finds them.
 func wizardTLSSteps(f *Factory, in setup.Input, sf StackFlags) []step.Step {
-	if !sf.TLS {
+	if !sf.hasOverlay("tls") {
 		return nil
 	}
 	return []step.Step{&setup.CommandStep{

@@ -158,8 +158,8 @@ func recognise(ctx context.Context, in DiagnoseInput, s Service, facts ServiceFa
 		d.Cause = CauseTLSKeyRefused
 		d.Explanation = fmt.Sprintf("%s refuses its TLS key: %q. PostgreSQL only reads a key owned by its own user (or root) and private; a bind-mounted key keeps the host's owner and mode, so it is refused on a native Linux engine whatever its mode.", s.Name, line)
 		d.Fix = fmt.Sprintf("start it through cdb-setup, whose TLS overlay hands postgres a copy it owns (0600): %s", in.Rerun)
-		if !strings.Contains(in.Rerun, "--tls") {
-			d.Fix = fmt.Sprintf("start it with cdb-setup's TLS overlay: %s --tls", in.Rerun)
+		if !strings.Contains(in.Rerun, "--overlay tls") {
+			d.Fix = fmt.Sprintf("start it with cdb-setup's TLS overlay: %s --overlay tls", in.Rerun)
 		}
 	case reTLSLoad.MatchString(text):
 		line := strings.TrimSpace(reTLSLoad.FindString(text))

@@ -58,7 +58,7 @@ func TestDiagnosePostgresRefusesBindMountedKey(t *testing.T) {
 	if d.Cause != CauseTLSKeyRefused || !strings.Contains(d.Explanation, `private key file \"/tls/postgres.key\" must be owned by the database user or root`) {
 		t.Errorf("cause %q: %s", d.Cause, d.Explanation)
 	}
-	if d.Fix != "start it with cdb-setup's TLS overlay: cdb-setup up --tls" {
+	if d.Fix != "start it with cdb-setup's TLS overlay: cdb-setup up --overlay tls" {
 		t.Errorf("fix %q", d.Fix)
 	}
 }
