@@ -164,6 +164,7 @@ func wizardRun(o *WizardOptions) error {
 		placeholders map[string]bool
 		deferred     map[string]bool
 		locked       bool
+		todo         int
 	)
 	for {
 		ans, err = o.answers(ctx, s, given, defaults, interactive)
@@ -210,7 +211,7 @@ func wizardRun(o *WizardOptions) error {
 		if err != nil {
 			return err
 		}
-		todo := printPlan(w, planRep, placeholders, deferred)
+		todo = printPlan(w, planRep, placeholders, deferred)
 		if planFailed(planRep, deferred) {
 			fmt.Fprintln(w, "Nothing was changed. Fix the problem above and run cdb-setup again.")
 			planRep.NotApplied = true
@@ -247,8 +248,14 @@ func wizardRun(o *WizardOptions) error {
 		break
 	}
 
-	fmt.Fprintln(w)
-	rep, runErr := applyWizard(ctx, w, screenOf(f.IO, f.Env), f.IO.Size, groups)
+	var rep step.Report
+	var runErr error
+	if nothingToApply(planRep, todo, deferred) {
+		rep = resultsFromPlan(planRep, placeholders)
+	} else {
+		fmt.Fprintln(w)
+		rep, runErr = applyWizard(ctx, w, screenOf(f.IO, f.Env), f.IO.Size, groups)
+	}
 	if rep.Interrupted {
 		runErr = nil
 	}
