@@ -2,13 +2,19 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
 // TestUpOneShotRestartedIsNotTimedOut is the false failure of issue 14 on
@@ -79,4 +85,115 @@ func mustTime(t *testing.T, s string) time.Time {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestDemoRerunKeepsContainers runs the real demo (examples/demo, its image
+// built by examples/demo/build.sh) through the wizard twice on the real
+// Engine, as issue 14 did: the first run generates the secrets, has compose
+// build the image and starts the five services; the second says
+// "Everything already done" and keeps every container — same IDs, and the
+// finished one-shot not started again (compose was not needed). The copy
+// only renames the project and image and moves the ports to free ones, so
+// it can run next to other tests.
+func TestDemoRerunKeepsContainers(t *testing.T) {
+	needStack(t)
+	root, _ := filepath.Abs("../..")
+	if out, err := exec.Command("sh", filepath.Join(root, "examples/demo/build.sh")).CombinedOutput(); err != nil {
+		t.Fatalf("examples/demo/build.sh: %v: %s", err, out)
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	project := "cdbtstack-demo-" + hex.EncodeToString(b)
+	image := project + ":rerun"
+	s := &e2eStack{t: t, repo: testenv.TempDir(t), secrets: filepath.Join(testenv.TempDir(t), "secrets"), project: project, values: map[string]string{}, state: testenv.TempDir(t)}
+	ports := map[string]string{"16379": fmt.Sprint(freePort(t)), "15432": fmt.Sprint(freePort(t)), "13000": fmt.Sprint(freePort(t))}
+	copyDemo(t, filepath.Join(root, "examples/demo"), s.repo, func(rel string, b []byte) []byte {
+		txt := string(b)
+		for from, to := range ports {
+			txt = strings.ReplaceAll(txt, "127.0.0.1:"+from, "127.0.0.1:"+to)
+		}
+		txt = strings.ReplaceAll(txt, "cdbdemo-svc:dev", image)
+		if rel == "cdb-setup.yaml" {
+			txt = strings.Replace(txt, "project: cdbdemo", "project: "+project, 1)
+		}
+		return []byte(txt)
+	})
+	t.Cleanup(func() { _ = exec.Command("docker", "image", "rm", "-f", image).Run() })
+	t.Cleanup(s.remove)
+
+	ctx := context.Background()
+	env := s.env()
+	env["HOME"] = testenv.TempDir(t)
+	delete(env, "XDG_STATE_HOME")
+	delete(env, "CDB_SETUP_STATE_DIR")
+	delete(env, "STACK_NAME")
+	delete(env, "DEMO_IMAGE")
+	r := s.run(ctx, env, "--yes", "--persist", "none", "--hook=false")
+	if r.code != 0 || !strings.Contains(r.stderr, "the stack is up and every service is healthy") {
+		t.Fatalf("first run: exit %d", r.code)
+	}
+	for _, name := range []string{"REDIS_PASSWORD", "POSTGRES_PASSWORD", "GRAFANA_PASSWORD"} {
+		v, err := os.ReadFile(filepath.Join(s.secrets, name))
+		must(t, err)
+		s.values[name] = string(v)
+	}
+	before := demoContainers(t, project)
+	if len(before) != 5 {
+		t.Fatalf("want the demo's 5 containers, got %v", before)
+	}
+
+	r = s.run(ctx, env, "--no-input")
+	if r.code != 0 || !strings.Contains(r.stderr, "Everything already done ✓") {
+		t.Fatalf("re-run: exit %d, want Everything already done", r.code)
+	}
+	after := demoContainers(t, project)
+	for svc, b := range before {
+		if a := after[svc]; a != b {
+			t.Errorf("%s: container %s before the re-run, %s after (recreated or started again)", svc, b, a)
+		}
+	}
+}
+
+// demoContainers maps each service of project to its container ID and
+// last start.
+func demoContainers(t *testing.T, project string) map[string]string {
+	t.Helper()
+	out, err := exec.Command("docker", "ps", "-aq", "--filter", "label=com.docker.compose.project="+project).Output()
+	must(t, err)
+	m := map[string]string{}
+	for _, id := range strings.Fields(string(out)) {
+		info, err := exec.Command("docker", "inspect", "-f", `{{index .Config.Labels "com.docker.compose.service"}} {{.ID}} {{.State.StartedAt}}`, id).Output()
+		must(t, err)
+		svc, rest, _ := strings.Cut(strings.TrimSpace(string(info)), " ")
+		m[svc] = rest
+	}
+	return m
+}
+
+// copyDemo copies the demo folder (manifest, compose files, image context
+// with the binary build.sh made), passing each text file through edit.
+func copyDemo(t *testing.T, from, to string, edit func(rel string, b []byte) []byte) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		mode := os.FileMode(0o644)
+		if rel == filepath.Join("image", "svc") {
+			mode = 0o755
+		} else {
+			b = edit(filepath.ToSlash(rel), b)
+		}
+		return os.WriteFile(dst, b, mode)
+	})
+	must(t, err)
 }
