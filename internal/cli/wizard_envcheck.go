@@ -12,6 +12,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/checks"
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
+	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/wizard"
@@ -119,21 +120,21 @@ func (o *WizardOptions) decideEnvironment(ctx context.Context, s *wizardSession,
 			o.withoutStack(s, given, defaults, r)
 			return nil
 		}
-		fmt.Fprintf(w, "Stopped: nothing was changed. Fix: %s\n", wizardFix(f, r.Fix))
+		fmt.Fprintf(w, "Stopped: nothing was changed. Fix: %s\n", o.wizardFix(r.Fix))
 		f.setData(env)
-		return explained(exitcode.Environment, step.WithFix(errors.New(why), wizardFix(f, r.Fix)))
+		return explained(exitcode.Environment, step.WithFix(errors.New(why), o.wizardFix(r.Fix)))
 	}
 	fmt.Fprintf(w, "✗ The stack cannot start on this machine (%s): nothing was changed.\n", r.Title)
-	fmt.Fprintf(w, "  Fix: %s\n", wizardFix(f, r.Fix))
-	fmt.Fprintf(w, "  Or set up everything else now and the stack later: %s --start=false\n", wizardCommandLine(f))
+	fmt.Fprintf(w, "  Fix: %s\n", o.wizardFix(r.Fix))
+	fmt.Fprintf(w, "  Or set up everything else now and the stack later: `%s --start=false`\n", o.commandLine())
 	f.setData(env)
-	return explained(exitcode.Environment, step.WithFix(errors.New(why), wizardFix(f, r.Fix)+"; or set up the rest without the stack: "+wizardCommandLine(f)+" --start=false"))
+	return explained(exitcode.Environment, step.WithFix(errors.New(why), o.wizardFix(r.Fix)+"; or set up the rest without the stack: "+o.commandLine()+" --start=false"))
 }
 
 // wizardFix is a check's fix as the wizard's: the check's own words end
 // with "run `cdb-setup up` again"; here it is the wizard to run again.
-func wizardFix(f *Factory, fix string) string {
-	again := "`" + wizardCommandLine(f) + "`"
+func (o *WizardOptions) wizardFix(fix string) string {
+	again := "`" + o.commandLine() + "`"
 	if strings.Contains(fix, "`cdb-setup up` again") {
 		return strings.ReplaceAll(fix, "`cdb-setup up` again", again+" again")
 	}
@@ -157,14 +158,16 @@ func (o *WizardOptions) printStackLater(w io.Writer) {
 		for _, tail := range []string{", then run `cdb-setup up` again", "; then run `cdb-setup up` again"} {
 			fix = strings.TrimSuffix(fix, tail)
 		}
-		fmt.Fprintf(w, "The stack was not started. Fix: %s; then start it: cdb-setup up\n", fix)
+		fmt.Fprintf(w, "The stack was not started. Fix: %s; then start it: `cdb-setup up`\n", fix)
 	}
 }
 
-// wizardCommandLine is the wizard's command as this run was given, for
-// a suggested re-run: the global flags that locate the clone and the
-// folder, and how it ran without questions.
-func wizardCommandLine(f *Factory) string {
+// commandLine is the wizard's command as this run was given (without
+// --start), for a suggested re-run: the global flags that locate the clone
+// and the folder, the answers given as flags, and how it ran without
+// questions.
+func (o *WizardOptions) commandLine() string {
+	f := o.F
 	parts := strings.Fields(rerunCommand(f, "", nil))
 	switch {
 	case f.Global.Yes:
@@ -172,7 +175,31 @@ func wizardCommandLine(f *Factory) string {
 	case f.Global.NoInput:
 		parts = append(parts, "--no-input")
 	}
+	if o.set["profile"] {
+		parts = append(parts, "--profile", platform.ShellArg(o.Profile))
+	}
+	if o.set["overlay"] {
+		parts = append(parts, "--overlay", platform.ShellArg(orNone(strings.Join(o.Overlays, ","))))
+	}
+	if o.set["persist"] {
+		parts = append(parts, "--persist", platform.ShellArg(orNone(o.Persist)))
+	}
+	for _, b := range []struct {
+		name string
+		v    bool
+	}{{"keychain", o.Keychain}, {"hook", o.Hook}} {
+		if o.set[b.name] {
+			parts = append(parts, fmt.Sprintf("--%s=%t", b.name, b.v))
+		}
+	}
 	return strings.Join(parts, " ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 // secretsFolderCheck is the secrets folder question's validation: the
