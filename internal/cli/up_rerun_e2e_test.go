@@ -132,6 +132,10 @@ func TestDemoRerunKeepsContainers(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "the stack is up and every service is healthy") {
 		t.Fatalf("first run: exit %d", r.code)
 	}
+	// The services that use the image demo_redis builds are not "to pull".
+	if strings.Contains(r.stderr, "compose will pull") {
+		t.Errorf("the preflight says an image another service builds will be pulled")
+	}
 	for _, name := range []string{"REDIS_PASSWORD", "POSTGRES_PASSWORD", "GRAFANA_PASSWORD"} {
 		v, err := os.ReadFile(filepath.Join(s.secrets, name))
 		must(t, err)
