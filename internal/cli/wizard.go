@@ -211,6 +211,11 @@ func wizardRun(o *WizardOptions) error {
 		if err != nil {
 			return err
 		}
+		if interactive {
+			// The time the summary reports is the wizard's, not the
+			// user's at the questions.
+			start = o.Now()
+		}
 		run, err = s.WithSecretsDir(ans.SecretsPath, answerSource(ans.SecretsPath, s.Workspace))
 		if err != nil {
 			return err

@@ -34,7 +34,7 @@ func YesNo(ctx context.Context, o FormOptions, title, why, yes, no string, def b
 // only whether external credentials were given).
 func (a Answers) Summary(o Offer) string {
 	var b strings.Builder
-	line := func(k, v string) { fmt.Fprintf(&b, "  %-16s %s\n", k, v) }
+	line := func(k, v string) { fmt.Fprintf(&b, "  %-17s %s\n", k, v) }
 	yesNo := func(p *bool) string {
 		if p != nil && *p {
 			return "yes"
