@@ -17,12 +17,30 @@ func SetupEnvironment(e Env, pf *Preflight) []Check {
 			cs = append(cs, c)
 		}
 	}
-	for _, c := range hookChecks(e) {
+	hc := hookChecks(e)
+	for _, c := range hc {
 		if c.ID == "gitleaks" {
-			cs = append(cs, c)
+			cs = append(cs, gitleaksAlone(c, hc[0]))
 		}
 	}
 	return cs
+}
+
+// gitleaksAlone is doctor's gitleaks check without doctor's hook line: when
+// it cannot tell, it says why (the hook check's reason) instead of
+// pointing at a line the wizard does not show.
+func gitleaksAlone(gitleaks, hook Check) Check {
+	run := gitleaks.Run
+	gitleaks.Run = func(ctx context.Context) Result {
+		r := run(ctx)
+		if r.Status == Skip {
+			if h := hook.Run(ctx); h.Status == Fail {
+				return skip("cannot tell: " + h.Detail)
+			}
+		}
+		return r
+	}
+	return gitleaks
 }
 
 // RunConcurrently runs independent checks at once (each bounded like

@@ -53,6 +53,13 @@ func (e setupEnvironment) failed(ids ...string) *checks.Outcome {
 // environmentFirst checks the machine (o.Environment) and stops or goes on
 // without the stack (decideEnvironment).
 func (o *WizardOptions) environmentFirst(ctx context.Context, s *wizardSession, given, defaults *wizard.Answers, interactive bool) error {
+	if !interactive {
+		// A bad answer (an unknown profile) is a usage error whatever the
+		// machine: say that first.
+		if err := checkAnswers(given.Merge(*defaults), s); err != nil {
+			return err
+		}
+	}
 	if o.Environment == nil {
 		return nil
 	}

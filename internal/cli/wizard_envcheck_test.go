@@ -60,7 +60,10 @@ func TestWizardWithoutDockerDoesTheRestWhenTold(t *testing.T) {
 	if !strings.HasSuffix(rest, " --start=false") {
 		t.Fatalf("no command for the rest:\n%s", r.stderr)
 	}
-	args := strings.Fields(rest)[1:]
+	var args []string
+	for _, a := range strings.Fields(rest)[1:] {
+		args = append(args, strings.Trim(a, "'")) // the shell's quotes (a Windows path)
+	}
 	r = runCLI(t, env, "", args...)
 	if r.code != 0 {
 		t.Fatalf("`%s`: exit %d\n%s", rest, r.code, r.stderr)
