@@ -31,8 +31,10 @@ func TestWizardNotCDBCloneStopsBeforeQuestions(t *testing.T) {
 	if strings.Contains(r.stderr, "The plan:") {
 		t.Errorf("planned after the failed check:\n%s", r.stderr)
 	}
-	if ents, _ := os.ReadDir(home); len(ents) != 0 {
-		t.Errorf("HOME changed: %v", ents)
+	for _, p := range []string{filepath.Join(home, "s"), env["CDB_SETUP_STATE_DIR"]} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s was written although the run stopped", p)
+		}
 	}
 }
 
