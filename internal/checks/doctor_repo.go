@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
@@ -27,6 +28,13 @@ func repoCheck(e Env) Check {
 			if _, err := os.Stat(filepath.Join(e.Repo, filepath.FromSlash(f))); err != nil {
 				missing = append(missing, f)
 			}
+		}
+		if len(missing) == len(files) && len(files) > 0 && e.ManifestSource == manifest.BuiltInSource {
+			// Not one file of the CDB layout: another repository, not a
+			// damaged clone.
+			return Result{Status: Fail, Missing: true,
+				Detail: fmt.Sprintf("%s is not a CDB clone: none of its compose files is there (%s) and it has no cdb-setup.yaml", e.Repo, strings.Join(missing, ", ")),
+				Fix:    "run cdb-setup inside your CDB clone, or pass --repo DIR (the folder of your CDB clone)"}
 		}
 		if len(missing) > 0 {
 			return fail("compose files missing: "+strings.Join(missing, ", "),

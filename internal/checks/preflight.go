@@ -313,11 +313,12 @@ func (p *Preflight) images(ctx context.Context) Result {
 		return skip("Docker is not reachable")
 	}
 	var missing, willBuild []string
+	built := builtImages(p.Images)
 	for _, im := range p.Images {
 		_, err := p.Engine.Client.ImageInspect(ctx, im.Name)
 		switch {
 		case err == nil:
-		case im.HasBuild:
+		case im.HasBuild || built[im.Name]:
 			willBuild = append(willBuild, im.Service)
 		default:
 			missing = append(missing, fmt.Sprintf("%s (%s)", im.Name, im.Service))
@@ -331,6 +332,19 @@ func (p *Preflight) images(ctx context.Context) Result {
 		return ok("present; compose will build " + strings.Join(willBuild, ", "))
 	}
 	return ok(fmt.Sprintf("%d images present or buildable", len(p.Images)))
+}
+
+// builtImages are the images a started service builds: compose does not
+// pull an image another service of the project builds (the demo's five
+// services share one image that only demo_redis builds).
+func builtImages(images []Image) map[string]bool {
+	m := map[string]bool{}
+	for _, im := range images {
+		if im.HasBuild {
+			m[im.Name] = true
+		}
+	}
+	return m
 }
 
 func firstOr(list []string, def string) string {

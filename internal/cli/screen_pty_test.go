@@ -208,7 +208,7 @@ func TestWizardSelectionVisibleWithoutColour(t *testing.T) {
 	for _, sz := range screenSizes {
 		t.Run(sz.name, func(t *testing.T) {
 			home, repo := newWizardRepo(t)
-			tm := startTermSize(t, sz.rows, sz.cols, ptyEnv(home), "--repo", repo)
+			tm := startTermSize(t, sz.rows, sz.cols, ptyEnv(home), "--repo", repo, "--start=false")
 			tm.WaitFor("Secrets folder")
 			tm.Send("\r")
 			tm.WaitFor("Compose profile")
@@ -256,7 +256,7 @@ func TestWizardGoesBack(t *testing.T) {
 		t.Run(sz.name, func(t *testing.T) {
 			home, repo := newWizardRepo(t)
 			dirA, dirB, dirC := filepath.Join(home, "a"), filepath.Join(home, "b"), filepath.Join(home, "c")
-			tm := startTermSize(t, sz.rows, sz.cols, ptyEnv(home), "--repo", repo)
+			tm := startTermSize(t, sz.rows, sz.cols, ptyEnv(home), "--repo", repo, "--start=false")
 			tm.WaitFor("Secrets folder")
 			tm.Send("\x15" + dirA + "\r")
 			tm.WaitFor("Compose profile")

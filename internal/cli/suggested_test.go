@@ -152,8 +152,10 @@ func TestSuggestedCommandsRunAsPrinted(t *testing.T) {
 		{"doctor", "--repo", notRepo},
 		{"secrets", "init", "--no-input", "--repo", notRepo},
 		{"up", "--repo", notRepo},
-		// The wizard for real, stopped by the unreachable engine.
+		// The wizard for real, stopped by the unreachable engine before
+		// any question; then everything but the stack.
 		{"--yes", "--secrets-path", dir, "--persist", "none", "--hook=false"},
+		{"--no-input", "--secrets-path", dir, "--persist", "none", "--hook=false", "--start=false"},
 	}
 	var mid [][]string
 	// A damaged secret: check fails and fix repairs it.

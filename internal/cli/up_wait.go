@@ -30,6 +30,9 @@ type upStartStep struct {
 	rep     *upReport
 	start   time.Time
 	result  step.Status
+	// checked and upToDate: the plan found the stack up to date
+	// (up_uptodate.go), so Apply does not run compose.
+	checked, upToDate bool
 }
 
 func (u *upStartStep) ID() string { return "stack.up" }
@@ -45,13 +48,20 @@ func (u *upStartStep) sub() []string {
 	return append(sub, u.ls.Targets...)
 }
 
-func (u *upStartStep) Plan(context.Context) (step.Change, error) {
+func (u *upStartStep) Plan(ctx context.Context) (step.Change, error) {
+	if u.checkUpToDate(ctx) {
+		return step.Change{Step: u.ID(), None: true, Targets: u.ls.Targets,
+			Summary: fmt.Sprintf("%s already running and healthy, created from the current configuration and images: nothing to start", strings.Join(u.ls.Targets, ", "))}, nil
+	}
 	return step.Change{Step: u.ID(),
 		Summary: fmt.Sprintf("%s; wait until %s are healthy", u.compose.CommandLine(u.ls.Inv, u.sub()...), strings.Join(u.ls.Targets, ", ")),
 		Targets: u.ls.Targets}, nil
 }
 
 func (u *upStartStep) Apply(ctx context.Context) (step.Result, error) {
+	if u.checkUpToDate(ctx) {
+		return u.alreadyUp(), nil
+	}
 	before, err := stack.ServiceSnapshot(ctx, u.api, u.ls.Inv.Project, u.ls.Targets)
 	if err != nil {
 		return step.Failed(u.ID(), err, u.rerun), err2(err)

@@ -42,8 +42,22 @@ type WizardOptions struct {
 	// Ask and Confirm are the huh forms; tests replace them.
 	Ask     func(ctx context.Context, o wizard.FormOptions) (wizard.Answers, error)
 	Confirm func(ctx context.Context, o wizard.FormOptions, title, desc string, def bool) (bool, error)
+	// Reuse offers the last setup's answers on a re-run (wizard_reuse.go);
+	// nil asks every question.
+	Reuse func(ctx context.Context, o wizard.FormOptions, summary string) (bool, error)
+	// YesNo asks a yes/no question (wizard_envcheck.go); nil cannot ask.
+	YesNo func(ctx context.Context, o wizard.FormOptions, title, why, yes, no string, def bool) (bool, error)
 	// Now is the clock for the "done in" line.
 	Now func() time.Time
+
+	// Environment checks the machine before the first question
+	// (wizard_envcheck.go); nil checks nothing. It comes with the real
+	// Builders: what it checks is what their steps need.
+	Environment func(ctx context.Context, s *wizardSession, profile string) setupEnvironment
+
+	// stackLater is the fix for Docker when the user chose to set up the
+	// rest without the stack (wizard_envcheck.go).
+	stackLater string
 }
 
 // bindWizard makes the root command, run without a subcommand, the wizard.
@@ -104,6 +118,14 @@ func (o *WizardOptions) flagAnswers() (wizard.Answers, error) {
 }
 
 func (o *WizardOptions) defaults() {
+	// The real forms come together: a test that replaces Ask gets no
+	// real re-run question either.
+	if o.Reuse == nil && o.Ask == nil {
+		o.Reuse = wizard.AskReuse
+	}
+	if o.YesNo == nil && o.Ask == nil {
+		o.YesNo = wizard.YesNo
+	}
 	if o.Ask == nil {
 		o.Ask = wizard.Ask
 	}
@@ -119,6 +141,9 @@ func (o *WizardOptions) defaults() {
 	if o.Builders == nil {
 		b := setupBuilders(o.F)
 		o.Builders = &b
+		if o.Environment == nil {
+			o.Environment = o.checkEnvironment
+		}
 	}
 }
 
@@ -152,6 +177,17 @@ func wizardRun(o *WizardOptions) error {
 	if !f.Global.JSON || interactive {
 		printWelcome(w, f, s, *o.Builders)
 	}
+	// The machine is checked before the first question (wizard_envcheck.go).
+	if err := o.environmentFirst(ctx, s, &given, &defaults, interactive); err != nil {
+		return err
+	}
+
+	// On a re-run the last answers may be taken as they are (one question,
+	// wizard_reuse.go); "Edit answers" on the plan still asks every one.
+	reusedAns, reused, err := o.reuseAnswers(ctx, s, given, defaults, interactive)
+	if err != nil {
+		return err
+	}
 
 	// The questions and the plan repeat while the user picks "Edit answers"
 	// on the plan: the questions come back with the answers just given.
@@ -164,11 +200,21 @@ func wizardRun(o *WizardOptions) error {
 		placeholders map[string]bool
 		deferred     map[string]bool
 		locked       bool
+		todo         int
 	)
 	for {
-		ans, err = o.answers(ctx, s, given, defaults, interactive)
+		if reused {
+			ans, reused = reusedAns, false
+		} else {
+			ans, err = o.answers(ctx, s, given, defaults, interactive)
+		}
 		if err != nil {
 			return err
+		}
+		if interactive {
+			// The time the summary reports is the wizard's, not the
+			// user's at the questions.
+			start = o.Now()
 		}
 		run, err = s.WithSecretsDir(ans.SecretsPath, answerSource(ans.SecretsPath, s.Workspace))
 		if err != nil {
@@ -179,6 +225,9 @@ func wizardRun(o *WizardOptions) error {
 			ans.Overlays = []string{}
 		}
 		if err := checkAnswers(ans, s); err != nil {
+			return err
+		}
+		if err := o.checkSecretsFolderAnswer(s, ans.SecretsPath); err != nil {
 			return err
 		}
 		if s.Facts.CloudSync != "" && isUnderDir(ans.SecretsPath, s.Facts.Documents) {
@@ -210,7 +259,7 @@ func wizardRun(o *WizardOptions) error {
 		if err != nil {
 			return err
 		}
-		todo := printPlan(w, planRep, placeholders, deferred)
+		todo = printPlan(w, planRep, placeholders, deferred)
 		if planFailed(planRep, deferred) {
 			fmt.Fprintln(w, "Nothing was changed. Fix the problem above and run cdb-setup again.")
 			planRep.NotApplied = true
@@ -247,8 +296,14 @@ func wizardRun(o *WizardOptions) error {
 		break
 	}
 
-	fmt.Fprintln(w)
-	rep, runErr := applyWizard(ctx, w, screenOf(f.IO, f.Env), f.IO.Size, groups)
+	var rep step.Report
+	var runErr error
+	if nothingToApply(planRep, todo, deferred) {
+		rep = resultsFromPlan(planRep, placeholders)
+	} else {
+		fmt.Fprintln(w)
+		rep, runErr = applyWizard(ctx, w, screenOf(f.IO, f.Env), f.IO.Size, groups)
+	}
 	if rep.Interrupted {
 		runErr = nil
 	}
@@ -269,6 +324,7 @@ func wizardRun(o *WizardOptions) error {
 		return runErr
 	}
 	o.printSummary(w, s, ans, rep, o.Now().Sub(start))
+	o.printStackLater(w)
 	if rep.Failed() {
 		// Docker unreachable in the up step is 3, like `cdb-setup up`.
 		return SilentError(failureCode(rep))

@@ -18,6 +18,8 @@ func (o *WizardOptions) formOptions(s *wizardSession) wizard.FormOptions {
 		NoColor:    f.Env.Getenv("NO_COLOR") != "",
 		Facts:      s.Facts,
 		Offer:      s.offer,
+		// The folder is checked when it is given (wizard_envcheck.go).
+		CheckSecretsPath: o.secretsFolderCheck(s),
 	}
 }
 

@@ -184,7 +184,7 @@ func TestWizardInTerminal(t *testing.T) {
 	gitInit(t, repo)
 	secretsDir := filepath.Join(home, "my-secrets")
 
-	tm := startTerm(t, ptyEnv(home), "--repo", repo)
+	tm := startTerm(t, ptyEnv(home), "--repo", repo, "--start=false")
 	tm.WaitFor("System")
 	tm.WaitFor("Repo       " + repo)
 	tm.WaitFor("Secrets folder")
@@ -253,9 +253,12 @@ func TestWizardInTerminal(t *testing.T) {
 		t.Fatalf("saved answers (%v):\n%s", err, saved)
 	}
 
-	// Again on the set-up machine: same answers offered, nothing to do.
+	// Again on the set-up machine: the last answers are offered; changing
+	// them starts every question from them, and there is nothing to do.
 	tm = startTerm(t, ptyEnv(home), "--repo", repo)
-	tm.WaitFor("Secrets folder")
+	tm.WaitFor("Use the answers of your last setup?")
+	tm.Send("n") // Change my answers
+	tm.WaitFor("Compose mounts every secret from this folder")
 	tm.WaitFor(secretsDir)
 	tm.Send("\r")
 	tm.WaitFor("Compose profile")
@@ -281,7 +284,7 @@ func TestWizardCtrlCInTerminal(t *testing.T) {
 	home := testenv.TempDir(t)
 	repo := filepath.Join(testenv.TempDir(t), "repo")
 	copyTree(t, "testdata/cdbrepo", repo)
-	tm := startTerm(t, ptyEnv(home), "--repo", repo)
+	tm := startTerm(t, ptyEnv(home), "--repo", repo, "--start=false")
 	tm.WaitFor("Secrets folder")
 	tm.Send("\x03")
 	tm.WaitFor("Cancelled. Nothing was changed.")
@@ -330,7 +333,7 @@ func TestWizardAccessibleInTerminal(t *testing.T) {
 				copyTree(t, "testdata/cdbrepo", repo)
 				gitInit(t, repo)
 				def := filepath.Join(home, "Documents", ".secrets", ".cdb")
-				tm := startTermSize(t, sz.rows, sz.cols, append(ptyEnv(home), mode.env), "--repo", repo)
+				tm := startTermSize(t, sz.rows, sz.cols, append(ptyEnv(home), mode.env), "--repo", repo, "--start=false")
 				tm.WaitFor("\nSecrets folder\r\nCompose mounts every secret from this folder")
 				tm.WaitFor("Enter keeps " + def + ": ")
 				tm.Send("\r")
@@ -405,7 +408,7 @@ func TestWizardNarrowTerminal(t *testing.T) {
 	repo := filepath.Join(testenv.TempDir(t), "repo")
 	copyTree(t, "testdata/cdbrepo", repo)
 	gitInit(t, repo)
-	tm := startTermSize(t, 24, 40, ptyEnv(home), "--repo", repo)
+	tm := startTermSize(t, 24, 40, ptyEnv(home), "--repo", repo, "--start=false")
 	tm.WaitFor("Secrets folder")
 	tm.Send("\r")
 	tm.WaitFor("Compose profile")

@@ -91,7 +91,8 @@ func TestWizardDockerUnreachableIsEnvironment(t *testing.T) {
 	delete(env, "CDB_SETUP_STATE_DIR")
 	env["DOCKER_HOST"] = "unix://" + filepath.Join(testenv.TempDir(t), "no-docker.sock")
 	r := s.run(context.Background(), env, "--yes", "--persist", "none", "--hook=false", "--keychain=false", "--json")
-	if r.code != 3 || !strings.Contains(r.stderr, "Docker is not reachable") {
+	// Checked before any question (issue 14): the Engine check fails.
+	if r.code != 3 || !strings.Contains(r.stderr, "✗ Docker Engine reachable") {
 		t.Fatalf("exit %d, want 3:\n%s", r.code, r.stderr)
 	}
 	e := parseEnvelope(t, r.stdout)

@@ -351,6 +351,10 @@ func TestWizardCancelledQuestionsChangeNothing(t *testing.T) {
 		o.Ask = func(context.Context, wizard.FormOptions) (wizard.Answers, error) {
 			return wizard.Answers{}, wizard.ErrAborted
 		}
+		// The first question may be whether to go on without Docker.
+		o.YesNo = func(context.Context, wizard.FormOptions, string, string, string, string, bool) (bool, error) {
+			return false, wizard.ErrAborted
+		}
 	})
 	if code != exitcode.Interrupted || !strings.Contains(h.err.String(), "Nothing was changed") {
 		t.Fatalf("exit %d\n%s", code, h.err.String())
@@ -551,21 +555,22 @@ func TestWizardFailureShowsTheChecksOwnFix(t *testing.T) {
 	env, home := fixtureEnv(t)
 	env["DOCKER_HOST"] = "unix://" + filepath.Join(testenv.TempDir(t), "no-docker.sock")
 	r := runCLI(t, env, "", "--yes", "--secrets-path", filepath.Join(home, "s"), "--persist", "none", "--hook=false")
-	if r.code == 0 || r.code == exitcode.Interrupted {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	// The Engine is checked before any question: exit 3, nothing changed.
+	if r.code != exitcode.Environment {
+		t.Fatalf("exit %d, want 3\n%s", r.code, r.stderr)
 	}
-	i := strings.LastIndex(r.stderr, "Preflight failed")
+	i := strings.Index(r.stderr, "✗ Docker Engine reachable")
 	if i < 0 {
-		t.Fatalf("no preflight failure:\n%s", r.stderr)
+		t.Fatalf("no Engine check failure:\n%s", r.stderr)
 	}
 	tail := r.stderr[i:]
 	// The Engine check's own fix is rendered for the OS (Linux: DOCKER_HOST;
 	// Windows and macOS: Docker Desktop), never the generic rerun.
-	own := "fix: check DOCKER_HOST"
+	own := "Fix: check DOCKER_HOST"
 	if runtime.GOOS != "linux" {
-		own = "fix: start Docker Desktop"
+		own = "Fix: start Docker Desktop"
 	}
-	if !strings.Contains(tail, "✗ Docker Engine reachable") || !strings.Contains(tail, own) || strings.Contains(tail, "fix: cdb-setup up --profile") {
+	if !strings.Contains(tail, "✗ The stack cannot start on this machine") || !strings.Contains(tail, own) || strings.Contains(tail, "fix: cdb-setup up --profile") {
 		t.Errorf("the failure does not end with the check's own fix:\n%s", tail)
 	}
 }

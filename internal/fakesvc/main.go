@@ -8,6 +8,7 @@
 //	FAKE_MODE          healthy (default) | never-healthy | crash | oneshot | postgres | redis | grafana
 //	FAKE_HEALTHY_AFTER duration before /health says ok (e.g. 2s)
 //	FAKE_CRASH_AFTER   with crash: how long to run before exiting 1
+//	FAKE_RUN_FOR       with oneshot: how long the task runs before exiting 0
 //	FAKE_HTTP_PORT     health and API port inside the container (default 8080)
 //	FAKE_PASSWORD_FILE the secret this service authenticates with
 //	FAKE_DATA_DIR      a volume: the password is stored there on first start and
@@ -153,6 +154,9 @@ func run() error {
 	}
 
 	if mode == "oneshot" {
+		// A migration takes a while; FAKE_RUN_FOR says how long.
+		d, _ := time.ParseDuration(env("FAKE_RUN_FOR", "0s"))
+		time.Sleep(d)
 		fmt.Println("one-shot task finished")
 		return nil
 	}

@@ -125,12 +125,12 @@ type Check struct {
 }
 
 // Load reads <repo>/cdb-setup.yaml, or returns Default when there is none.
-// source says which it was (the file's path, or "built-in CDB default").
+// source says which it was (the file's path, or BuiltInSource).
 func Load(repo string) (m *Manifest, source string, err error) {
 	p := filepath.Join(repo, FileName)
 	b, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Default(), "built-in CDB default", nil
+		return Default(), BuiltInSource, nil
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", p, err)
@@ -471,3 +471,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// BuiltInSource is Load's source when the clone has no cdb-setup.yaml.
+const BuiltInSource = "built-in CDB default"

@@ -68,7 +68,10 @@ func ComposeInstallFix(goos string) string {
 	case "darwin":
 		return "install or update Docker Desktop, which includes Compose v2: " + DockerDesktopMacDocs
 	}
-	return "install the Docker Compose v2 plugin (the docker-compose-plugin package: " + ComposeLinuxDocs + "), or Docker Desktop"
+	// A command to type, not only a page to read (issue 14): the package
+	// is docker-compose-plugin in Docker's apt and dnf repositories,
+	// docker-compose-v2 in Ubuntu's own.
+	return "install the Docker Compose v2 plugin: `sudo apt-get install docker-compose-plugin` (Debian/Ubuntu with Docker's repository; Ubuntu's own package: docker-compose-v2) or `sudo dnf install docker-compose-plugin` (Fedora/RHEL); see " + ComposeLinuxDocs
 }
 
 // DockerUpdateFix is the fix for a Docker Engine too old for the stack.

@@ -10,10 +10,10 @@ import (
 
 // CommandStep runs a whole command (such as `up`, which prints its own live
 // service table and waits for health) as one step of the wizard's plan.
-// Its Plan cannot know whether the command has work to do, so it always
-// lists it; the command itself is idempotent and says after running whether
-// it found its work done (`up` on a stack already running and healthy), so
-// a re-run on a finished machine counts no change.
+// Its Plan lists it unless UpToDate says it has nothing to do; the command
+// itself is idempotent and says after running whether it found its work
+// done (`up` on a stack already running and healthy), so a re-run on a
+// finished machine counts no change.
 type CommandStep struct {
 	StepID  string
 	Summary string
@@ -29,17 +29,36 @@ type CommandStep struct {
 	Fix         string
 	// Talks: Run prints its own progress (no indicator is drawn over it).
 	Talks bool
+	// UpToDate, when set, asks at plan time whether the command would
+	// change nothing (`up` on a healthy, unchanged stack): the plan then
+	// lists no change and Apply reports "done" without running it. An error
+	// means it cannot tell: the command runs.
+	UpToDate func(ctx context.Context) (bool, error)
+
+	// upToDate is the verdict of the plan just before Apply.
+	upToDate bool
 }
 
 func (c *CommandStep) TalksWhileApplying() bool { return c.Talks }
 
 func (c *CommandStep) ID() string { return c.StepID }
 
-func (c *CommandStep) Plan(context.Context) (step.Change, error) {
+func (c *CommandStep) Plan(ctx context.Context) (step.Change, error) {
+	c.upToDate = false
+	if c.UpToDate != nil {
+		ok, err := c.UpToDate(ctx)
+		c.upToDate = ok && err == nil
+	}
+	if c.upToDate {
+		return step.Change{Step: c.StepID, None: true, Summary: c.AlreadyDone, Targets: c.Targets}, nil
+	}
 	return step.Change{Step: c.StepID, Summary: c.Summary, Targets: c.Targets}, nil
 }
 
 func (c *CommandStep) Apply(ctx context.Context) (step.Result, error) {
+	if c.upToDate {
+		return step.Result{Step: c.StepID, Status: step.StatusDone, Detail: c.AlreadyDone}, nil
+	}
 	done, err := c.Run(ctx)
 	switch {
 	case err == nil && done:

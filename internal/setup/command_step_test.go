@@ -31,3 +31,27 @@ func TestCommandStep(t *testing.T) {
 		t.Errorf("%+v %v", rep, err)
 	}
 }
+
+// An up-to-date command is no change in the plan and is not run; when the
+// check cannot tell (an error) or says no, the command runs.
+func TestCommandStepUpToDate(t *testing.T) {
+	ran := 0
+	run := func(context.Context) (bool, error) { ran++; return false, nil }
+	fresh := &CommandStep{StepID: "stack.up", Summary: "start", AlreadyDone: "already running", Run: run,
+		UpToDate: func(context.Context) (bool, error) { return true, nil }}
+	rep, err := step.Run(context.Background(), []step.Step{fresh}, step.Options{})
+	if err != nil || len(rep.Plans) != 1 || !rep.Plans[0].None || rep.Results[0].Status != step.StatusDone || ran != 0 {
+		t.Fatalf("up to date: %+v %v, ran %d", rep, err, ran)
+	}
+	for _, check := range []func(context.Context) (bool, error){
+		func(context.Context) (bool, error) { return false, nil },
+		func(context.Context) (bool, error) { return true, errors.New("cannot tell") },
+	} {
+		ran = 0
+		s := &CommandStep{StepID: "stack.up", Summary: "start", Done: "started", Run: run, UpToDate: check}
+		rep, err := step.Run(context.Background(), []step.Step{s}, step.Options{})
+		if err != nil || rep.Plans[0].None || rep.Results[0].Status != step.StatusChanged || ran != 1 {
+			t.Errorf("not up to date: %+v %v, ran %d", rep, err, ran)
+		}
+	}
+}

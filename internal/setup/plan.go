@@ -44,6 +44,10 @@ type Builders struct {
 	// NoKeychain, when set, says why the keychain areas cannot run on this
 	// machine although this version has them ("no OS keychain answers").
 	NoKeychain string
+	// NoStack, when set, says why the stack cannot start on this machine
+	// (Docker unreachable, no Compose v2) and the user chose to set up the
+	// rest: the stack areas are skipped with this reason.
+	NoStack string
 }
 
 // Area is one part of the plan as the wizard explains it.
@@ -69,14 +73,18 @@ func Areas(a wizard.Answers, b Builders) []Area {
 	if b.NoKeychain != "" {
 		keychain, restore, keychainWhy = false, false, b.NoKeychain
 	}
+	startWhy := "you chose not to start the stack"
+	if b.NoStack != "" {
+		start, startWhy = false, b.NoStack
+	}
 	return []Area{
 		{ID: "keychain.restore", Title: "restore missing secret files from the OS keychain", Wanted: restore, Why: keychainWhy, Build: b.KeychainRestore},
 		{ID: "secrets", Title: "secrets folder and files", Wanted: true, Build: b.Secrets},
 		{ID: "keychain.push", Title: "mirror the secrets into the OS keychain", Wanted: keychain, Why: keychainWhy, Build: b.KeychainPush},
 		{ID: "env", Title: "SECRETS_PATH for new shells", Wanted: len(a.Persist) > 0, Why: "you chose not to persist SECRETS_PATH", Build: b.Persist},
 		{ID: "hook", Title: "gitleaks pre-commit hook", Wanted: hook, Why: "you chose no hook", Build: b.Hook},
-		{ID: "stack.preflight", Title: "check volumes, ports and Docker before starting", Wanted: start, Why: "you chose not to start the stack", Build: b.Preflight},
-		{ID: "stack.up", Title: "start the stack and wait until healthy", Wanted: start, Why: "you chose not to start the stack", Build: b.Up},
+		{ID: "stack.preflight", Title: "check volumes, ports and Docker before starting", Wanted: start, Why: startWhy, Build: b.Preflight},
+		{ID: "stack.up", Title: "start the stack and wait until healthy", Wanted: start, Why: startWhy, Build: b.Up},
 	}
 }
 

@@ -42,6 +42,7 @@ func ServiceSnapshot(ctx context.Context, api EngineAPI, project string, service
 		if st := ci.State; st != nil {
 			r.StartedAt = st.StartedAt
 			r.Ready = st.Running && !st.Restarting && (st.Health == nil || st.Health.Status == "" || st.Health.Status == container.NoHealthcheck || st.Health.Status == container.Healthy)
+			r.Ready = r.Ready || finishedOneShot(ci)
 		}
 		if prev, seen := out[svc]; seen && prev.Ready && !r.Ready {
 			continue // keep the ready one of two (scaled or mid-recreate)
@@ -65,4 +66,19 @@ func Unchanged(before, after map[string]Running, services []string) bool {
 		}
 	}
 	return len(services) > 0
+}
+
+// finishedOneShot: a container that exited 0 and that the Engine will not
+// start again (restart "no", or "on-failure" after a clean exit) is a
+// one-shot task that is done, as the waiter judges it (a migration).
+func finishedOneShot(ci container.InspectResponse) bool {
+	st := ci.State
+	if st == nil || st.Status != container.StateExited || st.ExitCode != 0 || st.OOMKilled {
+		return false
+	}
+	policy := container.RestartPolicyMode("")
+	if ci.HostConfig != nil {
+		policy = ci.HostConfig.RestartPolicy.Name
+	}
+	return policy == "" || policy == container.RestartPolicyDisabled || policy == container.RestartPolicyOnFailure
 }

@@ -305,11 +305,26 @@ func (w *waiter) checkBudgets(now time.Time) {
 		if s.Outcome != Waiting || !ok || !cok {
 			continue
 		}
-		if now.Sub(c) > b {
+		from, since := budgetStart(c, s.StartedAt)
+		if now.Sub(from) > b {
 			s.Outcome, s.Reason, s.DecidedAt = Failed, ReasonTimeout, now
-			s.Detail = fmt.Sprintf("not ready %s after its container was created (its healthcheck allows %s)", now.Sub(c).Round(time.Second), b.Round(time.Second))
+			s.Detail = fmt.Sprintf("not ready %s after its container was %s (its healthcheck allows %s)", now.Sub(from).Round(time.Second), since, b.Round(time.Second))
 		}
 	}
+}
+
+// budgetStart is when a container's health budget starts: its latest
+// start, or its creation when it has not started since. The Engine resets a
+// container's health at each start, and compose starts an existing
+// container again without recreating it (a finished one-shot such as a
+// migration runs again on every `up`): counted from the creation, a
+// one-shot created a minute ago was failed while its second run was still
+// finishing.
+func budgetStart(created, started time.Time) (time.Time, string) {
+	if started.After(created) {
+		return started, "started"
+	}
+	return created, "created"
 }
 
 func (w *waiter) timeoutAll(detail string) {

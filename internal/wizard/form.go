@@ -33,6 +33,10 @@ type FormOptions struct {
 	Offer   Offer
 	// Defaults pre-fill every question (last run's answers, then defaults).
 	Defaults Answers
+	// CheckSecretsPath, when set, validates the folder when it is given
+	// (the later check's reason and fix: a folder git could commit is
+	// refused at its question, not after the plan).
+	CheckSecretsPath func(path string) error
 }
 
 // Ask asks every question that applies and returns the answers. At a
@@ -79,6 +83,9 @@ func questions(o FormOptions, a *Answers) ([]*question, func()) {
 			s = strings.TrimSpace(s)
 			if s == "" || !(filepath.IsAbs(s) || strings.HasPrefix(s, "~")) {
 				return errors.New("enter an absolute folder path (or one starting with ~)")
+			}
+			if o.CheckSecretsPath != nil {
+				return o.CheckSecretsPath(s)
 			}
 			return nil
 		},
