@@ -261,18 +261,7 @@ func TestWizardInTerminal(t *testing.T) {
 	tm.WaitFor("Compose mounts every secret from this folder")
 	tm.WaitFor(secretsDir)
 	tm.Send("\r")
-	tm.WaitFor("Compose profile")
-	tm.Send("\r")
-	tm.WaitFor("Overlays (optional)")
-	tm.Send("\r")
-	tm.WaitFor("Enter external credentials now?")
-	tm.Send("n")
-	tm.WaitFor("Make SECRETS_PATH permanent for")
-	tm.Send("\r")
-	tm.WaitFor("Install the gitleaks pre-commit hook?")
-	tm.Send("\r") // the last answer (no) is the default now
-	tm.WaitFor("Start the stack now?")
-	tm.Send("\r")
+	tm.answerDefaults("\r", "\r") // the last answer (no) is the default now
 	tm.WaitFor("Everything is already done ✓")
 	tm.WaitFor("Everything already done ✓")
 	if code := tm.Exit(); code != 0 {
@@ -411,18 +400,7 @@ func TestWizardNarrowTerminal(t *testing.T) {
 	tm := startTermSize(t, 24, 40, ptyEnv(home), "--repo", repo, "--start=false")
 	tm.WaitFor("Secrets folder")
 	tm.Send("\r")
-	tm.WaitFor("Compose profile")
-	tm.Send("\r")
-	tm.WaitFor("Overlays")
-	tm.Send("\r")
-	tm.WaitFor("Enter external")
-	tm.Send("n")
-	tm.WaitFor("Make SECRETS_PATH")
-	tm.Send("\r")
-	tm.WaitFor("Install the gitleaks")
-	tm.Send("n")
-	tm.WaitFor("Start the stack")
-	tm.Send("n")
+	tm.answerDefaults("n", "n")
 	tm.WaitFor("Apply these")
 	tm.Send("y")
 	tm.WaitFor("Check any time: cdb-setup doctor")
@@ -478,5 +456,26 @@ func TestWizardInTerminalStartsDemoStack(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(s.secrets, "REDIS_PASSWORD"))
 	if err != nil || strings.Contains(tm.rawText(), string(b)) {
 		t.Fatalf("REDIS_PASSWORD missing or shown on the terminal (%v)", err)
+	}
+}
+
+// answerDefaults answers the questions after the secrets folder: the default
+// profile and overlays, no credentials now, the default persistence, then
+// hook and start with the keys given ("\r" keeps the default; start "" when
+// that question is not asked).
+func (tm *ptyTerm) answerDefaults(hook, start string) {
+	tm.WaitFor("Compose profile")
+	tm.Send("\r")
+	tm.WaitFor("Overlays (optional)")
+	tm.Send("\r")
+	tm.WaitFor("Enter external credentials now?")
+	tm.Send("n")
+	tm.WaitFor("Make SECRETS_PATH permanent for")
+	tm.Send("\r")
+	tm.WaitFor("Install the gitleaks pre-commit hook?")
+	tm.Send(hook)
+	if start != "" {
+		tm.WaitFor("Start the stack now?")
+		tm.Send(start)
 	}
 }
