@@ -26,6 +26,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/wizard"
 )
 
@@ -103,6 +104,15 @@ type Workspace struct {
 	// says why they could not be read (they are then ignored).
 	Saved    wizard.Answers
 	SavedErr error
+}
+
+// CatalogueCache is the folder of the secrets catalogue cache (see
+// secrets.DiscoverOptions.CacheDir), or "" when the state folder is unknown.
+func (w *Workspace) CatalogueCache() string {
+	if w.StateDirErr != nil || w.StateDir == "" {
+		return ""
+	}
+	return secrets.CacheDir(w.StateDir)
 }
 
 // Resolve finds the workspace. It fails only when the machine's facts
