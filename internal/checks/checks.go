@@ -10,6 +10,7 @@ package checks
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -68,14 +69,41 @@ func RunAll(ctx context.Context, list []Check, onResult func(Outcome)) []Outcome
 		if ctx.Err() != nil {
 			break
 		}
-		cctx, cancel := context.WithTimeout(ctx, checkTimeout)
-		r := c.Run(cctx)
-		cancel()
-		o := Outcome{ID: c.ID, Title: c.Title, Result: r}
+		o := runOne(ctx, c)
 		out = append(out, o)
 		if onResult != nil {
 			onResult(o)
 		}
+	}
+	return out
+}
+
+func runOne(ctx context.Context, c Check) Outcome {
+	cctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	return Outcome{ID: c.ID, Title: c.Title, Result: c.Run(cctx)}
+}
+
+// RunGroups runs each group's checks in order (a later check of a group may
+// use what an earlier one found, like the Engine client) and the groups at
+// the same time: the slow ones (an Engine round trip, starting each login
+// shell, git) overlap instead of adding up. The outcomes are in the order of
+// the groups, then of the checks, as RunAll's would be; an interruption
+// stops each group before its next check.
+func RunGroups(ctx context.Context, groups [][]Check) []Outcome {
+	results := make([][]Outcome, len(groups))
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = RunAll(ctx, g, nil)
+		}()
+	}
+	wg.Wait()
+	var out []Outcome
+	for _, r := range results {
+		out = append(out, r...)
 	}
 	return out
 }
