@@ -10,7 +10,6 @@ package checks
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
@@ -43,6 +42,9 @@ type Check struct {
 	ID    string
 	Title string
 	Run   func(ctx context.Context) Result
+	// Needs is the ID of a check listed before this one that must finish
+	// before this one starts (RunConcurrently); empty: none.
+	Needs string
 }
 
 // Outcome is a check with its result, as reported.
@@ -84,26 +86,47 @@ func runOne(ctx context.Context, c Check) Outcome {
 	return Outcome{ID: c.ID, Title: c.Title, Result: c.Run(cctx)}
 }
 
-// RunGroups runs each group's checks in order (a later check of a group may
-// use what an earlier one found, like the Engine client) and the groups at
-// the same time: the slow ones (an Engine round trip, starting each login
-// shell, git) overlap instead of adding up. The outcomes are in the order of
-// the groups, then of the checks, as RunAll's would be; an interruption
-// stops each group before its next check.
-func RunGroups(ctx context.Context, groups [][]Check) []Outcome {
-	results := make([][]Outcome, len(groups))
-	var wg sync.WaitGroup
-	for i, g := range groups {
-		wg.Add(1)
+// RunConcurrently runs the checks at the same time, except that a check
+// whose Needs names an earlier check of the list starts only when that one
+// has finished (it uses what the earlier one found, like the Engine
+// client): the slow checks (an Engine round trip, Compose's version, each
+// login shell, git) overlap instead of adding up. The outcomes, and the
+// calls of onResult, are in the list's order, as RunAll's; after an
+// interruption no further check starts.
+func RunConcurrently(ctx context.Context, list []Check, onResult func(Outcome)) []Outcome {
+	index := make(map[string]int, len(list))
+	done := make([]chan struct{}, len(list))
+	outs := make([]Outcome, len(list))
+	ran := make([]bool, len(list))
+	for i, c := range list {
+		done[i] = make(chan struct{})
+		if _, dup := index[c.ID]; !dup {
+			index[c.ID] = i
+		}
+	}
+	for i, c := range list {
 		go func() {
-			defer wg.Done()
-			results[i] = RunAll(ctx, g, nil)
+			defer close(done[i])
+			// Only an earlier check can be waited for: no cycle can hang.
+			if j, ok := index[c.Needs]; ok && c.Needs != "" && j < i {
+				<-done[j]
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			outs[i], ran[i] = runOne(ctx, c), true
 		}()
 	}
-	wg.Wait()
-	var out []Outcome
-	for _, r := range results {
-		out = append(out, r...)
+	out := make([]Outcome, 0, len(list))
+	for i := range list {
+		<-done[i]
+		if !ran[i] {
+			continue
+		}
+		out = append(out, outs[i])
+		if onResult != nil {
+			onResult(outs[i])
+		}
 	}
 	return out
 }

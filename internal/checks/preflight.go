@@ -114,9 +114,10 @@ func (p *Preflight) Checks() []Check {
 		list = append(list, Check{ID: "tls.files", Title: "TLS certificate files present", Run: p.tlsFiles})
 	}
 	list = append(list,
-		Check{ID: "ports.free", Title: "Published host ports are free", Run: p.portsFree},
-		Check{ID: "images.available", Title: "Images present or buildable", Run: p.images},
-		Check{ID: "volumes.secrets", Title: "Volumes hold the passwords in the secret files", Run: p.volumesSecrets},
+		// These use the Engine client the first check connects.
+		Check{ID: "ports.free", Title: "Published host ports are free", Run: p.portsFree, Needs: "docker.engine"},
+		Check{ID: "images.available", Title: "Images present or buildable", Run: p.images, Needs: "docker.engine"},
+		Check{ID: "volumes.secrets", Title: "Volumes hold the passwords in the secret files", Run: p.volumesSecrets, Needs: "docker.engine"},
 	)
 	return list
 }

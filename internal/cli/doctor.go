@@ -76,9 +76,9 @@ func doctorRun(o *DoctorOptions) error {
 		defer done()
 	}
 
-	// Independent checks run at the same time (checks.DoctorGroups); the
+	// Independent checks run at the same time (checks.RunConcurrently); the
 	// lines still print in their fixed order.
-	results := checks.RunGroups(ctx, checks.DoctorGroups(ctx, e))
+	results := checks.RunConcurrently(ctx, checks.Doctor(ctx, e), nil)
 	if ctx.Err() != nil {
 		return SilentError(exitcode.Interrupted)
 	}
@@ -163,7 +163,7 @@ func stackDoctorChecks(f *Factory) ([]checks.Check, func()) {
 	}
 	// A healthcheck passes while a password is refused (issue 12,
 	// observation 5): with the stack running, doctor logs in like up does.
-	out = append(out, checks.Check{ID: "stack.logins", Title: "Running services accept the passwords in the secret files", Run: func(ctx context.Context) checks.Result {
+	out = append(out, checks.Check{ID: "stack.logins", Title: "Running services accept the passwords in the secret files", Needs: "docker.engine", Run: func(ctx context.Context) checks.Result {
 		return doctorLogins(ctx, ls, pf)
 	}})
 	return out, func() {
