@@ -112,6 +112,9 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 		Repo:      repo,
 		Project:   ws.Project,
 		StateDir:  ws.StateDir,
+		// One git question about the folder per command (preflight, plan,
+		// apply and check all ask it).
+		Reach: &secrets.GitReach{},
 	}
 	w := f.IO.ErrOut
 	fmt.Fprintf(w, "Secrets folder: %s (%s)\n", sc.SecretsDir, sc.SecretsSource)
