@@ -7,6 +7,9 @@
 #   CDB_SETUP_CDB_REFERENCE  a clone of the CDB repository (default: the
 #                            fixture modelled on it, internal/secrets/testdata/cdbrepo)
 #   CDB_SETUP_BIN            a prebuilt cdb-setup to measure (default: build this tree)
+#   CDB_SETUP_BEFORE_BIN     an older cdb-setup (e.g. main's): adds a table of it
+#                            against this one, alternating in one run (the
+#                            "baseline" columns are then the older binary)
 #   CDB_BENCH_UP=1           also time `up` from `down -v` to healthy against
 #                            `docker compose up -d --wait` (needs Docker, Compose
 #                            v2 in CDB_SETUP_COMPOSE, and the images of
@@ -67,6 +70,22 @@ echo "machine: $(uname -srm), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loada
 echo "compose files: $ref ($(ls "$repo/infrastructure/compose" | wc -l) files), $(ls "$sec" | wc -l) secrets"
 echo
 [[ "${CDB_BENCH_ONLY_UP:-}" == 1 ]] || "$work/fastpaths" -cases "$cases" -rounds "$runs"
+if [[ -n "${CDB_SETUP_BEFORE_BIN:-}" && "${CDB_BENCH_ONLY_UP:-}" != 1 ]]; then
+    old=$CDB_SETUP_BEFORE_BIN
+    "$old" secrets init --no-input --repo "$repo" --secrets-path "$sec" >/dev/null 2>&1 || true
+    cat >"$work/before-cases" <<CASES
+secrets init, nothing to do ;; before → after ;; - ;; $bin secrets init --no-input --repo $repo --secrets-path $sec ;; - ;; $old secrets init --no-input --repo $repo --secrets-path $sec
+secrets check ;; before → after ;; - ;; $bin secrets check --repo $repo --secrets-path $sec ;; - ;; $old secrets check --repo $repo --secrets-path $sec
+secrets init, empty folder (fsynced) ;; before → after ;; rm -rf $sec2 ;; $bin secrets init --no-input --repo $repo --secrets-path $sec2 ;; rm -rf $sec2 ;; $old secrets init --no-input --repo $repo --secrets-path $sec2
+version ;; before → after ;; - ;; $bin version ;; - ;; $old version
+__complete secrets '' (a TAB) ;; before → after ;; - ;; $bin __complete secrets '' ;; - ;; $old __complete secrets ''
+doctor (Docker reachable) ;; before → after ;; - ;; $bin doctor --repo $repo --secrets-path $sec ;; - ;; $old doctor --repo $repo --secrets-path $sec
+CASES
+    echo
+    echo "Before ($old) and after ($bin), alternating in one run; the baseline columns are the before binary:"
+    echo
+    "$work/fastpaths" -cases "$work/before-cases" -rounds "$runs"
+fi
 echo
 echo "CPU is user + system time of the process and the children it waited for."
 echo "Non-zero exits are counted as failed runs (doctor exits 1 when it finds a problem;"
