@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -330,7 +331,11 @@ func ProbeShells(ctx context.Context, o StatusOptions) []ShellView {
 		o.Timeout = 15 * time.Second
 	}
 	env := ShellEnv(o.Env)
-	var out []ShellView
+	type job struct {
+		path string
+		p    probe
+	}
+	var jobs []job
 	seen := map[string]bool{}
 	for _, p := range probes() {
 		path, err := o.LookPath(p.shell)
@@ -344,8 +349,24 @@ func ProbeShells(ctx context.Context, o StatusOptions) []ShellView {
 			continue
 		}
 		seen[key] = true
-		out = append(out, runProbe(ctx, o, path, p, env))
+		jobs = append(jobs, job{path, p})
 	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	// The shells start at the same time (each in its own process group,
+	// none with a terminal): a slow rc file or fish's start-up no longer
+	// adds to every other shell's. The order of the views is the probes'.
+	out := make([]ShellView, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = runProbe(ctx, o, j.path, j.p, env)
+		}()
+	}
+	wg.Wait()
 	return out
 }
 
