@@ -520,3 +520,31 @@ func FuzzDecodeCachedCatalogue(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDiscover compares a catalogue cache hit with the parse it
+// replaces (the fixture modelled on CDB, every overlay).
+func BenchmarkDiscover(b *testing.B) {
+	repo, _ := filepath.Abs("testdata/cdbrepo")
+	m, _, err := manifest.Load(repo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := filepath.Join(b.TempDir(), "secrets")
+	for _, bc := range []struct {
+		name  string
+		cache string
+	}{{"parse", ""}, {"cache-hit", filepath.Join(b.TempDir(), cacheFolder)}} {
+		b.Run(bc.name, func(b *testing.B) {
+			opts := DiscoverOptions{Repo: repo, Manifest: m, Dir: dir, Env: cacheEnv(), CacheDir: bc.cache}
+			if _, err := Discover(context.Background(), opts); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				if _, err := Discover(context.Background(), opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
