@@ -32,6 +32,7 @@ APT_PACKAGES=(
     shellcheck                                   # actionlint checks run: scripts with it
     gcc libc6-dev                                # cgo, for go test -race
     debootstrap                                  # real postgres/redis images (server-images)
+    age openssh-client                           # team: the age CLI (interop) and ssh-keygen (real keys)
 )
 GORELEASER_MODULE=github.com/goreleaser/goreleaser/v2
 GORELEASER_VERSION=v2.15.1

@@ -32,6 +32,9 @@ func runStepsOpts(f *Factory, steps []step.Step, opts step.Options) (step.Report
 	if opts.OnResult == nil {
 		opts.OnResult = func(r step.Result) { printResult(w, r) }
 	}
+	if opts.OnApply == nil && !f.Global.DryRun {
+		opts.OnApply = stepProgress(w, screenOf(f.IO, f.Env), f.IO.Size)
+	}
 	ctx := f.Context
 	rep, err := step.Run(ctx, steps, opts)
 	f.report(rep)
@@ -82,24 +85,24 @@ func failedSteps(rep step.Report) string {
 
 func printChange(w io.Writer, c step.Change) {
 	if c.None {
-		fmt.Fprintf(w, "  ✓ %s\n", c.Summary)
+		printWrapped(w, "    ", "  ✓ %s", c.Summary)
 		return
 	}
-	fmt.Fprintf(w, "  • %s\n", c.Summary)
+	printWrapped(w, "    ", "  • %s", c.Summary)
 }
 
 func printResult(w io.Writer, r step.Result) {
 	switch r.Status {
 	case step.StatusDone:
-		fmt.Fprintf(w, "✓ %s\n", r.Detail)
+		printWrapped(w, "  ", "✓ %s", r.Detail)
 	case step.StatusChanged:
-		fmt.Fprintf(w, "✓ %s\n", r.Detail)
+		printWrapped(w, "  ", "✓ %s", r.Detail)
 	case step.StatusSkipped:
-		fmt.Fprintf(w, "- %s\n", r.Detail)
+		printWrapped(w, "  ", "- %s", r.Detail)
 	case step.StatusFailed:
-		fmt.Fprintf(w, "✗ %s\n", r.Detail)
+		printWrapped(w, "  ", "✗ %s", r.Detail)
 		if r.Fix != "" {
-			fmt.Fprintf(w, "  fix: %s\n", r.Fix)
+			printWrapped(w, "       ", "  fix: %s", r.Fix)
 		}
 	}
 }

@@ -88,6 +88,7 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdDoctor(f, nil))
 	root.AddCommand(NewCmdKeychain(f, nil))
 	root.AddCommand(NewCmdSecrets(f))
+	root.AddCommand(NewCmdTeam(f))
 	root.AddCommand(NewCmdUp(f, nil), NewCmdDown(f, nil))
 }
 

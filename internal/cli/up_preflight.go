@@ -48,7 +48,7 @@ func upPreflight(f *Factory, opts *UpOptions, ls *loadedStack, rep *upReport, re
 		sf := ls.Model.Services[name]
 		pf.Images = append(pf.Images, checks.Image{Service: name, Name: sf.Image, HasBuild: sf.HasBuild})
 	}
-	fmt.Fprintf(w, "Preflight for %s (%s, project %s):\n", strings.Join(ls.Files, " + "), ls.ManifestSource, ls.Inv.Project)
+	printWrapped(w, "  ", "Preflight for %s (%s, project %s):", strings.Join(ls.Files, " + "), ls.ManifestSource, ls.Inv.Project)
 	// Independent checks at the same time (the Engine round trips, Compose's
 	// version, the files); the lines print in their fixed order.
 	rep.Preflight = checks.RunConcurrently(f.ctx(), pf.Checks(), func(o checks.Outcome) { printCheck(w, o) })

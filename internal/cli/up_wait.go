@@ -34,6 +34,9 @@ type upStartStep struct {
 
 func (u *upStartStep) ID() string { return "stack.up" }
 
+// TalksWhileApplying: the live table shows the start.
+func (u *upStartStep) TalksWhileApplying() bool { return true }
+
 func (u *upStartStep) sub() []string {
 	sub := []string{"up", "-d"}
 	if u.opts.Build {
@@ -99,17 +102,21 @@ func (u *upStartStep) wait(ctx context.Context, post *postChecks) (res stack.Wai
 	sub := u.sub()
 	// Wait and start: the waiter subscribes to events first and starts
 	// compose only then, so no transition can slip between the two.
-	table := newLiveTable(w, f.IO.ErrTTY, f.Env.Getenv("NO_COLOR") == "" && f.IO.ErrTTY)
+	scr := screenOf(f.IO, f.Env)
+	table := newLiveTable(w, scr.Redraw, scr.Color)
+	table.size = f.IO.Size
 	composeDone := make(chan error, 1)
 	composeFinished := make(chan struct{})
 	var composeOut string
 	upCtx, cancelCompose := context.WithCancel(ctx)
 	defer cancelCompose()
-	var composeLog io.Writer
+	// compose's output feeds the table's "building image…" rows, and the
+	// terminal too with --verbose.
+	composeLog := io.Writer(newBuildWatcher(table, ls.Targets))
 	if f.Global.Verbose {
-		composeLog = w
+		composeLog = io.MultiWriter(w, composeLog)
 	}
-	fmt.Fprintf(w, "Starting: %s\n", compose.CommandLine(ls.Inv, sub...))
+	printWrapped(w, "  ", "Starting: %s", compose.CommandLine(ls.Inv, sub...))
 	res, werr := stack.WaitHealthy(ctx, u.api, stack.WaitOptions{
 		Project:  ls.Inv.Project,
 		Services: ls.Targets,

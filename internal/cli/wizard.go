@@ -15,6 +15,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/setup"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 	"github.com/claire-de-binare/cdb-setup/internal/wizard"
+	"github.com/claire-de-binare/cdb-setup/internal/workspace"
 )
 
 // WizardOptions are the inputs of `cdb-setup` without a subcommand.
@@ -146,85 +147,108 @@ func wizardRun(o *WizardOptions) error {
 	// and is remembered for the next command.
 	defaults.SecretsPath = s.SecretsDir
 	interactive := f.CanPrompt() && !o.Yes
+	given = o.offerTeamSecrets(ctx, s, given, interactive)
 
 	if !f.Global.JSON || interactive {
 		printWelcome(w, f, s, *o.Builders)
 	}
 
-	ans, err := o.answers(ctx, s, given, defaults, interactive)
-	if err != nil {
-		return err
-	}
-	run, err := s.WithSecretsDir(ans.SecretsPath, answerSource(ans.SecretsPath, s.Workspace))
-	if err != nil {
-		return err
-	}
-	ans.SecretsPath = run.SecretsDir
-	if ans.Overlays == nil {
-		ans.Overlays = []string{}
-	}
-	if err := checkAnswers(ans, s); err != nil {
-		return err
-	}
-	if s.Facts.CloudSync != "" && isUnderDir(ans.SecretsPath, s.Facts.Documents) {
-		fmt.Fprintf(w, "! %s syncs %s: the secrets will be uploaded to the cloud. Use --secrets-path outside it (e.g. %s) to keep them on this machine.\n",
-			s.Facts.CloudSync, s.Facts.Documents, filepath.Join(s.Facts.Home, ".secrets", ".cdb"))
-	}
-
-	var st *platform.State
-	if !f.Global.DryRun {
-		lock, err := f.Lock("cdb-setup")
+	// The questions and the plan repeat while the user picks "Edit answers"
+	// on the plan: the questions come back with the answers just given.
+	var (
+		ans          wizard.Answers
+		run          *workspace.Workspace
+		st           *platform.State
+		groups       []setup.Group
+		planRep      step.Report
+		placeholders map[string]bool
+		deferred     map[string]bool
+		locked       bool
+	)
+	for {
+		ans, err = o.answers(ctx, s, given, defaults, interactive)
 		if err != nil {
 			return err
 		}
-		defer lock.Release()
-	}
-	st, err = platform.LoadState(s.StateDir)
-	if err != nil {
-		return exitcode.New(exitcode.Environment, err)
-	}
-	in := setup.Input{Answers: ans, Workspace: run, Env: f.Env, State: st}
-	groups, err := setup.PlanGroups(ctx, in, *o.Builders)
-	if err != nil {
-		// Exit 1 unless the error carries its own code (an answer naming a
-		// secret the compose files do not use is a usage error: 2).
-		return err
-	}
+		run, err = s.WithSecretsDir(ans.SecretsPath, answerSource(ans.SecretsPath, s.Workspace))
+		if err != nil {
+			return err
+		}
+		ans.SecretsPath = run.SecretsDir
+		if ans.Overlays == nil {
+			ans.Overlays = []string{}
+		}
+		if err := checkAnswers(ans, s); err != nil {
+			return err
+		}
+		if s.Facts.CloudSync != "" && isUnderDir(ans.SecretsPath, s.Facts.Documents) {
+			fmt.Fprintf(w, "! %s syncs %s: the secrets will be uploaded to the cloud. Use --secrets-path outside it (e.g. %s) to keep them on this machine.\n",
+				s.Facts.CloudSync, s.Facts.Documents, filepath.Join(s.Facts.Home, ".secrets", ".cdb"))
+		}
 
-	planRep, placeholders, deferred, err := planWizard(ctx, groups)
-	if err != nil {
-		return err
-	}
-	todo := printPlan(w, planRep, placeholders, deferred)
-	if planFailed(planRep, deferred) {
-		fmt.Fprintln(w, "Nothing was changed. Fix the problem above and run cdb-setup again.")
-		planRep.NotApplied = true
-		f.report(planRep)
-		f.setData(wizardJSON{Answers: ans.WithoutSecrets()})
-		return SilentError(failureCode(planRep))
-	}
-	if f.Global.DryRun {
-		fmt.Fprintln(w, "Dry run: nothing was changed.")
-		f.report(planRep)
-		f.setData(wizardJSON{Answers: ans.WithoutSecrets()})
-		return nil
-	}
-	if interactive && todo > 0 {
-		ok, err := o.Confirm(ctx, o.formOptions(s), fmt.Sprintf("Apply these %d change(s)?", todo), "Nothing has changed yet; No stops here.", true)
-		if errors.Is(err, wizard.ErrAborted) || err == nil && !ok {
-			fmt.Fprintln(w, "Cancelled. Nothing was changed.")
+		if !f.Global.DryRun && !locked {
+			lock, err := f.Lock("cdb-setup")
 			if err != nil {
-				return SilentError(exitcode.Interrupted)
+				return err
 			}
+			defer lock.Release()
+			locked = true
+		}
+		st, err = platform.LoadState(s.StateDir)
+		if err != nil {
+			return exitcode.New(exitcode.Environment, err)
+		}
+		in := setup.Input{Answers: ans, Workspace: run, Env: f.Env, State: st}
+		groups, err = setup.PlanGroups(ctx, in, *o.Builders)
+		if err != nil {
+			// Exit 1 unless the error carries its own code (an answer naming a
+			// secret the compose files do not use is a usage error: 2).
+			return err
+		}
+
+		planRep, placeholders, deferred, err = planWizard(ctx, groups)
+		if err != nil {
+			return err
+		}
+		todo := printPlan(w, planRep, placeholders, deferred)
+		if planFailed(planRep, deferred) {
+			fmt.Fprintln(w, "Nothing was changed. Fix the problem above and run cdb-setup again.")
+			planRep.NotApplied = true
+			f.report(planRep)
+			f.setData(wizardJSON{Answers: ans.WithoutSecrets()})
+			return SilentError(failureCode(planRep))
+		}
+		if f.Global.DryRun {
+			fmt.Fprintln(w, "Dry run: nothing was changed.")
+			f.report(planRep)
+			f.setData(wizardJSON{Answers: ans.WithoutSecrets()})
 			return nil
 		}
-		if err != nil {
-			return err
+		if interactive && todo > 0 {
+			ok, err := o.Confirm(ctx, o.formOptions(s), fmt.Sprintf("Apply these %d change(s)?", todo), "Nothing has changed yet; Edit answers goes back to the questions.", true)
+			if errors.Is(err, wizard.ErrEditAnswers) {
+				// Ask again with these answers offered; the typed credentials
+				// too (they are kept only in memory).
+				given = ans
+				fmt.Fprintln(w)
+				continue
+			}
+			if errors.Is(err, wizard.ErrAborted) || err == nil && !ok {
+				fmt.Fprintln(w, "Cancelled. Nothing was changed.")
+				if err != nil {
+					return SilentError(exitcode.Interrupted)
+				}
+				return nil
+			}
+			if err != nil {
+				return err
+			}
 		}
+		break
 	}
 
 	fmt.Fprintln(w)
-	rep, runErr := applyWizard(ctx, w, groups)
+	rep, runErr := applyWizard(ctx, w, screenOf(f.IO, f.Env), f.IO.Size, groups)
 	if rep.Interrupted {
 		runErr = nil
 	}

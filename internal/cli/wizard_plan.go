@@ -60,11 +60,11 @@ func planWizard(ctx context.Context, groups []setup.Group) (planRep step.Report,
 // applyWizard applies the groups in order, one line per step as it
 // finishes, each group planned again first so it sees what the groups
 // before it did; it stops at the first failure or interruption.
-func applyWizard(ctx context.Context, w io.Writer, groups []setup.Group) (step.Report, error) {
+func applyWizard(ctx context.Context, w io.Writer, scr Screen, size func() (int, int), groups []setup.Group) (step.Report, error) {
 	var rep step.Report
 	var runErr error
 	for _, g := range groups {
-		r, err := step.Run(ctx, g.Steps, step.Options{OnResult: func(r step.Result) { printWizardResult(w, r) }})
+		r, err := step.Run(ctx, g.Steps, step.Options{OnResult: func(r step.Result) { printWizardResult(w, r) }, OnApply: stepProgress(w, scr, size)})
 		rep.Plans = append(rep.Plans, r.Plans...)
 		rep.Results = append(rep.Results, r.Results...)
 		if r.Interrupted {

@@ -78,22 +78,22 @@ func printPlan(w io.Writer, rep step.Report, placeholders, deferred map[string]b
 	todo := 0
 	for _, c := range rep.Plans {
 		if placeholders[c.Step] {
-			fmt.Fprintf(w, "  - %s\n", c.Summary)
+			printWrapped(w, "    ", "  - %s", c.Summary)
 			continue
 		}
 		if c.None {
-			fmt.Fprintf(w, "  ✓ %s\n", c.Summary)
+			printWrapped(w, "    ", "  ✓ %s", c.Summary)
 			continue
 		}
 		todo++
-		fmt.Fprintf(w, "  • %s\n", c.Summary)
+		printWrapped(w, "    ", "  • %s", c.Summary)
 		for _, t := range c.Targets {
 			fmt.Fprintf(w, "      %s\n", t)
 		}
 	}
 	for _, r := range rep.Results {
 		if deferred[r.Step] {
-			fmt.Fprintf(w, "  … %s (checked again after the changes above)\n", r.Detail)
+			printWrapped(w, "    ", "  … %s (checked again after the changes above)", r.Detail)
 			continue
 		}
 		printWizardResult(w, r)
@@ -107,19 +107,19 @@ func printPlan(w io.Writer, rep step.Report, placeholders, deferred map[string]b
 func printWizardResult(w io.Writer, r step.Result) {
 	switch r.Status {
 	case step.StatusChanged:
-		fmt.Fprintf(w, "✓ %s\n", r.Detail)
+		printWrapped(w, "  ", "✓ %s", r.Detail)
 	case step.StatusDone:
 		d := r.Detail
 		if !strings.Contains(strings.ToLower(d), "already") {
 			d += " (already done)"
 		}
-		fmt.Fprintf(w, "✓ %s\n", d)
+		printWrapped(w, "  ", "✓ %s", d)
 	case step.StatusSkipped:
-		fmt.Fprintf(w, "- %s\n", r.Detail)
+		printWrapped(w, "  ", "- %s", r.Detail)
 	case step.StatusFailed:
-		fmt.Fprintf(w, "✗ %s\n", r.Detail)
+		printWrapped(w, "  ", "✗ %s", r.Detail)
 		if r.Fix != "" {
-			fmt.Fprintf(w, "  fix: %s\n", r.Fix)
+			printWrapped(w, "       ", "  fix: %s", r.Fix)
 		}
 	}
 }

@@ -317,54 +317,84 @@ func (tm *ptyTerm) WaitNoEcho() {
 	}
 }
 
-// Accessible mode (ACCESSIBLE=1): line by line, each question's why printed
-// before it, the password read with echo off.
+// Accessible mode (ACCESSIBLE=1, and TERM=dumb): line by line, each
+// question's title, then its explanation, then what Enter keeps; no key
+// hints; Enter keeps a multi-select's choice; "back" returns to the
+// previous question; the password read with echo off; no escape sequences.
 func TestWizardAccessibleInTerminal(t *testing.T) {
-	home := testenv.TempDir(t)
-	repo := filepath.Join(testenv.TempDir(t), "repo")
-	copyTree(t, "testdata/cdbrepo", repo)
-	gitInit(t, repo)
-	tm := startTerm(t, append(ptyEnv(home), "ACCESSIBLE=1"), "--repo", repo)
-	tm.WaitFor("Compose mounts every secret from this folder")
-	tm.WaitFor("Secrets folder")
-	tm.Send("\r")
-	tm.WaitFor("Which compose files start")
-	tm.WaitFor("Enter a number between 1 and 2")
-	tm.Send("\r")
-	tm.WaitFor("Extra compose files")
-	tm.WaitFor("Enter a number between 0 and 4")
-	tm.Send("0\r")
-	tm.WaitFor("Enter external credentials now?")
-	tm.Send("y\r")
-	for _, prompt := range []string{"Where alert and report mails go", "MEXC API key (leave", "MEXC API secret (leave", "Sender address for alert"} {
-		tm.WaitFor(prompt)
-		tm.Send("\r")
-	}
-	tm.WaitFor("SMTP password (for smtp.gmail.com")
-	tm.WaitFor("SMTP_PASSWORD")
-	tm.WaitNoEcho()
-	tm.Send(testSecret + "\r")
-	tm.WaitFor("SMTP user for Grafana")
-	tm.Send("me@example.org\r")
-	tm.WaitFor("Compose needs SECRETS_PATH in every shell")
-	tm.WaitFor("Enter a number between 0 and")
-	tm.Send("0\r") // keep the pre-selected "shells"
-	tm.WaitFor("Install the gitleaks pre-commit hook?")
-	tm.Send("n\r")
-	tm.WaitFor("Start the stack now?")
-	tm.Send("n\r")
-	tm.WaitFor("The plan:")
-	tm.WaitFor("Apply these")
-	tm.Send("y\r")
-	tm.WaitFor("Secrets folder: " + filepath.Join(home, "Documents", ".secrets", ".cdb"))
-	if b, err := os.ReadFile(filepath.Join(home, "Documents", ".secrets", ".cdb", "SMTP_PASSWORD")); err != nil || string(b) != testSecret {
-		t.Errorf("SMTP_PASSWORD not written as typed (%v)", err)
-	}
-	if code := tm.Exit(); code != 0 {
-		t.Fatalf("exit %d:\n%s", code, tm.plain())
-	}
-	if strings.Contains(tm.rawText(), testSecret) {
-		t.Fatal("the password was echoed to the terminal")
+	for _, mode := range []struct{ name, env string }{{"ACCESSIBLE", "ACCESSIBLE=1"}, {"TERM=dumb", "TERM=dumb"}} {
+		for _, sz := range screenSizes {
+			t.Run(mode.name+"/"+sz.name, func(t *testing.T) {
+				home := testenv.TempDir(t)
+				repo := filepath.Join(testenv.TempDir(t), "repo")
+				copyTree(t, "testdata/cdbrepo", repo)
+				gitInit(t, repo)
+				def := filepath.Join(home, "Documents", ".secrets", ".cdb")
+				tm := startTermSize(t, sz.rows, sz.cols, append(ptyEnv(home), mode.env), "--repo", repo)
+				tm.WaitFor("\nSecrets folder\r\nCompose mounts every secret from this folder")
+				tm.WaitFor("Enter keeps " + def + ": ")
+				tm.Send("\r")
+				tm.WaitFor("\nCompose profile\r\nWhich compose files start")
+				tm.WaitFor("Type a number from 1 to 2; Enter keeps 1 (dev): ")
+				tm.Send("\r")
+				tm.WaitFor("\nOverlays (optional)\r\nExtra compose files")
+				tm.WaitFor("Enter keeps none: ")
+				tm.Send("\r") // Enter keeps the (empty) choice
+				tm.WaitFor("Enter external credentials now?")
+				tm.WaitFor("Type y for Yes or n for Skip; Enter keeps Skip: ")
+				tm.Send("y\r")
+				for _, prompt := range []string{"Where alert and report mails go", "MEXC API key (leave", "MEXC API secret (leave", "Sender address for alert"} {
+					tm.WaitFor(prompt)
+					tm.Send("\r")
+				}
+				tm.WaitFor("SMTP_PASSWORD\r\nSMTP password (for smtp.gmail.com")
+				tm.WaitFor("Type it (not shown): ")
+				tm.WaitNoEcho()
+				tm.Send(testSecret + "\r")
+				tm.WaitFor("SMTP user for Grafana")
+				tm.Send("me@example.org\r")
+				tm.WaitFor("Make SECRETS_PATH permanent for\r\nCompose needs SECRETS_PATH")
+				tm.WaitFor("Enter keeps shells: ")
+				tm.Send("back\r") // the previous question, with its answer kept
+				tm.WaitFor("SMTP user for Grafana")
+				tm.WaitFor("Enter keeps me@example.org: ")
+				tm.Send("\r")
+				tm.WaitFor("Make SECRETS_PATH permanent for")
+				tm.WaitFor("Enter keeps shells: ")
+				tm.Send("\r") // Enter keeps the pre-selected "shells"
+				tm.WaitFor("Install the gitleaks pre-commit hook?")
+				tm.Send("n\r")
+				tm.WaitFor("Start the stack now?")
+				tm.Send("n\r")
+				tm.WaitFor("The plan:")
+				tm.WaitFor("Apply these")
+				tm.WaitFor("Enter keeps 1 (apply): ")
+				tm.Send("y\r")
+				tm.WaitFor("Secrets folder: " + def)
+				if b, err := os.ReadFile(filepath.Join(def, "SMTP_PASSWORD")); err != nil || string(b) != testSecret {
+					t.Errorf("SMTP_PASSWORD not written as typed (%v)", err)
+				}
+				if b, err := os.ReadFile(filepath.Join(def, "SMTP_USER")); err != nil || string(b) != "me@example.org" {
+					t.Errorf("SMTP_USER not kept across back (%v)", err)
+				}
+				if code := tm.Exit(); code != 0 {
+					t.Fatalf("exit %d:\n%s", code, tm.plain())
+				}
+				raw := tm.rawText()
+				if strings.Contains(raw, testSecret) {
+					t.Fatal("the password was echoed to the terminal")
+				}
+				// Bubble Tea's init asks the terminal for its background colour
+				// and cursor position at every start (invisible queries, which
+				// termenv skips on TERM=dumb); nothing else may be an escape.
+				raw = strings.Replace(raw, "\x1b]11;?\x1b\\\x1b[6n", "", 1)
+				for _, noise := range []string{"Space toggles", "Select up to", "\x1b"} {
+					if strings.Contains(raw, noise) {
+						t.Errorf("%q in accessible mode: %q", noise, raw[max(0, strings.Index(raw, noise)-80):min(len(raw), strings.Index(raw, noise)+80)])
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -185,6 +185,7 @@ func upBuilder(f *Factory) setup.Builder {
 			Done:        "the stack is up and every service is healthy",
 			AlreadyDone: "the stack was already running and healthy: nothing changed",
 			Fix:         "cdb-setup up" + upFlags(sf),
+			Talks:       true, // preflight and the live table
 			Run: func(ctx context.Context) (bool, error) {
 				// up's own --json report must not mix with the wizard's, and
 				// it must use this run's workspace (the folder just chosen).

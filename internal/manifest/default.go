@@ -46,6 +46,7 @@ func Default() *Manifest {
 			"MEXC_API_KEY.txt":      {Kind: KindExternal, Optional: true, Prompt: "MEXC API key (leave empty for mock trading)"},
 			"MEXC_API_SECRET.txt":   {Kind: KindExternal, Optional: true, Prompt: "MEXC API secret (leave empty for mock trading)"},
 		},
+		Team: Team{Sealed: DefaultTeamSealed, Recipients: DefaultTeamRecipients},
 		Checks: []Check{
 			{Kind: "postgres-login", Service: "cdb_postgres", Secret: "POSTGRES_PASSWORD", Address: "127.0.0.1:5432", User: "claire_user", Database: "claire_de_binare"},
 			{Kind: "redis-auth", Service: "cdb_redis", Secret: "REDIS_PASSWORD", Address: "127.0.0.1:6379"},

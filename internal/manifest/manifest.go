@@ -63,7 +63,24 @@ type Manifest struct {
 	Secrets map[string]Secret `yaml:"secrets"`
 	// Checks are functional checks run after the stack is healthy.
 	Checks []Check `yaml:"checks"`
+	// Team says where the team's sealed secrets live (cdb-setup team,
+	// docs/team.md). Empty fields take the defaults.
+	Team Team `yaml:"team,omitempty"`
 }
+
+// Team is the committed pair of `cdb-setup team`: the recipients (public
+// keys) and the sealed file (age-encrypted secrets). Paths are relative to
+// the repo, with forward slashes.
+type Team struct {
+	Sealed     string `yaml:"sealed,omitempty"`
+	Recipients string `yaml:"recipients,omitempty"`
+}
+
+// Defaults of Team.
+const (
+	DefaultTeamSealed     = "infrastructure/secrets/team-secrets.age"
+	DefaultTeamRecipients = "infrastructure/secrets/team-recipients.txt"
+)
 
 // TLS is the certificate folder of the tls overlay.
 type TLS struct {
@@ -154,6 +171,12 @@ func (m *Manifest) applyDefaults() {
 			m.DefaultProfile = "dev"
 		}
 	}
+	if m.Team.Sealed == "" {
+		m.Team.Sealed = DefaultTeamSealed
+	}
+	if m.Team.Recipients == "" {
+		m.Team.Recipients = DefaultTeamRecipients
+	}
 	for name, s := range m.Secrets {
 		if s.Kind == KindGenerated {
 			if s.Length == 0 {
@@ -231,6 +254,17 @@ func (m *Manifest) Validate() error {
 		default:
 			add("secret %s: kind %q must be generated, derived or external", name, s.Kind)
 		}
+	}
+	for _, p := range []struct{ key, v string }{{"team.sealed", m.Team.Sealed}, {"team.recipients", m.Team.Recipients}} {
+		if p.v == "" {
+			continue
+		}
+		if err := relPath(p.v); err != nil {
+			add("%s %q: %v", p.key, p.v, err)
+		}
+	}
+	if m.Team.Sealed != "" && m.Team.Sealed == m.Team.Recipients {
+		add("team.sealed and team.recipients must be two different files")
 	}
 	for i, c := range m.Checks {
 		switch c.Kind {

@@ -27,7 +27,11 @@ type CommandStep struct {
 	Done        string
 	AlreadyDone string
 	Fix         string
+	// Talks: Run prints its own progress (no indicator is drawn over it).
+	Talks bool
 }
+
+func (c *CommandStep) TalksWhileApplying() bool { return c.Talks }
 
 func (c *CommandStep) ID() string { return c.StepID }
 

@@ -65,6 +65,10 @@ type DownStep struct {
 
 func (d *DownStep) ID() string { return "stack.down" }
 
+// TalksWhileApplying: with a Log (--verbose) compose's own output shows
+// the progress.
+func (d *DownStep) TalksWhileApplying() bool { return d.Log != nil }
+
 func (d *DownStep) sub() []string {
 	if d.Volumes {
 		return []string{"down", "--volumes"}

@@ -127,6 +127,22 @@ type Options struct {
 	// OnPlan and OnResult are called as the run progresses (for live output).
 	OnPlan   func(Change)
 	OnResult func(Result)
+	// OnApply, when set, is called as each step starts applying, with its
+	// plan; the function it returns (may be nil) is called when the step
+	// returns. The CLI shows a long step is alive with it.
+	OnApply func(s Step, c Change) (finished func())
+}
+
+// Talker is a step that prints its own progress while it applies (up's
+// preflight and live service table): callers draw no indicator over it.
+type Talker interface {
+	TalksWhileApplying() bool
+}
+
+// Talks reports whether s prints its own progress.
+func Talks(s Step) bool {
+	t, ok := s.(Talker)
+	return ok && t.TalksWhileApplying()
 }
 
 // Report is the outcome of a run.
@@ -202,12 +218,20 @@ func Run(ctx context.Context, steps []Step, opts Options) (Report, error) {
 			return rep, err
 		}
 	}
-	for _, s := range steps {
+	for i, s := range steps {
 		if err := ctx.Err(); err != nil {
 			rep.Interrupted = true
 			return rep, err
 		}
+		var finished func()
+		if opts.OnApply != nil {
+			// Every plan was made (none failed), so Plans[i] is this step's.
+			finished = opts.OnApply(s, rep.Plans[i])
+		}
 		res, err := s.Apply(ctx)
+		if finished != nil {
+			finished()
+		}
 		if err != nil {
 			if res.Step == "" || res.Status != StatusFailed {
 				res = Failed(s.ID(), err, FixOf(err))

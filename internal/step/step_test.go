@@ -227,3 +227,24 @@ func (s interruptedStep) Apply(ctx context.Context) (Result, error) {
 	s.cancel()
 	return Failed("up", errors.New("compose up: signal: interrupt"), "cdb-setup up --profile dev"), context.Canceled
 }
+
+// OnApply brackets each step's Apply with its own plan (the CLI's "still
+// working" indicator), in order, and its finish runs before OnResult.
+func TestRunOnApplyBracketsEachApply(t *testing.T) {
+	var log []string
+	steps := []Step{&fakeStep{id: "a", apply: StatusChanged, log: &log}, &fakeStep{id: "b", apply: StatusDone, log: &log}}
+	_, err := Run(context.Background(), steps, Options{
+		OnApply: func(s Step, c Change) func() {
+			log = append(log, "start "+s.ID()+" ("+c.Summary+")")
+			return func() { log = append(log, "finish "+s.ID()) }
+		},
+		OnResult: func(r Result) { log = append(log, "result "+r.Step) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"plan a", "plan b", "start a (change a)", "apply a", "finish a", "result a", "start b (change b)", "apply b", "finish b", "result b"}
+	if !reflect.DeepEqual(log, want) {
+		t.Errorf("got  %v\nwant %v", log, want)
+	}
+}

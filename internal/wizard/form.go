@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/huh"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
@@ -33,161 +35,31 @@ type FormOptions struct {
 	Defaults Answers
 }
 
-// Ask asks every question that applies and returns the answers. Questions
-// run as a few forms in sequence rather than one form with hidden groups:
-// huh's accessible mode ignores hidden groups, so a question that does not
-// apply must not be in a form at all.
+// Ask asks every question that applies and returns the answers. At a
+// terminal the questions are one form, a page each, so shift+tab reaches
+// every earlier question (the credentials pages are hidden unless the user
+// wants to enter them). In accessible mode (ACCESSIBLE=1, TERM=dumb) the
+// same questions are asked line by line by lineAsker.
 func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 	a := o.Defaults
-	// whys collects each question's one-line why in the order the fields
-	// are built, for accessible mode (which does not print descriptions).
-	var whys []string
-	why := func(s string) string { whys = append(whys, s); return s }
 	if a.External == nil {
 		a.External = map[string]string{}
 	}
-
-	// 1. Where, and which stack.
-	var g []huh.Field
-	folderWhy := secretsPathWhy(o.Facts)
-	defFolder := a.SecretsPath
-	if o.Accessible && defFolder != "" {
-		// huh's line mode does not show the pre-filled value.
-		folderWhy += "\nPress Enter to keep " + defFolder
-	}
-	g = append(g, huh.NewInput().
-		Title("Secrets folder").
-		Description(why(folderWhy)).
-		Value(&a.SecretsPath).
-		Validate(func(s string) error {
-			s = strings.TrimSpace(s)
-			if s == "" && o.Accessible && defFolder != "" {
-				// huh's line mode validates the raw line, then falls back
-				// to the pre-filled value for an empty one.
-				return nil
-			}
-			if s == "" || !(filepath.IsAbs(s) || strings.HasPrefix(s, "~")) {
-				return errors.New("enter an absolute folder path (or one starting with ~)")
-			}
-			return nil
-		}))
-	if len(o.Offer.Profiles) > 1 {
-		opts := make([]huh.Option[string], 0, len(o.Offer.Profiles))
-		for _, p := range o.Offer.Profiles {
-			opts = append(opts, huh.NewOption(profileLabel(p), p))
+	qs, finish := questions(o, &a)
+	var err error
+	if o.Accessible {
+		err = newLineAsker(o).ask(ctx, qs)
+	} else {
+		groups := make([]*huh.Group, 0, len(qs))
+		for _, q := range qs {
+			groups = append(groups, huh.NewGroup(q.field()).WithHideFunc(q.hidden))
 		}
-		g = append(g, huh.NewSelect[string]().
-			Title("Compose profile").
-			Description(why("Which compose files start: dev publishes every service on 127.0.0.1 for local work.")).
-			Options(opts...).Value(&a.Profile))
-	} else if len(o.Offer.Profiles) == 1 {
-		a.Profile = o.Offer.Profiles[0]
+		err = o.runForm(ctx, huh.NewForm(groups...))
 	}
-	if len(o.Offer.Overlays) > 0 {
-		if a.Overlays == nil {
-			a.Overlays = []string{}
-		}
-		opts := make([]huh.Option[string], 0, len(o.Offer.Overlays))
-		for _, ov := range o.Offer.Overlays {
-			opts = append(opts, huh.NewOption(overlayLabel(ov), ov))
-		}
-		g = append(g, huh.NewMultiSelect[string]().
-			Title("Overlays (optional)").
-			Description(why("Extra compose files on top of the profile; none is fine for a first start. Space toggles, Enter confirms.")).
-			Options(opts...).Value(&a.Overlays))
-	}
-	enterExternal := false
-	if len(o.Offer.External) > 0 {
-		g = append(g, huh.NewConfirm().
-			Title("Enter external credentials now?").
-			Description(why(externalWhy(o.Offer.External))).
-			Affirmative("Yes").Negative("Skip").
-			Value(&enterExternal))
-	}
-	if err := o.run(ctx, whys, pages(g)...); err != nil {
+	if err != nil {
 		return Answers{}, err
 	}
-
-	whys = nil
-
-	// 2. External credentials, only when wanted. Each is masked unless it
-	// is an address or a user name; empty keeps the file empty (the stack
-	// starts without mail or with mock trading).
-	if enterExternal {
-		var fields []huh.Field
-		vals := make([]string, len(o.Offer.External))
-		for i, e := range o.Offer.External {
-			vals[i] = a.External[e.Name]
-			in := huh.NewInput().Title(e.Name).Description(why(externalDescription(e))).Value(&vals[i])
-			if e.Sensitive {
-				in = in.EchoMode(huh.EchoModePassword)
-			}
-			if !e.Optional {
-				in = in.Validate(func(s string) error {
-					if s == "" {
-						return errors.New("this one is required")
-					}
-					return nil
-				})
-			}
-			fields = append(fields, in)
-		}
-		if err := o.run(ctx, whys, pages(fields)...); err != nil {
-			return Answers{}, err
-		}
-		for i, e := range o.Offer.External {
-			if vals[i] != "" {
-				a.External[e.Name] = vals[i]
-			}
-		}
-	}
-
-	whys = nil
-
-	// 3. What to change on this machine.
-	var g3 []huh.Field
-	if o.Offer.Keychain {
-		v := a.Keychain != nil && *a.Keychain
-		a.Keychain = &v
-		g3 = append(g3, huh.NewConfirm().
-			Title("Mirror the secrets into the OS keychain?").
-			Description(why("After a wipe or on reinstall, cdb-setup restores the files from there instead of making new passwords your volumes would refuse.")).
-			Value(a.Keychain))
-	}
-	if o.Offer.Persist {
-		if a.Persist == nil {
-			a.Persist = []string{}
-		}
-		opts := make([]huh.Option[string], 0, len(o.Offer.PersistTargets))
-		for _, t := range o.Offer.PersistTargets {
-			opts = append(opts, huh.NewOption(persistLabel(t), t))
-		}
-		g3 = append(g3, huh.NewMultiSelect[string]().
-			Title("Make SECRETS_PATH permanent for").
-			Description(why("Compose needs SECRETS_PATH in every shell that runs it; unset, every secret resolves to /REDIS_PASSWORD and the stack fails.")).
-			Options(opts...).Value(&a.Persist))
-	}
-	if o.Offer.Hook {
-		v := a.Hook == nil || *a.Hook
-		a.Hook = &v
-		g3 = append(g3, huh.NewConfirm().
-			Title("Install the gitleaks pre-commit hook?").
-			Description(why("Secrets were committed to this repository before; the hook stops a commit that contains one.")).
-			Value(a.Hook))
-	}
-	if o.Offer.Start {
-		v := a.Start == nil || *a.Start
-		a.Start = &v
-		g3 = append(g3, huh.NewConfirm().
-			Title("Start the stack now?").
-			Description(why("Runs docker compose up and waits until every service is healthy (about a minute with built images).")).
-			Value(a.Start))
-	}
-	if len(g3) > 0 {
-		if err := o.run(ctx, whys, pages(g3)...); err != nil {
-			return Answers{}, err
-		}
-	}
+	finish()
 	a.SecretsPath = strings.TrimSpace(a.SecretsPath)
 	a = a.ExpandHome(o.Facts.Home)
 	if len(a.External) == 0 {
@@ -196,46 +68,173 @@ func Ask(ctx context.Context, o FormOptions) (Answers, error) {
 	return a, a.Validate()
 }
 
-// Confirm asks one yes/no question (the plan's "Apply these changes?").
+// questions are the questions that apply, in order, writing into a;
+// finish copies what cannot be written directly (the credentials, kept
+// only when the user chose to enter them).
+func questions(o FormOptions, a *Answers) ([]*question, func()) {
+	var qs []*question
+	qs = append(qs, &question{
+		kind: kindInput, title: "Secrets folder", why: secretsPathWhy(o.Facts), text: &a.SecretsPath,
+		validate: func(s string) error {
+			s = strings.TrimSpace(s)
+			if s == "" || !(filepath.IsAbs(s) || strings.HasPrefix(s, "~")) {
+				return errors.New("enter an absolute folder path (or one starting with ~)")
+			}
+			return nil
+		},
+	})
+	if len(o.Offer.Profiles) > 1 {
+		var opts []option
+		for _, p := range o.Offer.Profiles {
+			opts = append(opts, option{profileLabel(p), p})
+		}
+		if a.Profile == "" {
+			a.Profile = o.Offer.Profiles[0]
+		}
+		qs = append(qs, &question{kind: kindSelect, title: "Compose profile",
+			why:     "Which compose files start: dev publishes every service on 127.0.0.1 for local work.",
+			options: opts, choice: &a.Profile})
+	} else if len(o.Offer.Profiles) == 1 {
+		a.Profile = o.Offer.Profiles[0]
+	}
+	if len(o.Offer.Overlays) > 0 {
+		if a.Overlays == nil {
+			a.Overlays = []string{}
+		}
+		var opts []option
+		for _, ov := range o.Offer.Overlays {
+			opts = append(opts, option{overlayLabel(ov), ov})
+		}
+		qs = append(qs, &question{kind: kindMulti, title: "Overlays (optional)",
+			why:     "Extra compose files on top of the profile; none is fine for a first start.",
+			tuiHint: " Space toggles, Enter confirms.", options: opts, choices: &a.Overlays})
+	}
+	enterExternal := false
+	vals := make([]string, len(o.Offer.External))
+	if len(o.Offer.External) > 0 {
+		qs = append(qs, &question{kind: kindConfirm, title: "Enter external credentials now?",
+			why: externalWhy(o.Offer.External), yesLabel: "Yes", noLabel: "Skip", yes: &enterExternal})
+		// Each credential is masked unless it is an address or a user name;
+		// empty keeps the file empty (the stack starts without mail or with
+		// mock trading).
+		for i, e := range o.Offer.External {
+			vals[i] = a.External[e.Name]
+			q := &question{kind: kindInput, title: e.Name, why: externalDescription(e), text: &vals[i],
+				secret: e.Sensitive, skip: func() bool { return !enterExternal }}
+			if !e.Optional {
+				q.validate = func(s string) error {
+					if s == "" {
+						return errors.New("this one is required")
+					}
+					return nil
+				}
+			}
+			qs = append(qs, q)
+		}
+	}
+	if o.Offer.Keychain {
+		v := a.Keychain != nil && *a.Keychain
+		a.Keychain = &v
+		qs = append(qs, &question{kind: kindConfirm, title: "Mirror the secrets into the OS keychain?",
+			why: "After a wipe or on reinstall, cdb-setup restores the files from there instead of making new passwords your volumes would refuse.",
+			yes: a.Keychain})
+	}
+	if o.Offer.Persist {
+		if a.Persist == nil {
+			a.Persist = []string{}
+		}
+		var opts []option
+		for _, t := range o.Offer.PersistTargets {
+			opts = append(opts, option{persistLabel(t), t})
+		}
+		qs = append(qs, &question{kind: kindMulti, title: "Make SECRETS_PATH permanent for",
+			why:     "Compose needs SECRETS_PATH in every shell that runs it; unset, every secret resolves to /REDIS_PASSWORD and the stack fails.",
+			tuiHint: " Space toggles, Enter confirms.", options: opts, choices: &a.Persist})
+	}
+	if o.Offer.Hook {
+		v := a.Hook == nil || *a.Hook
+		a.Hook = &v
+		qs = append(qs, &question{kind: kindConfirm, title: "Install the gitleaks pre-commit hook?",
+			why: "Secrets were committed to this repository before; the hook stops a commit that contains one.",
+			yes: a.Hook})
+	}
+	if o.Offer.Start {
+		v := a.Start == nil || *a.Start
+		a.Start = &v
+		qs = append(qs, &question{kind: kindConfirm, title: "Start the stack now?",
+			why: "Runs docker compose up and waits until every service is healthy (about a minute with built images).",
+			yes: a.Start})
+	}
+	return qs, func() {
+		if !enterExternal {
+			return
+		}
+		for i, e := range o.Offer.External {
+			if vals[i] != "" {
+				a.External[e.Name] = vals[i]
+			} else {
+				delete(a.External, e.Name)
+			}
+		}
+	}
+}
+
+// PlanChoice is the answer to the plan: apply it, go back to the
+// questions, or stop.
+type PlanChoice string
+
+const (
+	PlanApply  PlanChoice = "apply"
+	PlanEdit   PlanChoice = "edit"
+	PlanCancel PlanChoice = "cancel"
+)
+
+// ErrEditAnswers is Confirm's answer when the user chose "Edit answers" on
+// the plan: the caller asks the questions again, the answers pre-filled.
+var ErrEditAnswers = errors.New("the user wants to change the answers")
+
+// Confirm asks about the plan ("Apply these changes?"): yes, "Edit answers"
+// (ErrEditAnswers), or no. Enter takes def.
 func Confirm(ctx context.Context, o FormOptions, title, description string, def bool) (bool, error) {
-	v := def
-	err := o.run(ctx, []string{description}, huh.NewGroup(huh.NewConfirm().Title(title).Description(description).Affirmative("Yes").Negative("No").Value(&v)))
-	return v, err
-}
-
-// pages puts each question on its own page: its one-line why gets the
-// room, narrow terminals only wrap one question, and a screen shows one
-// title at a time (what the terminal tests wait for).
-func pages(fields []huh.Field) []*huh.Group {
-	out := make([]*huh.Group, len(fields))
-	for i, f := range fields {
-		out[i] = huh.NewGroup(f)
+	choice := string(PlanCancel)
+	if def {
+		choice = string(PlanApply)
 	}
-	return out
-}
-
-// run asks one page per group. In accessible mode each page is its own
-// form, preceded by its why: huh's line-by-line mode prints only titles, and
-// a screen-reader user deserves the same explanation.
-func (o FormOptions) run(ctx context.Context, whys []string, groups ...*huh.Group) error {
-	if !o.Accessible {
-		return o.runForm(ctx, huh.NewForm(groups...))
+	q := &question{kind: kindSelect, title: title, why: description, choice: &choice, options: []option{
+		{"Yes, apply them (y)", string(PlanApply)},
+		{"Edit answers (e)", string(PlanEdit)},
+		{"No, stop here (n)", string(PlanCancel)},
+	}, aliases: map[string]string{"y": string(PlanApply), "yes": string(PlanApply), "e": string(PlanEdit), "n": string(PlanCancel), "no": string(PlanCancel)}}
+	var err error
+	if o.Accessible {
+		err = newLineAsker(o).ask(ctx, []*question{q})
+	} else {
+		// y, n and e answer at once, as on a yes/no question.
+		keys := map[string]PlanChoice{"y": PlanApply, "n": PlanCancel, "e": PlanEdit}
+		form := huh.NewForm(huh.NewGroup(q.field())).WithProgramOptions(tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
+			if k, ok := msg.(tea.KeyMsg); ok {
+				if c, ok := keys[k.String()]; ok {
+					choice = string(c)
+					return tea.QuitMsg{}
+				}
+			}
+			return msg
+		}))
+		err = o.runForm(ctx, form)
 	}
-	for i, g := range groups {
-		if i < len(whys) && whys[i] != "" {
-			fmt.Fprintln(o.Out, whys[i])
-		}
-		if err := o.runForm(ctx, huh.NewForm(g).WithAccessible(true)); err != nil {
-			return err
-		}
+	switch {
+	case err != nil:
+		return false, err
+	case PlanChoice(choice) == PlanEdit:
+		return false, ErrEditAnswers
 	}
-	return nil
+	return PlanChoice(choice) == PlanApply, nil
 }
 
 func (o FormOptions) runForm(ctx context.Context, f *huh.Form) error {
 	f = f.WithInput(o.In).WithOutput(o.Out).WithShowHelp(true)
 	if o.NoColor {
-		f = f.WithTheme(huh.ThemeBase())
+		f = f.WithTheme(ThemeNoColor())
 	}
 	err := f.RunWithContext(ctx)
 	if errors.Is(err, huh.ErrUserAborted) || ctx.Err() != nil {
@@ -245,6 +244,19 @@ func (o FormOptions) runForm(ctx context.Context, f *huh.Form) error {
 		return fmt.Errorf("asking the setup questions: %w", err)
 	}
 	return nil
+}
+
+// ThemeNoColor is huh's base theme with the focused button marked by
+// brackets: without colour (NO_COLOR) the base theme shows "Yes" and "No"
+// the same whichever is selected.
+func ThemeNoColor() *huh.Theme {
+	t := huh.ThemeBase()
+	plain := lipgloss.NewStyle().Padding(0, 1).MarginRight(1)
+	for _, s := range []*huh.FieldStyles{&t.Focused, &t.Blurred} {
+		s.FocusedButton = plain.Transform(func(x string) string { return "[" + x + "]" })
+		s.BlurredButton = plain.Transform(func(x string) string { return " " + x + " " })
+	}
+	return t
 }
 
 func secretsPathWhy(f platform.Facts) string {
