@@ -14,6 +14,7 @@
 #                            `docker compose up -d --wait` (needs Docker, Compose
 #                            v2 in CDB_SETUP_COMPOSE, and the images of
 #                            scripts/server-images.sh)
+#   CDB_BENCH_ONLY_UP=1      only the up table
 #
 # Usage: bench/fast-paths.sh [RUNS] [UP_RUNS]   (default 21 and 5)
 set -euo pipefail
