@@ -84,7 +84,7 @@ func externalSecrets(ctx context.Context, f *Factory, s *wizardSession) []wizard
 	add := func(name string, p manifest.Secret) {
 		out = append(out, wizard.ExternalSecret{Name: name, Prompt: p.Prompt, Optional: p.Optional, Sensitive: sensitiveName(name)})
 	}
-	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: s.Repo, Manifest: s.Manifest, Dir: s.SecretsDir, Env: f.Env, CacheDir: s.CatalogueCache()})
+	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: s.Repo, Manifest: s.Manifest, Dir: s.SecretsDir, Env: f.Env})
 	if err == nil {
 		for _, sec := range cat.Secrets {
 			if sec.Policy.Kind == manifest.KindExternal {

@@ -74,7 +74,7 @@ const keychainTimeout = 10 * time.Second
 
 // keychainMirrorFor is the mirror of the chosen secrets folder.
 func keychainMirrorFor(ctx context.Context, in setup.Input) (*secrets.KeychainMirror, error) {
-	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: in.Repo, Manifest: in.Manifest, Dir: in.Answers.SecretsPath, Env: in.Env, CacheDir: in.CatalogueCache()})
+	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: in.Repo, Manifest: in.Manifest, Dir: in.Answers.SecretsPath, Env: in.Env})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func keychainAnswers(f *Factory) func(ctx context.Context) bool {
 // files), existing non-empty ones kept. The external values typed in the
 // wizard go to the steps as bytes, never through argv or the environment.
 func secretsBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
-	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: in.Repo, Manifest: in.Manifest, Dir: in.Answers.SecretsPath, Env: in.Env, CacheDir: in.CatalogueCache()})
+	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: in.Repo, Manifest: in.Manifest, Dir: in.Answers.SecretsPath, Env: in.Env})
 	if err != nil {
 		return nil, err
 	}

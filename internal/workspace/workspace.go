@@ -109,7 +109,7 @@ type Workspace struct {
 // CatalogueCache is the folder of the secrets catalogue cache (see
 // secrets.DiscoverOptions.CacheDir), or "" when the state folder is unknown.
 func (w *Workspace) CatalogueCache() string {
-	if w == nil || w.StateDirErr != nil || w.StateDir == "" {
+	if w.StateDirErr != nil || w.StateDir == "" {
 		return ""
 	}
 	return secrets.CacheDir(w.StateDir)
