@@ -189,10 +189,10 @@ func leftoversCheck(e Env) Check {
 	})
 }
 
-// catalogueCache is the catalogue cache of the state folder stateDir ("" when
-// it is unknown: no cache).
+// catalogueCache is the catalogue cache of the state folder stateDir: ""
+// (no cache) when it is unknown or does not exist (doctor creates nothing).
 func catalogueCache(stateDir string) string {
-	if stateDir == "" {
+	if st, err := os.Stat(stateDir); stateDir == "" || err != nil || !st.IsDir() {
 		return ""
 	}
 	return secrets.CacheDir(stateDir)

@@ -122,7 +122,7 @@ func keychainMirror(opts *KeychainOptions) (*secrets.KeychainMirror, error) {
 		return nil, err
 	}
 	fmt.Fprintf(f.IO.ErrOut, "Secrets folder: %s (%s)\n", ws.SecretsDir, ws.SecretsSource)
-	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: ws.Repo, Manifest: ws.Manifest, Dir: ws.SecretsDir, Env: f.Env, CacheDir: ws.CatalogueCache()})
+	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: ws.Repo, Manifest: ws.Manifest, Dir: ws.SecretsDir, Env: f.Env, CacheDir: f.catalogueCache(ws)})
 	if err != nil {
 		return nil, err
 	}

@@ -89,7 +89,7 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 			return nil, exitcode.New(exitcode.Usage, err)
 		}
 	}
-	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: repo, Manifest: m, Files: files, Dir: sc.SecretsDir, Env: f.Env, CacheDir: ws.CatalogueCache()})
+	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: repo, Manifest: m, Files: files, Dir: sc.SecretsDir, Env: f.Env, CacheDir: f.catalogueCache(ws)})
 	if err != nil {
 		return nil, exitcode.New(exitcode.Failed, err)
 	}

@@ -107,9 +107,14 @@ type Workspace struct {
 }
 
 // CatalogueCache is the folder of the secrets catalogue cache (see
-// secrets.DiscoverOptions.CacheDir), or "" when the state folder is unknown.
+// secrets.DiscoverOptions.CacheDir), or "" when the state folder is unknown
+// or does not exist yet: a machine cdb-setup has not set up gets no state
+// folder just for a cache (a read-only command there changes nothing).
 func (w *Workspace) CatalogueCache() string {
 	if w.StateDirErr != nil || w.StateDir == "" {
+		return ""
+	}
+	if st, err := os.Stat(w.StateDir); err != nil || !st.IsDir() {
 		return ""
 	}
 	return secrets.CacheDir(w.StateDir)
