@@ -23,6 +23,10 @@ const (
 	// Skip (-): does not apply on this machine, could not be known here, or
 	// could not run because something it needs failed first.
 	Skip Status = "skip"
+	// Info (•): a fact worth knowing with nothing to fix (a new terminal
+	// is all SECRETS_PATH needs; the stack's state is unknown): not a
+	// warning, never counted as a problem, always shown.
+	Info Status = "info"
 )
 
 // Result is what a check found.
@@ -158,3 +162,4 @@ func ok(detail string) Result        { return Result{Status: OK, Detail: detail}
 func warn(detail, fix string) Result { return Result{Status: Warn, Detail: detail, Fix: fix} }
 func fail(detail, fix string) Result { return Result{Status: Fail, Detail: detail, Fix: fix} }
 func skip(detail string) Result      { return Result{Status: Skip, Detail: detail} }
+func info(detail string) Result      { return Result{Status: Info, Detail: detail} }

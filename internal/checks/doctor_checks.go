@@ -19,7 +19,7 @@ func Doctor(ctx context.Context, e Env) []Check {
 	cs = append(cs, e.Stack...)
 	cs = append(cs, secretsFolderCheck(e))
 	cs = append(cs, secretFileChecks(ctx, e)...)
-	cs = append(cs, secretsGitCheck(e), leftoversCheck(e))
+	cs = append(cs, secretsGitCheck(e), tlsCheck(e), leftoversCheck(e))
 	cs = append(cs, keychainCheck(e, e.Keychain), secretsPathEnvCheck(e), newShellsCheck(e), stateCheck(e))
 	cs = append(cs, hookChecks(e)...)
 	return cs

@@ -16,6 +16,10 @@ func secretsPathEnvCheck(e Env) Check {
 	return check("secrets-path-env", "SECRETS_PATH in this shell", func(context.Context) Result {
 		v, set := e.Env.LookupEnv("SECRETS_PATH")
 		switch {
+		case (!set || v == "") && persistedIn(e) != "":
+			// A finished setup made it permanent; only this terminal
+			// started before that.
+			return info("not set in this terminal, which was opened before SECRETS_PATH was made permanent (" + persistedIn(e) + "): open a new terminal to have it here; cdb-setup up passes it itself")
 		case !set || v == "":
 			return warn("not set: docker compose run from this shell resolves every secret to /<NAME>",
 				"cdb-setup env set --secrets-path "+e.q(e.SecretsDir)+" (then open a new terminal)")
@@ -25,6 +29,21 @@ func secretsPathEnvCheck(e Env) Check {
 		}
 		return ok(v)
 	})
+}
+
+// persistedIn is where cdb-setup made SECRETS_PATH permanent with the
+// secrets folder doctor checks (a file, or the registry key), or "".
+func persistedIn(e Env) string {
+	so := platform.StatusOptions{Facts: e.Facts, Env: e.Env, Expected: e.SecretsDir}
+	if e.ComposeDir != "" {
+		so.ComposeEnv = filepath.Join(e.ComposeDir, ".env")
+	}
+	for _, p := range platform.EnvPlaces(so) {
+		if p.Managed && p.Known && !p.Stale && samePath(p.Value, e.SecretsDir) {
+			return p.Where
+		}
+	}
+	return ""
 }
 
 func samePath(a, b string) bool {

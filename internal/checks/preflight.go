@@ -19,6 +19,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
+	"github.com/claire-de-binare/cdb-setup/internal/tlscert"
 )
 
 // Engine is the Docker connection the checks share: the first check
@@ -66,11 +67,12 @@ type Preflight struct {
 	SecretNames []string
 	SecretsDir  string
 	Secrets     []SecretFile
-	// TLSDir and TLSFiles are checked when the tls overlay is selected.
-	TLSDir   string
-	TLSFiles []string
-	Ports    []stack.Port
-	Images   []Image
+	// TLSDir (<secrets>/tls) and TLSLeaves are checked when the tls
+	// overlay is selected (tls.certs, checks_tls.go).
+	TLSDir    string
+	TLSLeaves []tlscert.Leaf
+	Ports     []stack.Port
+	Images    []Image
 	// Build: --build was given, so every image with a build: section is
 	// rebuilt anyway.
 	Build bool
@@ -111,7 +113,7 @@ func (p *Preflight) Checks() []Check {
 		{ID: "compose.dotenv", Title: "Compose's .env holds no secret values", Run: p.composeDotEnv},
 	}
 	if p.TLSDir != "" {
-		list = append(list, Check{ID: "tls.files", Title: "TLS certificate files present", Run: p.tlsFiles})
+		list = append(list, Check{ID: "tls.certs", Title: "TLS certificates present, valid for the services' names, not expired, pairs match", Run: p.tlsCerts})
 	}
 	list = append(list,
 		// These use the Engine client the first check connects.
@@ -228,21 +230,6 @@ func dirOf(s []SecretFile) string {
 		return "the secrets folder"
 	}
 	return filepath.Dir(s[0].Path)
-}
-
-func (p *Preflight) tlsFiles(ctx context.Context) Result {
-	var missing []string
-	for _, f := range p.TLSFiles {
-		st, err := os.Stat(filepath.Join(p.TLSDir, f))
-		if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
-			missing = append(missing, f)
-		}
-	}
-	if len(missing) > 0 {
-		return fail(fmt.Sprintf("missing or empty in %s: %s", p.TLSDir, strings.Join(missing, ", ")),
-			fmt.Sprintf("create the certificates in %s (the CDB repo's TLS guide), or run without --tls", p.TLSDir))
-	}
-	return ok(fmt.Sprintf("%d certificate files in %s", len(p.TLSFiles), p.TLSDir))
 }
 
 // portsFree tries to bind every published port. A port held by this

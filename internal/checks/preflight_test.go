@@ -37,19 +37,6 @@ func TestSecretFiles(t *testing.T) {
 	}
 }
 
-func TestTLSFiles(t *testing.T) {
-	dir := testenv.TempDir(t)
-	for _, f := range []string{"ca.crt", "redis.crt"} {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte("pem"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p := &Preflight{TLSDir: dir, TLSFiles: []string{"ca.crt", "redis.crt", "redis.key"}}
-	if r := p.tlsFiles(context.Background()); r.Status != Fail || !strings.Contains(r.Detail, "redis.key") || strings.Contains(r.Detail, "ca.crt") {
-		t.Fatalf("%+v", r)
-	}
-}
-
 func TestPortsFreeNamesTheHolder(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

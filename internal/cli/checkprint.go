@@ -9,11 +9,11 @@ import (
 )
 
 // checkIcons are the check vocabulary's marks, the same in every command.
-var checkIcons = map[checks.Status]string{checks.OK: "✓", checks.Warn: "!", checks.Fail: "✗", checks.Skip: "-"}
+var checkIcons = map[checks.Status]string{checks.OK: "✓", checks.Warn: "!", checks.Fail: "✗", checks.Skip: "-", checks.Info: "•"}
 
 // printCheck is the one printer of a check line (up's preflight and
 // post-start checks, down's preflight, doctor): two spaces, the mark
-// (✓ ! ✗ -), "Title: detail"; below it, indented by four, "fix: " and the
+// (✓ ! ✗ - •), "Title: detail"; below it, indented by four, "fix: " and the
 // exact command.
 // A line without a title (post-start checks, whose detail names the
 // service) is the detail alone. The fix is shown for everything but ✓.

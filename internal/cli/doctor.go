@@ -90,9 +90,9 @@ func doctorRun(o *DoctorOptions) error {
 		Failures     int              `json:"failures"`
 		NotAvailable []string         `json:"not_available"`
 	}{results, n[checks.OK], n[checks.Warn], n[checks.Fail], checks.NotAvailable})
-	printDoctor(f.IO.ErrOut, results, f.Global.Verbose)
+	printDoctor(f.reportOut(), results, f.Global.Verbose)
 	if o.Offline && ws.NeedRepo() == nil {
-		fmt.Fprintf(f.IO.ErrOut, "Docker checks skipped (--offline); for them run `%s`\n", rerunCommand(f, "doctor", nil))
+		fmt.Fprintf(f.reportOut(), "Docker checks skipped (--offline); for them run `%s`\n", rerunCommand(f, "doctor", nil))
 	}
 	if n[checks.Fail] > 0 {
 		return explained(exitcode.Failed, fmt.Errorf("%d problem(s) to fix (see data.checks)", n[checks.Fail]))
@@ -147,7 +147,7 @@ func stackDoctorChecks(f *Factory) ([]checks.Check, func()) {
 		pf.Secrets = append(pf.Secrets, checks.SecretFile{Name: u.Name, Path: u.Path, Services: u.Services, Policy: sec.Policy})
 	}
 	for _, file := range ls.Files {
-		pf.ComposeFiles = append(pf.ComposeFiles, filepath.Join(ls.Repo, filepath.FromSlash(file)))
+		pf.ComposeFiles = append(pf.ComposeFiles, repoPath(ls.Repo, file))
 	}
 	pf.ComposeDir = filepath.Dir(pf.ComposeFiles[0])
 	for _, name := range ls.Model.Start {
@@ -161,6 +161,15 @@ func stackDoctorChecks(f *Factory) ([]checks.Check, func()) {
 			out = append(out, c)
 		}
 	}
+	// Whether the stack runs at all (issue 14): up/healthy per target,
+	// `cdb-setup up` as the fix, unknown without the Engine.
+	out = append(out, checks.Check{ID: "stack.running", Title: "Stack running", Run: func(ctx context.Context) checks.Result {
+		var api stack.EngineAPI
+		if pf.Engine.Client != nil {
+			api = pf.Engine.Client
+		}
+		return checks.StackRunning(ctx, api, ls.Inv.Project, ls.Targets, pf.Up)
+	}})
 	// A healthcheck passes while a password is refused (issue 12,
 	// observation 5): with the stack running, doctor logs in like up does.
 	out = append(out, checks.Check{ID: "stack.logins", Title: "Running services accept the passwords in the secret files", Needs: "docker.engine", Run: func(ctx context.Context) checks.Result {

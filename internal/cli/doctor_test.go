@@ -81,18 +81,18 @@ func TestDoctorExitAndJSON(t *testing.T) {
 	h.env["CDB_SETUP_COMPOSE"] = compose
 	code = h.run(t, nil, "doctor")
 	if compose == "" {
-		for _, line := range strings.Split(h.err.String(), "\n") {
+		for _, line := range strings.Split(h.out.String(), "\n") {
 			if line = strings.TrimSpace(line); strings.HasPrefix(line, "✗ ") && !strings.HasPrefix(line, "✗ Docker") {
 				t.Errorf("unexpected problem: %s", line)
 			}
 		}
 		return
 	}
-	if code != 0 || !strings.Contains(h.err.String(), "No problems;") {
-		t.Errorf("exit %d\n%s", code, h.err.String())
+	if code != 0 || !strings.Contains(h.out.String(), "No problems;") {
+		t.Errorf("exit %d\n%s", code, h.out.String())
 	}
-	if !strings.Contains(h.err.String(), project+"_postgres_data") {
-		t.Errorf("the volumes check did not look at this test's project %s:\n%s", project, h.err.String())
+	if !strings.Contains(h.out.String(), project+"_postgres_data") {
+		t.Errorf("the volumes check did not look at this test's project %s:\n%s", project, h.out.String())
 	}
 }
 
@@ -151,9 +151,9 @@ func TestDoctorPortConflict(t *testing.T) {
 	}
 	code := h.run(t, nil, "doctor")
 	if code != exitcode.Failed {
-		t.Fatalf("exit %d\n%s", code, h.err.String())
+		t.Fatalf("exit %d\n%s", code, h.out.String())
 	}
-	out := h.err.String()
+	out := h.out.String()
 	if !strings.Contains(out, "✗ Published host ports are free") || !strings.Contains(out, fmt.Sprintf("127.0.0.1:%d", port)) {
 		t.Errorf("%s", out)
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/docker/docker/api/types/volume"
 	"github.com/spf13/cobra"
@@ -81,7 +80,7 @@ func downRun(opts *DownOptions) error {
 	compose := &stack.Compose{}
 	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: engine, Compose: compose}
 	for _, file := range ls.Files {
-		pf.ComposeFiles = append(pf.ComposeFiles, filepath.Join(ls.Repo, filepath.FromSlash(file)))
+		pf.ComposeFiles = append(pf.ComposeFiles, repoPath(ls.Repo, file))
 	}
 	all := pf.Checks()
 	outs := checks.RunAll(ctx, all[:2], nil) // Engine and Compose only

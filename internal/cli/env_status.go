@@ -57,7 +57,7 @@ up passes SECRETS_PATH itself; only docker compose run by hand needs it).`,
 
 func envStatusRun(opts *EnvStatusOptions) error {
 	f := opts.F
-	w := f.IO.ErrOut
+	w := f.reportOut()
 	ws, err := f.Workspace()
 	if err != nil {
 		return err

@@ -221,11 +221,11 @@ func TestEnvStatusExitRuleMatchesDoctor(t *testing.T) {
 	testenv.NeedCommand(t, "sh")
 	r := newEnvRig(t)
 	want := filepath.Join(r.home, "Documents", ".secrets", ".cdb")
-	code, _, stderr := r.run(t, "env", "status")
+	code, stderr, _ := r.run(t, "env", "status")
 	if code != 0 || !strings.Contains(stderr, "! not set anywhere") || strings.Contains(stderr, "✗") {
 		t.Fatalf("env status, set nowhere: exit %d (want 0, a warning)\n%s", code, stderr)
 	}
-	_, _, stderr = r.run(t, "doctor", "--secrets-path", want)
+	_, stderr, _ = r.run(t, "doctor", "--secrets-path", want)
 	for _, line := range strings.Split(stderr, "\n") {
 		if strings.Contains(line, "SECRETS_PATH") && !strings.HasPrefix(strings.TrimSpace(line), "!") && !strings.HasPrefix(strings.TrimSpace(line), "-") {
 			t.Errorf("doctor, SECRETS_PATH set nowhere: %q, want a warning like env status", line)
@@ -233,11 +233,11 @@ func TestEnvStatusExitRuleMatchesDoctor(t *testing.T) {
 	}
 
 	os.WriteFile(filepath.Join(r.home, ".profile"), []byte("export SECRETS_PATH=/wrong/place\n"), 0o600)
-	code, _, stderr = r.run(t, "env", "status")
+	code, stderr, _ = r.run(t, "env", "status")
 	if code != 1 || !strings.Contains(stderr, "✗") {
 		t.Fatalf("env status, a different folder in .profile: exit %d (want 1)\n%s", code, stderr)
 	}
-	_, _, stderr = r.run(t, "doctor", "--secrets-path", want)
+	_, stderr, _ = r.run(t, "doctor", "--secrets-path", want)
 	if !strings.Contains(stderr, "✗ SECRETS_PATH in new shells") {
 		t.Errorf("doctor does not fail the same fact:\n%s", stderr)
 	}

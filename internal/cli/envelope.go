@@ -82,6 +82,24 @@ func (p productOut) Write(b []byte) (int, error) {
 	return p.f.IO.Out.Write(b)
 }
 
+// reportOut is where a command's report goes — help, doctor, the status
+// and check commands: stdout, so `cdb-setup --help | less` and
+// `cdb-setup doctor | grep fix` work (gh, docker and brew do the same).
+// Progress and prompts stay on stderr. Under --json stdout holds only the
+// envelope (the report is in its data), so the human report goes to stderr.
+func (f *Factory) reportOut() io.Writer { return reportWriter{f} }
+
+type reportWriter struct{ f *Factory }
+
+func (r reportWriter) Write(b []byte) (int, error) {
+	// jsonArgs covers help, which cobra prints before the environment
+	// defaults (CDB_SETUP_JSON) are applied to the options.
+	if r.f.Global.JSON || r.f.jsonArgs {
+		return r.f.IO.ErrOut.Write(b)
+	}
+	return r.f.IO.Out.Write(b)
+}
+
 // envelope builds the document for a finished command.
 func (f *Factory) envelope(command string, code int, err error) Envelope {
 	e := Envelope{

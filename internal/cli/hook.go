@@ -195,7 +195,15 @@ func hookScanRun(o *HookScanOptions) error {
 		fmt.Fprintln(w, "cdb-setup hook: commit blocked: unstage the file (git restore --staged <file>) and remove the value; if it was ever pushed, treat the secret as public and change it (see `cdb-setup secrets rotate --help`).")
 	}
 	if res.GitleaksFailed {
-		fmt.Fprintln(w, "cdb-setup hook: commit blocked: gitleaks reported a secret in the staged changes (values redacted above).")
+		// File, line and rule only: gitleaks' match and line can show the
+		// value whatever --redact masks (see hook.runGitleaks).
+		for _, g := range res.GitleaksFindings {
+			fmt.Fprintf(w, "cdb-setup hook: %s:%d: gitleaks rule %s\n", g.File, g.Line, g.RuleID)
+		}
+		fmt.Fprintln(w, "cdb-setup hook: commit blocked: gitleaks reported a secret in the staged changes (the value is not shown).")
+		if len(res.GitleaksFindings) == 0 {
+			fmt.Fprintln(w, "cdb-setup hook: gitleaks did not say where (its messages are above).")
+		}
 		fmt.Fprintln(w, "Unstage it (git restore --staged <file>), move the value to your secrets folder, and commit again. A false positive goes into .gitleaksignore.")
 	}
 	if res.Blocked() {
@@ -234,7 +242,7 @@ func hookStatusRun(o *HookStatusOptions) error {
 		return err
 	}
 	f.setData(st)
-	w := f.IO.ErrOut
+	w := f.reportOut()
 	mark := func(ok bool) string {
 		if ok {
 			return "✓"

@@ -7,8 +7,10 @@ import (
 	"golang.org/x/term"
 )
 
-// IOStreams holds the process's streams and what we know about them. Human
-// text goes to ErrOut; machine output (--json) goes to Out.
+// IOStreams holds the process's streams and what we know about them.
+// Reports (help, doctor, status and check commands; Factory.reportOut) and
+// machine output (--json) go to Out; progress, prompts and errors go to
+// ErrOut.
 type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer

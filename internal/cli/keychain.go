@@ -121,7 +121,13 @@ func keychainMirror(opts *KeychainOptions) (*secrets.KeychainMirror, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Secrets folder: %s (%s)\n", ws.SecretsDir, ws.SecretsSource)
+	// The folder heads status's report (stdout); for push and pull it is
+	// progress (stderr).
+	var w io.Writer = f.IO.ErrOut
+	if opts.Action == "status" {
+		w = f.reportOut()
+	}
+	fmt.Fprintf(w, "Secrets folder: %s (%s)\n", ws.SecretsDir, ws.SecretsSource)
 	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: ws.Repo, Manifest: ws.Manifest, Dir: ws.SecretsDir, Env: f.Env, CacheDir: f.catalogueCache(ws)})
 	if err != nil {
 		return nil, err
@@ -148,7 +154,7 @@ func keychainStatusRun(opts *KeychainOptions, m *secrets.KeychainMirror) error {
 		return exitcode.New(exitcode.Failed, err)
 	}
 	f.setData(st)
-	printKeychainStatus(f.IO.ErrOut, st)
+	printKeychainStatus(f.reportOut(), st)
 	return nil
 }
 

@@ -129,8 +129,8 @@ func TestKeychainCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	code, _, errOut = kcCLI(t, env, append([]string{"keychain", "status"}, common...)...)
-	if code != exitcode.OK || strings.Count(errOut, "only in keychain") != 10 {
+	code, stdout, errOut := kcCLI(t, env, append([]string{"keychain", "status"}, common...)...)
+	if code != exitcode.OK || strings.Count(stdout, "only in keychain") != 10 {
 		t.Fatalf("status after wipe: exit %d\n%s", code, errOut)
 	}
 	code, _, errOut = kcCLI(t, env, append([]string{"keychain", "pull"}, common...)...)
@@ -193,8 +193,9 @@ func TestKeychainResolvesFolderLikeSecrets(t *testing.T) {
 		{filepath.Join(base, "from-flag"), filepath.Join(base, "from-flag"), "(from --secrets-path)"},
 	}
 	for _, c := range cases {
+		// status's report, the folder line included, is on stdout.
 		var errOut bytes.Buffer
-		f := &Factory{IO: &IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &errOut},
+		f := &Factory{IO: &IOStreams{In: strings.NewReader(""), Out: &errOut, ErrOut: &bytes.Buffer{}},
 			Global:  &GlobalOptions{Repo: repo, SecretsPath: c.flag},
 			Env:     platform.MapEnvironment{"HOME": base, "SECRETS_PATH": fromEnv, "CDB_SETUP_STATE_DIR": filepath.Join(base, "state"), "LOCALAPPDATA": base, "USERPROFILE": base},
 			Context: context.Background()}

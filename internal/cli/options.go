@@ -39,6 +39,9 @@ type Factory struct {
 	// out is what the command hands over for the --json envelope.
 	out jsonPayload
 	ws  *workspace.Workspace
+	// jsonArgs: the command line or CDB_SETUP_JSON asks for --json (set by
+	// execute before parsing; see reportOut).
+	jsonArgs bool
 }
 
 // CanPrompt is true when a question may be asked: a terminal on both ends,

@@ -363,7 +363,7 @@ func TestRedisPasswordChangeReachesRedis(t *testing.T) {
 	// Observation 5: doctor must not say "No problems" while redis refuses
 	// the file's password.
 	r := s.run(ctx, s.env(), "doctor")
-	if r.code != 1 || strings.Contains(r.stderr, "No problems") || !strings.Contains(r.stderr, "cdb_redis: the password from the secret file was refused") {
+	if r.code != 1 || strings.Contains(r.stdout, "No problems") || !strings.Contains(r.stdout, "cdb_redis: the password from the secret file was refused") {
 		t.Fatalf("doctor with redis refusing the file's password: exit %d", r.code)
 	}
 	r = s.run(ctx, s.env(), "up")

@@ -44,7 +44,9 @@ exactly what is wrong and the command that fixes it.`,
 		},
 	}
 	root.SetIn(f.IO.In)
-	root.SetOut(f.IO.ErrOut)
+	// Help is a report: stdout (reportOut); cobra's errors are silenced
+	// and printed by execute on stderr.
+	root.SetOut(f.reportOut())
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return exitcode.New(exitcode.Usage, err)
@@ -58,7 +60,7 @@ exactly what is wrong and the command that fixes it.`,
 	pf.BoolVar(&g.NoInput, "no-input", false, "never prompt; where an answer or a confirmation is missing, fail (exit 3) naming the flag that gives it [CDB_SETUP_NO_INPUT]")
 	pf.BoolVar(&g.Yes, "yes", false, "accept the default answers and confirm what you asked for, deletions included (down --volumes, up --recreate-volume); never prompts [CDB_SETUP_YES]")
 	pf.BoolVar(&g.DryRun, "dry-run", false, "print the plan and change nothing [CDB_SETUP_DRY_RUN]")
-	pf.BoolVar(&g.JSON, "json", false, "one JSON document on stdout, on success and failure (docs/json.md); human text on stderr; never prompts [CDB_SETUP_JSON]")
+	pf.BoolVar(&g.JSON, "json", false, "one JSON document on stdout, on success and failure (docs/json.md); all human text, reports and help included, on stderr; never prompts [CDB_SETUP_JSON]")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "more detail [CDB_SETUP_VERBOSE]")
 
 	root.AddCommand(NewCmdVersion(f, nil))
@@ -67,6 +69,12 @@ exactly what is wrong and the command that fixes it.`,
 	bindWizard(root, f, wizardF)
 	bindVersionFlag(root, f)
 	root.SetHelpCommand(newHelpCmd())
+	// Help names the profiles and overlays of the manifest in use.
+	defaultHelp := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		describeStackFlags(f, c)
+		defaultHelp(c, args)
+	})
 
 	// cobra's `completion bash|zsh|fish|powershell` prints a script meant for
 	// `source <(cdb-setup completion bash)`: machine output, so stdout, not
@@ -74,7 +82,7 @@ exactly what is wrong and the command that fixes it.`,
 	// creates the command, so create it now with Out in place.
 	root.SetOut(productOut{f})
 	root.InitDefaultCompletionCmd()
-	root.SetOut(f.IO.ErrOut)
+	root.SetOut(f.reportOut())
 	guardGroups(root)
 	return root
 }
@@ -90,6 +98,8 @@ func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(NewCmdSecrets(f))
 	root.AddCommand(NewCmdTeam(f))
 	root.AddCommand(NewCmdUp(f, nil), NewCmdDown(f, nil))
+	root.AddCommand(NewCmdManifest(f))
+	root.AddCommand(NewCmdTLS(f, nil))
 }
 
 // Main runs the command line and returns the process exit code. It is the
@@ -105,6 +115,7 @@ func Main(ctx context.Context, args []string, io *IOStreams, env platform.Enviro
 // execute runs root (built on f) with args and reports the outcome.
 func execute(ctx context.Context, f *Factory, root *cobra.Command, args []string) int {
 	io, env := f.IO, f.Env
+	f.jsonArgs = jsonWanted(f.Global, args, env)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	code := exitCode(ctx, err)

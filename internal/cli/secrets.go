@@ -49,9 +49,11 @@ type SelectionFlags struct {
 
 func (s *SelectionFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&s.Profile, "profile", "", "compose profile (default: the manifest's; without --profile every profile and overlay is read, so every secret any of them mounts exists)")
-	fl.StringSliceVar(&s.Overlays, "overlay", nil, "overlay to include (logging, strict-health, network-isolation, tls); repeatable")
-	fl.BoolVar(&s.TLS, "tls", false, "the TLS overlay is used: the DSN gets sslmode=require")
+	fl.StringVar(&s.Profile, "profile", "", "compose profile from cdb-setup.yaml (without --profile and --overlay every profile and overlay is read, so every secret any of them mounts exists)")
+	fl.StringSliceVar(&s.Overlays, "overlay", nil, overlayUsage+"; with the tls overlay the DSN gets sslmode=require")
+	// --tls is the old spelling of --overlay tls (hidden, still accepted).
+	fl.BoolVar(&s.TLS, "tls", false, "same as --overlay tls")
+	_ = fl.MarkDeprecated("tls", "use --overlay tls")
 	fl.StringVar(&s.FileMode, "file-mode", "", "mode of the secret files, 0600 or 0644 (default: 0644 on Linux, 0600 elsewhere; see the output for why)")
 }
 

@@ -55,7 +55,7 @@ func secretsCheckRun(opts *SecretsCheckOptions) error {
 		return err
 	}
 	rep := secrets.CheckAll(f.ctx(), secrets.CheckOptions{Options: sc.Options, CloudSync: sc.Facts.CloudSync, Documents: sc.Facts.Documents})
-	w := f.IO.ErrOut
+	w := f.reportOut()
 	fixable := 0
 	line := func(p secrets.Problem) {
 		o := checks.FromLint(p)

@@ -154,8 +154,8 @@ func TestSecretsInitRestoresFromKeychain(t *testing.T) {
 	if v, err := secrets.KeychainDecode(enc); err != nil || !bytes.Equal(v, rotated) {
 		t.Fatalf("the keychain copy is not the rotated value (%d bytes, err %v)", len(v), err)
 	}
-	if r = runCLI(t, env, "", append([]string{"keychain", "status"}, sp...)...); r.code != 0 || strings.Contains(r.stderr, "differs") {
-		t.Fatalf("status after rotate: exit %d\n%s", r.code, r.stderr)
+	if r = runCLI(t, env, "", append([]string{"keychain", "status"}, sp...)...); r.code != 0 || !strings.Contains(r.stdout, "in sync") || strings.Contains(r.stdout, "differs") {
+		t.Fatalf("status after rotate: exit %d\n%s", r.code, r.stdout)
 	}
 
 	// --no-keychain generates instead of restoring.

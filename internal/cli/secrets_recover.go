@@ -80,18 +80,9 @@ type keptSecret struct {
 }
 
 func selectionStack(sel SelectionFlags) *StackFlags {
-	sf := &StackFlags{Profile: sel.Profile, TLS: sel.TLS}
-	for _, o := range sel.Overlays {
-		switch o {
-		case "logging":
-			sf.Logging = true
-		case "strict-health":
-			sf.StrictHealth = true
-		case "network-isolation":
-			sf.NetworkIsolation = true
-		case "tls":
-			sf.TLS = true
-		}
+	sf := &StackFlags{Profile: sel.Profile, Overlays: append([]string(nil), sel.Overlays...)}
+	if sel.TLS {
+		sf.Overlays = append(sf.Overlays, "tls")
 	}
 	return sf
 }

@@ -108,8 +108,8 @@ func TestSecretsInitCheckCLI(t *testing.T) {
 	// A CRLF makes check fail with exit 1 and name the problem.
 	os.WriteFile(filepath.Join(dir, "GRAFANA_PASSWORD"), []byte("abcdefghijklmnopqrstuvwxyz012345\r\n"), 0o644)
 	r = runCLI(t, env2, "", "secrets", "check")
-	if r.code != exitcode.Failed || !strings.Contains(r.stderr, "GRAFANA_PASSWORD: ends in CRLF") {
-		t.Fatalf("check of a CRLF file: exit %d\n%s", r.code, r.stderr)
+	if r.code != exitcode.Failed || !strings.Contains(r.stdout, "GRAFANA_PASSWORD: ends in CRLF") {
+		t.Fatalf("check of a CRLF file: exit %d\n%s", r.code, r.stdout)
 	}
 	// fix --dry-run changes nothing; fix repairs.
 	r = runCLI(t, env2, "", "secrets", "fix", "--dry-run")

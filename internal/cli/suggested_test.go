@@ -76,6 +76,17 @@ func checkSuggested(line string) error {
 	} else if err != nil {
 		return err
 	}
+	// A suggestion uses the one current spelling, never a hidden
+	// deprecated alias (up --logging is up --overlay logging).
+	var deprecated error
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if fl.Deprecated != "" {
+			deprecated = errors.New("--" + fl.Name + " is deprecated: " + fl.Deprecated)
+		}
+	})
+	if deprecated != nil {
+		return deprecated
+	}
 	args := cmd.Flags().Args()
 	if cmd.HasSubCommands() && len(args) == 1 && args[0] == "PLACEHOLDER" {
 		return nil // `cdb-setup completion <shell>`
@@ -87,12 +98,12 @@ func checkSuggested(line string) error {
 }
 
 func TestCheckSuggestedRejectsWrongCommands(t *testing.T) {
-	for _, bad := range []string{"cdb-setup --gui", "cdb-setup secrets initt", "cdb-setup up --no-such", "cdb-setup env set --gui extra"} {
+	for _, bad := range []string{"cdb-setup --gui", "cdb-setup secrets initt", "cdb-setup up --no-such", "cdb-setup env set --gui extra", "cdb-setup up --logging", "cdb-setup manifest prnt", "cdb-setup doctor extra"} {
 		if checkSuggested(bad) == nil {
 			t.Errorf("%q passes", bad)
 		}
 	}
-	for _, good := range []string{"cdb-setup", "cdb-setup env set --gui", "cdb-setup up --profile dev", "cdb-setup secrets rotate <NAME>", "cdb-setup help secrets"} {
+	for _, good := range []string{"cdb-setup", "cdb-setup env set --gui", "cdb-setup up --profile dev", "cdb-setup secrets rotate <NAME>", "cdb-setup help secrets", "cdb-setup up cdb_redis cdb_postgres", "cdb-setup up --overlay logging", "cdb-setup manifest print", "cdb-setup down --volumes"} {
 		if err := checkSuggested(good); err != nil {
 			t.Errorf("%q: %v", good, err)
 		}
@@ -129,6 +140,12 @@ func TestSuggestedCommandsRunAsPrinted(t *testing.T) {
 		{"keychain", "status", "--secrets-path", dir},
 		{"up", "--dry-run", "--secrets-path", dir},
 		{"up", "--secrets-path", dir},
+		{"up", "cdb_rediss", "--secrets-path", dir}, // "Did you mean `cdb-setup up cdb_redis`?"
+		{"up", "--overlay", "logging", "--secrets-path", dir},
+		{"up", "--logging", "--secrets-path", dir}, // the old spelling: fixes name --overlay
+		{"manifest", "print"},
+		{"manifest", "prnt"},
+		{"--help"},
 		{"down", "--dry-run"},
 		{"uninstall", "--dry-run", "--secrets-path", dir},
 		{"secrets", "initt"},

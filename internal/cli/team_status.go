@@ -77,7 +77,7 @@ func teamStatusRun(opts *TeamStatusOptions) error {
 		return err
 	}
 	st := TeamStatus{RecipientsFile: tc.RecipientsRel, SealedFile: tc.SealedRel, Recipients: rs, SealedFor: []string{}, NotSealedFor: []string{}, Secrets: map[string]string{}}
-	w := f.IO.ErrOut
+	w := f.reportOut() // a report: stdout (stderr under --json)
 	sealed, exists, err := tc.readSealed()
 	if err != nil {
 		return err

@@ -107,7 +107,10 @@ func TestTeamRoundTrip(t *testing.T) {
 	carol := newTeammate(t, repo, "carol", "ed25519", "")
 	dave := newTeammate(t, repo, "dave", "rsa", "")
 	var suggested []string
-	collect := func(r cliRun) cliRun { suggested = append(suggested, suggestedCommands(r.stderr)...); return r }
+	collect := func(r cliRun) cliRun {
+		suggested = append(suggested, suggestedCommands(r.stdout+"\n"+r.stderr)...)
+		return r
+	}
 
 	mustOK(t, "alice secrets init", alice.run(t, "secrets", "init", "--no-input"))
 	writeExternal(t, alice.secrets)
@@ -179,8 +182,9 @@ func TestTeamRoundTrip(t *testing.T) {
 	os.WriteFile(filepath.Join(bob.secrets, "SMTP_USER"), []byte("bob@example.invalid"), 0o600)
 	r = collect(bob.run(t, "team", "status"))
 	mustOK(t, "bob status", r)
-	if !strings.Contains(r.stderr, "SMTP_USER") || !strings.Contains(r.stderr, "differs") || !strings.Contains(r.stderr, "same value") {
-		t.Errorf("status does not show SMTP_USER differing and the rest the same:\n%s", r.stderr)
+	// status is a report: stdout.
+	if !strings.Contains(r.stdout, "SMTP_USER") || !strings.Contains(r.stdout, "differs") || !strings.Contains(r.stdout, "same value") {
+		t.Errorf("status does not show SMTP_USER differing and the rest the same:\n%s", r.stdout)
 	}
 	noSecretsIn(t, "status", r)
 	r = collect(bob.run(t, "team", "open"))
@@ -379,7 +383,7 @@ func TestTeamOpenInCI(t *testing.T) {
 func TestTeamSealedFilePassesGitleaks(t *testing.T) {
 	testenv.NeedCommand(t, "gitleaks")
 	repo := teamRepo(t)
-	cfg, err := os.ReadFile("../team/testdata/cdb-gitleaks.toml")
+	cfg, err := os.ReadFile("../hook/testdata/cdb-gitleaks.toml")
 	if err != nil {
 		t.Fatal(err)
 	}

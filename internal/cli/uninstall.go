@@ -121,6 +121,7 @@ func uninstallRun(opts *UninstallOptions) error {
 			}
 		}
 	}
+	notUndone(f)
 	if len(steps) == 0 {
 		if len(kept) > 0 {
 			// The records exist; they are kept on purpose (see above).
@@ -132,6 +133,26 @@ func uninstallRun(opts *UninstallOptions) error {
 	}
 	_, err = runSteps(f, steps, true)
 	return err
+}
+
+// notUndone says what uninstall leaves alone on purpose — the stack's
+// containers and volumes, which are compose's, not recorded changes — and
+// the commands that remove them, down --volumes last: it deletes data.
+func notUndone(f *Factory) {
+	w := f.IO.ErrOut
+	ws, err := f.Workspace()
+	if err != nil || ws.NeedRepo() != nil || !isDir(ws.ComposeDir) {
+		fmt.Fprintln(w, "- not undone: the stack's containers and volumes (uninstall never touches them); in your clone, `cdb-setup down` stops and removes the containers, and `cdb-setup down --volumes` also deletes the volumes and their data")
+		return
+	}
+	fmt.Fprintf(w, "- not undone: the stack %s (its containers, running or not, and its volumes; uninstall never touches them):\n", ws.Project)
+	fmt.Fprintf(w, "    `%s` stops and removes the containers, keeping the volumes\n", rerunCommand(f, "down", nil))
+	fmt.Fprintf(w, "    `%s` also deletes the volumes and the data in them (asks first; the last option)\n", rerunCommand(f, "down", []string{"--volumes"}))
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
 
 func keptKind(recs []platform.Record, kind string) bool {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/testenv"
 )
 
 // TestUninstallSaysWhatItKeeps: with only kept records (the secrets folder),
@@ -108,5 +109,46 @@ func TestSecretsFixCheckDoNotLoop(t *testing.T) {
 		if !enforced {
 			claims("fix", r.stderr)
 		}
+	}
+}
+
+// TestUninstallDryRunNamesTheStack: issue 14. uninstall undoes recorded
+// changes only; --dry-run says that the stack (containers and volumes) is
+// left and gives the commands that remove it, exactly as they run here
+// (with this run's --repo, --secrets-path, --project-name), down --volumes
+// as the last option.
+func TestUninstallDryRunNamesTheStack(t *testing.T) {
+	env, home := fixtureEnv(t)
+	dir := filepath.Join(home, "s")
+	r := runCLI(t, env, "", "uninstall", "--dry-run", "--secrets-path", dir, "--project-name", "mycdb")
+	if r.code != 0 {
+		t.Fatalf("uninstall --dry-run: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"not undone: the stack mycdb",
+		"`cdb-setup down --secrets-path " + platform.ShellArg(dir) + " --project-name mycdb` stops and removes the containers",
+		"`cdb-setup down --secrets-path " + platform.ShellArg(dir) + " --project-name mycdb --volumes` also deletes the volumes and the data in them (asks first; the last option)",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("uninstall --dry-run lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	n := 0
+	for _, c := range suggestedCommands(r.stderr) {
+		if strings.HasPrefix(c, "cdb-setup down") {
+			n++
+		}
+		if err := checkSuggested(c); err != nil {
+			t.Errorf("suggests %q: %v", c, err)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d down commands suggested, want 2:\n%s", n, r.stderr)
+	}
+	// Outside a clone it still says so, with commands to run in the clone.
+	env["CDB_SETUP_REPO"] = testenv.TempDir(t)
+	r = runCLI(t, env, "", "uninstall", "--dry-run", "--secrets-path", dir)
+	if !strings.Contains(r.stderr, "not undone: the stack's containers and volumes") || !strings.Contains(r.stderr, "`cdb-setup down --volumes`") {
+		t.Errorf("outside a clone:\n%s", r.stderr)
 	}
 }

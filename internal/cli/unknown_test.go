@@ -50,8 +50,8 @@ func TestUnknownSubcommandIsUsageError(t *testing.T) {
 	// A group run bare still shows its help, and help on a known topic works.
 	for _, args := range [][]string{{"secrets"}, {"help", "secrets"}, {"help", "hook", "install"}} {
 		r := runCLI(t, env, "", args...)
-		if r.code != 0 || !strings.Contains(r.stderr, "Usage:") {
-			t.Errorf("%v: exit %d\n%s", args, r.code, r.stderr)
+		if r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
+			t.Errorf("%v: exit %d\n%s", args, r.code, r.stdout)
 		}
 	}
 }
@@ -67,5 +67,18 @@ func TestVersionFlagIsVersion(t *testing.T) {
 	e := parseEnvelope(t, got.stdout)
 	if got.code != 0 || !e.OK || e.Data == nil {
 		t.Errorf("--version --json: exit %d, envelope %+v", got.code, e)
+	}
+}
+
+// TestClosestNames: the suggestion for a misspelt service (up SERVICE).
+func TestClosestNames(t *testing.T) {
+	names := []string{"cdb_grafana", "cdb_postgres", "cdb_redis", "demo_app"}
+	for word, want := range map[string]string{"cdb_rediss": "cdb_redis", "demo_ap": "demo_app", "postgres": "cdb_postgres", "CDB_REDIS": "cdb_redis"} {
+		if got := closest(word, names); len(got) == 0 || got[0] != want {
+			t.Errorf("closest(%q) = %v, want %s first", word, got, want)
+		}
+	}
+	if got := closest("zzz", names); len(got) != 0 {
+		t.Errorf("closest(zzz) = %v, want none", got)
 	}
 }

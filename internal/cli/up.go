@@ -39,11 +39,15 @@ type UpOptions struct {
 func NewCmdUp(f *Factory, runF func(*UpOptions) error) *cobra.Command {
 	opts := &UpOptions{F: f}
 	cmd := &cobra.Command{
-		Use:   "up",
+		Use:   "up [SERVICE...]",
 		Short: "Start the stack and wait until every target service is healthy, or explain why not",
 		Long: `Start the stack with the compose files of the profile and overlays, then wait
 on the Docker Engine's events until every target service is healthy (or
 running, for services without a healthcheck; one-shot services must exit 0).
+
+With SERVICE arguments (compose's convention), only those services start,
+with the services they depend on (compose starts those too), and only they
+are waited for and checked; without, the manifest's targets.
 
 A service that turns unhealthy or keeps restarting fails at once, with its
 last probe output, its last 50 log lines, the recognised cause and the
@@ -54,10 +58,12 @@ redis and Grafana with the passwords from the secret files.
 Secret values are never passed to compose: its environment is yours minus
 anything named like a secret, plus SECRETS_PATH.`,
 		Example: `  cdb-setup up
-  cdb-setup up --logging --strict-health --network-isolation --tls --build
+  cdb-setup up cdb_redis cdb_postgres
+  cdb-setup up --profile prod --overlay <name> --build   # the names: --overlay below
   cdb-setup up --json`,
-		Args: cobra.NoArgs,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Stack.Services = args
 			if runF != nil {
 				return runF(opts)
 			}
@@ -109,7 +115,10 @@ func upRun(opts *UpOptions) error {
 	for _, wmsg := range ls.Warnings {
 		fmt.Fprintf(w, "! %s\n", wmsg)
 	}
-	rerun := rerunCommand(f, "up", opts.Stack.args())
+	if f.Global.DryRun && ls.TLS != nil {
+		printTLSOverlay(w, ls)
+	}
+	rerun := rerunCommand(f, "up", opts.Stack.upArgs())
 
 	engine, compose, err := upPreflight(f, opts, ls, rep, rerun)
 	if engine.Client != nil {

@@ -211,7 +211,7 @@ func (s *e2eStack) run(ctx context.Context, env platform.MapEnvironment, args ..
 			s.t.Errorf("the value of %s appeared in the output", name)
 		}
 	}
-	s.t.Logf("cdb-setup %s → exit %d\n%s", strings.Join(args, " "), code, r.stderr)
+	s.t.Logf("cdb-setup %s → exit %d\n%s%s", strings.Join(args, " "), code, r.stdout, r.stderr)
 	return r
 }
 

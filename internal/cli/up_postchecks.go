@@ -9,6 +9,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
+	"github.com/claire-de-binare/cdb-setup/internal/tlscert"
 )
 
 // postChecks are the checks that only mean something once a service is
@@ -80,6 +81,14 @@ func (p *postChecks) run(s stack.Service) []stack.CheckResult {
 		vol := p.ls.Manifest.Secrets[c.Secret].Volume
 		if vol != "" {
 			vol = volumeName(p.ls, vol) // one spelling in every fix: the Engine's name
+		}
+		if t := p.ls.TLS; t != nil && (c.Service == t.Postgres || c.Service == t.Redis) {
+			tc := stack.TLSClient{CAFile: filepath.Join(t.CertDir, tlscert.CAFile)}
+			out = append(out, stack.RunFunctionalTLS(p.ctx, c, tc, path, p.rerun, vol, budget))
+			if c.Kind == "redis-auth" {
+				out = append(out, stack.PlaintextRefused(p.ctx, c))
+			}
+			continue
 		}
 		out = append(out, stack.RunFunctional(p.ctx, c, path, p.rerun, vol, budget))
 	}

@@ -21,7 +21,7 @@ func upPreflight(f *Factory, opts *UpOptions, ls *loadedStack, rep *upReport, re
 	pf := &checks.Preflight{Env: f.Env, Home: facts.Home, GOOS: facts.OS, Engine: engine, Compose: compose,
 		Project: ls.Inv.Project, Ports: ls.Model.Ports(ls.Project), Build: opts.Build, Rerun: rerun, Volumes: ls.Model.Volumes}
 	for _, f := range ls.Files {
-		pf.ComposeFiles = append(pf.ComposeFiles, filepath.Join(ls.Repo, filepath.FromSlash(f)))
+		pf.ComposeFiles = append(pf.ComposeFiles, repoPath(ls.Repo, f))
 	}
 	pf.ComposeDir = filepath.Dir(pf.ComposeFiles[0])
 	pf.SecretNames, pf.SecretsDir = ls.Catalogue.Names(), ls.SecretsDir
@@ -37,12 +37,8 @@ func upPreflight(f *Factory, opts *UpOptions, ls *loadedStack, rep *upReport, re
 		sec, _ := ls.Catalogue.Get(u.Name)
 		pf.Secrets = append(pf.Secrets, checks.SecretFile{Name: u.Name, Path: u.Path, Services: u.Services, Policy: sec.Policy})
 	}
-	if opts.Stack.TLS {
-		dir := filepath.FromSlash(ls.Manifest.TLS.Dir)
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(ls.Repo, dir)
-		}
-		pf.TLSDir, pf.TLSFiles = filepath.Clean(dir), ls.Manifest.TLS.Files
+	if ls.TLS != nil {
+		pf.TLSDir, pf.TLSLeaves = ls.TLS.CertDir, ls.TLS.Leaves
 	}
 	for _, name := range ls.Model.Start {
 		sf := ls.Model.Services[name]

@@ -67,8 +67,8 @@ func bindWizard(root *cobra.Command, f *Factory, runF func(*WizardOptions) error
 	}
 	fl := root.Flags()
 	fl.StringVar(&opts.AnswersFile, "answers", "", "read the answers from a YAML file (see docs/wizard.md) [CDB_SETUP_ANSWERS]")
-	fl.StringVar(&opts.Profile, "profile", "", "compose profile, e.g. dev or prod [CDB_SETUP_PROFILE]")
-	fl.StringSliceVar(&opts.Overlays, "overlay", nil, "compose overlay (repeatable): logging, strict-health, network-isolation, tls [CDB_SETUP_OVERLAYS]")
+	fl.StringVar(&opts.Profile, "profile", "", profileUsage+" [CDB_SETUP_PROFILE]")
+	fl.StringSliceVar(&opts.Overlays, "overlay", nil, overlayUsage+"; none for no overlay [CDB_SETUP_OVERLAYS]")
 	fl.StringVar(&opts.Persist, "persist", "", "where to persist SECRETS_PATH: shells,gui,wsl,compose-env or none [CDB_SETUP_PERSIST]")
 	fl.BoolVar(&opts.Keychain, "keychain", false, "mirror the secrets into the OS keychain (--keychain=false: no) [CDB_SETUP_KEYCHAIN]")
 	fl.BoolVar(&opts.Hook, "hook", false, "install the gitleaks pre-commit hook (--hook=false: no) [CDB_SETUP_HOOK]")

@@ -157,6 +157,10 @@ func (o *WizardOptions) printSummary(w io.Writer, s *wizardSession, a wizard.Ans
 	fmt.Fprintf(w, "Secrets folder: %s\n", a.SecretsPath)
 	if o.hasCommand("uninstall") {
 		fmt.Fprintln(w, "Undo: cdb-setup uninstall (keeps the secrets; --purge removes them too)")
+		if ranArea(rep, "stack.up") {
+			// uninstall undoes recorded changes; the stack is compose's.
+			fmt.Fprintf(w, "Stop the stack: %s (uninstall leaves it running)\n", rerunCommand(o.F, "down", nil))
+		}
 	}
 	fmt.Fprintln(w, "Check any time: cdb-setup doctor")
 }

@@ -125,7 +125,7 @@ func keychainAnswers(f *Factory) func(ctx context.Context) bool {
 }
 
 // secretsBuilder: the same steps as `cdb-setup secrets init` — every secret
-// any profile and overlay can mount (so a later `up --logging` finds its
+// any profile and overlay can mount (so a later `up --overlay logging` finds its
 // files), existing non-empty ones kept. The external values typed in the
 // wizard go to the steps as bytes, never through argv or the environment.
 func secretsBuilder(ctx context.Context, in setup.Input) ([]step.Step, error) {
@@ -172,13 +172,12 @@ func wizardWants(list []string, s string) bool {
 func upBuilder(f *Factory) setup.Builder {
 	return func(_ context.Context, in setup.Input) ([]step.Step, error) {
 		ov := in.Answers.Overlays
-		sf := StackFlags{Profile: in.Answers.Profile, Logging: wizardWants(ov, "logging"),
-			StrictHealth: wizardWants(ov, "strict-health"), NetworkIsolation: wizardWants(ov, "network-isolation"), TLS: wizardWants(ov, "tls")}
+		sf := StackFlags{Profile: in.Answers.Profile, Overlays: append([]string(nil), ov...)}
 		profile := in.Answers.Profile
 		if len(ov) > 0 {
 			profile += " + " + strings.Join(ov, ", ")
 		}
-		return []step.Step{&setup.CommandStep{
+		return append(wizardTLSSteps(f, in, sf), &setup.CommandStep{
 			StepID:      "stack.up",
 			Summary:     "start the stack (" + profile + ") and wait until every service is healthy",
 			Targets:     in.Manifest.Targets,
@@ -197,22 +196,14 @@ func upBuilder(f *Factory) setup.Builder {
 				err := upRun(uo)
 				return uo.result == step.StatusDone, err
 			},
-		}}, nil
+		}), nil
 	}
 }
 
 func upFlags(sf StackFlags) string {
 	s := ""
-	if sf.Profile != "" {
-		s += " --profile " + sf.Profile
-	}
-	for _, o := range []struct {
-		flag string
-		on   bool
-	}{{"--logging", sf.Logging}, {"--strict-health", sf.StrictHealth}, {"--network-isolation", sf.NetworkIsolation}, {"--tls", sf.TLS}} {
-		if o.on {
-			s += " " + o.flag
-		}
+	for _, a := range sf.args() {
+		s += " " + a
 	}
 	return s
 }

@@ -57,7 +57,9 @@ func (r *wsRig) run(t *testing.T, env platform.MapEnvironment, args ...string) (
 		code = 1
 		errb.WriteString("✗ " + err.Error() + "\n")
 	}
-	return f.ws, code, errb.String()
+	// Reports (doctor, status, check) are on stdout, progress on stderr:
+	// the tests read both, stdout first.
+	return f.ws, code, out.String() + errb.String()
 }
 
 // TestEveryCommandResolvesTheSameWorkspace: issue 11, observations 1 and

@@ -57,7 +57,10 @@ func Load(ctx context.Context, opts Options) (*Loaded, error) {
 	}
 	paths := make([]string, len(opts.Files))
 	for i, f := range opts.Files {
-		p := filepath.Join(opts.Repo, filepath.FromSlash(f))
+		p := filepath.FromSlash(f)
+		if !filepath.IsAbs(p) { // absolute: an overlay cdb-setup generated outside the repo
+			p = filepath.Join(opts.Repo, p)
+		}
 		st, err := os.Stat(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):

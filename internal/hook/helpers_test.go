@@ -194,11 +194,22 @@ func commit(t *testing.T, env platform.MapEnvironment, dir string, files map[str
 	return runCmd(t, env, dir, "git", "commit", "-m", "change")
 }
 
-// assertRedacted fails when the secret appears in out (without printing either).
+// redactedPiece is the length of the shortest piece of a secret that must
+// not appear: a partial mask (gitleaks' --redact=N, a rule that captures
+// part of the value) still shows that much.
+const redactedPiece = 8
+
+// assertRedacted fails when the secret, or any redactedPiece-character piece
+// of it, appears in out (without printing either).
 func assertRedacted(t *testing.T, out, secret string) {
 	t.Helper()
 	if strings.Contains(out, secret) {
 		t.Fatalf("the fixture secret appears in the hook output (output withheld)")
+	}
+	for i := 0; i+redactedPiece <= len(secret); i++ {
+		if strings.Contains(out, secret[i:i+redactedPiece]) {
+			t.Fatalf("characters %d-%d of the %d-character fixture secret appear in the hook output (output withheld)", i+1, i+redactedPiece, len(secret))
+		}
 	}
 }
 

@@ -39,8 +39,8 @@ func TestNativeHookBlocksLeaksWithRepoConfig(t *testing.T) {
 				t.Fatalf("commit with a staged leak: exit %d, want 1", code)
 			}
 			assertRedacted(t, out, secret)
-			if !strings.Contains(out, "REDACTED") || !strings.Contains(out, "commit blocked") {
-				t.Errorf("hook output lacks the redacted finding or the explanation")
+			if !strings.Contains(out, "config.env:1: gitleaks rule") || !strings.Contains(out, "commit blocked") {
+				t.Errorf("hook output lacks the finding's file and line or the explanation")
 			}
 			gitRun(t, env, dir, "reset", "-q", "--", "config.env")
 			os.Remove(filepath.Join(dir, "config.env"))
@@ -231,7 +231,11 @@ exit 0
 	if out, code := commit(t, env, dir, map[string]string{"a.txt": "a\n"}); code != 0 {
 		t.Fatalf("commit: exit %d: %s", code, out)
 	}
-	if got := strings.TrimSpace(string(readBytes(t, log))); got != "protect --staged --redact --verbose --config gitleaks.toml" {
+	// No --verbose (it can print the value); the JSON report goes into
+	// the git folder, named by the hook's process id.
+	got := strings.Fields(strings.TrimSpace(string(readBytes(t, log))))
+	if len(got) != 9 || strings.Join(got[:6], " ") != "protect --staged --redact --report-format json --report-path" ||
+		!strings.HasPrefix(got[6], ".git/cdb-setup-gitleaks-report.") || strings.Join(got[7:], " ") != "--config gitleaks.toml" {
 		t.Fatalf("old gitleaks called with %q", got)
 	}
 }

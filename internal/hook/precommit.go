@@ -32,12 +32,29 @@ var ErrUnknownLayout = errors.New("unsupported layout")
 
 // PreCommitEntry is the command of the local hook. The config path is
 // relative: pre-commit runs hooks from the repository's top folder.
+//
+// No --verbose: gitleaks' verbose finding prints the match and the line, and
+// --redact masks only what a rule calls the secret (for CDB's mexc-api-key,
+// the name "MEXC", not the key). pre-commit runs the entry without a shell,
+// so it cannot filter a report; gitleaks says "leaks found: N" and the
+// cdb-setup-secrets hook next to it names file, line and rule.
 func PreCommitEntry(configFile string) string {
-	e := "gitleaks git --pre-commit --staged --redact --verbose"
+	e := "gitleaks git --pre-commit --staged --redact"
 	if configFile != "" {
 		e += " --config " + configFile
 	}
 	return e
+}
+
+// VerboseEntry is true for an entry an older cdb-setup wrote, with
+// --verbose (or -v): it can print the value gitleaks found.
+func VerboseEntry(entry string) bool {
+	for _, f := range strings.Fields(entry) {
+		if f == "--verbose" || f == "-v" {
+			return true
+		}
+	}
+	return false
 }
 
 // PreCommitInfo is what the configuration says about gitleaks.

@@ -66,6 +66,11 @@ func (s *preCommitConfigStep) Apply(ctx context.Context) (step.Result, error) {
 	res := step.Result{Step: s.ID(), Status: step.StatusDone, Fields: map[string]any{"config": s.path()}}
 	if out == nil {
 		res.Detail = "the " + PreCommitHookID + " hook is already in " + PreCommitConfigName
+		if VerboseEntry(info.OurEntry) {
+			// The text is the user's now (committed, maybe edited): only
+			// uninstall, which takes out exactly what was added, changes it.
+			res.Detail += " — warning: its entry runs gitleaks with --verbose, which can print a secret's value; run `cdb-setup hook uninstall`, then `cdb-setup hook install`"
+		}
 	} else {
 		mode := os.FileMode(0o644)
 		if st, err := os.Stat(s.path()); err == nil {

@@ -53,7 +53,7 @@ func TestPreCommitFrameworkBlocksLeak(t *testing.T) {
 	if !strings.HasPrefix(edited, strings.SplitAfter(fixturePreCommitConfig, "language: system\n")[0]) || !strings.HasSuffix(edited, "  # Optional: more later\n\ndefault_stages: [commit]\n") {
 		t.Fatalf("the user's text was not kept:\n%s", edited)
 	}
-	if !strings.Contains(edited, "entry: gitleaks git --pre-commit --staged --redact --verbose --config gitleaks.toml") {
+	if !strings.Contains(edited, "entry: gitleaks git --pre-commit --staged --redact --config gitleaks.toml") {
 		t.Fatalf("entry missing:\n%s", edited)
 	}
 	if !strings.Contains(string(readBytes(t, hookPath)), preCommitGenerated) {

@@ -3,6 +3,7 @@ package hook
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -67,12 +68,22 @@ type ScanOptions struct {
 	Stdout, Stderr io.Writer
 }
 
+// GitleaksFinding is where gitleaks found a secret and by which rule; the
+// match, the line and what gitleaks calls the secret are never kept.
+type GitleaksFinding struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	RuleID string `json:"rule"`
+}
+
 // ScanResult says what the scan found; Blocked means the commit must stop.
 type ScanResult struct {
 	Findings []Finding `json:"findings,omitempty"`
 	// GitleaksFailed is true when gitleaks reported a secret (or failed).
-	GitleaksFailed bool     `json:"gitleaks_failed"`
-	Skipped        []string `json:"skipped,omitempty"`
+	GitleaksFailed bool `json:"gitleaks_failed"`
+	// GitleaksFindings are read from gitleaks' JSON report.
+	GitleaksFindings []GitleaksFinding `json:"gitleaks_findings,omitempty"`
+	Skipped          []string          `json:"skipped,omitempty"`
 }
 
 func (r ScanResult) Blocked() bool { return len(r.Findings) > 0 || r.GitleaksFailed }
@@ -103,11 +114,11 @@ func ScanStaged(ctx context.Context, opts ScanOptions) (ScanResult, error) {
 			res.Findings = f
 		}
 	}
-	failed, err := runGitleaks(ctx, opts, top)
+	failed, found, err := runGitleaks(ctx, opts, top)
 	if err != nil {
 		return res, err
 	}
-	res.GitleaksFailed = failed
+	res.GitleaksFailed, res.GitleaksFindings = failed, found
 	return res, nil
 }
 
@@ -170,10 +181,13 @@ func scanBlob(ctx context.Context, env platform.Environment, top, name string, m
 	return names, nil
 }
 
-// runGitleaks runs gitleaks on the staged changes with the extending config,
-// its report going to the caller's output. failed is true when it reported
-// a leak or could not run the check.
-func runGitleaks(ctx context.Context, opts ScanOptions, top string) (failed bool, err error) {
+// runGitleaks runs gitleaks on the staged changes with the extending config.
+// Its verbose output is not asked for: it prints the match and the line, and
+// --redact masks only what a rule calls the secret, which for a rule whose
+// first group is a name (CDB's mexc-api-key) is the name, not the value.
+// Instead gitleaks writes its JSON report, from which only file, line and
+// rule are read. failed is true when it reported a leak or could not run.
+func runGitleaks(ctx context.Context, opts ScanOptions, top string) (failed bool, found []GitleaksFinding, err error) {
 	env := opts.Env
 	if opts.Gitleaks != "" && isExecutable(opts.Gitleaks) {
 		m := platform.EnvironmentFrom(env.Environ())
@@ -182,10 +196,10 @@ func runGitleaks(ctx context.Context, opts ScanOptions, top string) (failed bool
 	}
 	g, err := FindGitleaks(ctx, env, "")
 	if err != nil {
-		return true, err
+		return true, nil, err
 	}
 	if !g.Found {
-		return true, errors.New("gitleaks was not found (not on PATH, not in the usual install folders), so this commit cannot be checked for secrets; install it (see `cdb-setup hook status`) and commit again")
+		return true, nil, errors.New("gitleaks was not found (not on PATH, not in the usual install folders), so this commit cannot be checked for secrets; install it (see `cdb-setup hook status`) and commit again")
 	}
 	repoCfg := ""
 	if c := RepoGitleaksConfig(top); c != "" {
@@ -193,19 +207,24 @@ func runGitleaks(ctx context.Context, opts ScanOptions, top string) (failed bool
 	}
 	tmp, err := os.CreateTemp("", "cdb-setup-gitleaks-*.toml")
 	if err != nil {
-		return true, fmt.Errorf("write the gitleaks config: %w", err)
+		return true, nil, fmt.Errorf("write the gitleaks config: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(ExtendingConfig(repoCfg)); err != nil {
 		tmp.Close()
-		return true, fmt.Errorf("write the gitleaks config: %w", err)
+		return true, nil, fmt.Errorf("write the gitleaks config: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return true, fmt.Errorf("write the gitleaks config: %w", err)
+		return true, nil, fmt.Errorf("write the gitleaks config: %w", err)
 	}
-	args := []string{"git", "--pre-commit", "--staged", "--redact", "--verbose", "--config", tmp.Name()}
+	report, err := reportFile(ctx, env, top)
+	if err != nil {
+		return true, nil, err
+	}
+	defer os.Remove(report)
+	args := []string{"git", "--pre-commit", "--staged", "--redact", "--config", tmp.Name(), "--report-format", "json", "--report-path", report}
 	if !g.GitCommand {
-		args = []string{"protect", "--staged", "--redact", "--verbose", "--config", tmp.Name()}
+		args = []string{"protect", "--staged", "--redact", "--config", tmp.Name(), "--report-format", "json", "--report-path", report}
 	}
 	cmd := exec.CommandContext(ctx, g.Path, args...)
 	cmd.Dir, cmd.Env = top, env.Environ()
@@ -213,10 +232,61 @@ func runGitleaks(ctx context.Context, opts ScanOptions, top string) (failed bool
 	err = cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return true, nil
+		b, rerr := os.ReadFile(report)
+		if rerr != nil {
+			return true, nil, nil
+		}
+		found, _ = ParseGitleaksReport(b)
+		return true, found, nil
 	}
 	if err != nil {
-		return true, fmt.Errorf("run %s: %w", g.Path, err)
+		return true, nil, fmt.Errorf("run %s: %w", g.Path, err)
 	}
-	return false, nil
+	return false, nil, nil
+}
+
+// reportFile is an empty file, readable by the user only, for gitleaks'
+// report: in the git folder, which holds the staged content already, not in
+// a shared temporary folder (the report's Match field can hold the value).
+func reportFile(ctx context.Context, env platform.Environment, top string) (string, error) {
+	out, err := run(ctx, env, top, gitTimeout, "git", "rev-parse", "--git-dir")
+	if err != nil {
+		return "", gitError(err, top, "hook scan")
+	}
+	dir := filepath.FromSlash(strings.TrimSpace(string(out)))
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(top, dir)
+	}
+	f, err := os.CreateTemp(dir, "cdb-setup-gitleaks-report-*.json")
+	if err != nil {
+		return "", fmt.Errorf("create the gitleaks report file: %w", err)
+	}
+	name := f.Name()
+	if err := f.Close(); err != nil {
+		os.Remove(name)
+		return "", fmt.Errorf("create the gitleaks report file: %w", err)
+	}
+	return name, nil
+}
+
+// ParseGitleaksReport reads file, line and rule of each finding of a
+// gitleaks JSON report (8.0+ write the same field names). The other fields
+// (Match, Secret, the line) are not decoded. An empty report has none.
+func ParseGitleaksReport(b []byte) ([]GitleaksFinding, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, nil
+	}
+	var raw []struct {
+		RuleID    string
+		File      string
+		StartLine int
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("read the gitleaks report: %w", err)
+	}
+	out := make([]GitleaksFinding, 0, len(raw))
+	for _, r := range raw {
+		out = append(out, GitleaksFinding{File: r.File, Line: r.StartLine, RuleID: r.RuleID})
+	}
+	return out, nil
 }

@@ -15,7 +15,10 @@ import (
 //
 // v2: runs `cdb-setup hook scan` (secret values, URIs with a password)
 // when cdb-setup is there, gitleaks alone otherwise.
-const ScriptVersion = 2
+// v3: gitleaks alone no longer prints its verbose finding (whose Match and
+// Line show the value whenever a rule's first group is not the value, so
+// --redact masks the wrong text); the hook prints file, line and rule only.
+const ScriptVersion = 3
 
 // markerPrefix starts the line that identifies a hook as ours:
 //
@@ -133,16 +136,64 @@ for c in .gitleaks.toml gitleaks.toml; do
 	fi
 done
 
+# gitleaks' own output is not shown: with --verbose it prints the match and
+# the line, and --redact only masks what a rule calls the secret (for a rule
+# whose first group is a name, the name, leaving the value in clear). Its
+# JSON report goes to a file inside the git folder (which already holds the
+# staged content), readable by you only and removed on exit; from it the
+# hook prints file, line and rule, never Match, Secret or Line.
+git_dir=$(git rev-parse --git-dir) || exit 1
+report="$git_dir/cdb-setup-gitleaks-report.$$.json"
+trap 'rm -f "$report"' EXIT
+trap 'exit 1' HUP INT TERM
+rm -f "$report"
+
 # gitleaks 8.19 replaced "protect" with "git --pre-commit"; older versions
-# lack the "git" command, so asking for its help fails there.
+# lack the "git" command, so asking for its help fails there. Both write the
+# JSON report (8.0+).
 if "$gitleaks" git --help >/dev/null 2>&1; then
-	"$gitleaks" git --pre-commit --staged --redact --verbose "$@"
+	(umask 077 && exec "$gitleaks" git --pre-commit --staged --redact --report-format json --report-path "$report" "$@")
 else
-	"$gitleaks" protect --staged --redact --verbose "$@"
+	(umask 077 && exec "$gitleaks" protect --staged --redact --report-format json --report-path "$report" "$@")
 fi
 status=$?
 if [ "$status" -ne 0 ]; then
-	echo "cdb-setup hook: commit blocked: gitleaks reported a secret in the staged changes (values redacted above)." >&2
+	# One line per finding from the report, indented by encoding/json: the
+	# fields of a finding are at depth 2 (array, object); a nested object
+	# (Fragment) or list (Tags) is skipped. Values are JSON-escaped strings
+	# on one line each, so a file's content cannot fake a field.
+	found=0
+	if [ -s "$report" ]; then
+		awk '
+			function val(line) {
+				sub(/^[ \t]*"[A-Za-z]+": /, "", line)
+				sub(/,[ \t]*$/, "", line)
+				if (line ~ /^".*"$/) { line = substr(line, 2, length(line) - 2) }
+				# The escapes a file name most likely has; others stay as written.
+				gsub(/\\\\/, "\001", line)
+				gsub(/\\"/, "\"", line)
+				gsub(/\\u0026/, "\\&", line)
+				gsub(/\\u003c/, "<", line)
+				gsub(/\\u003e/, ">", line)
+				gsub(/\001/, "\\", line)
+				return line
+			}
+			/^[ \t]*[]}]/ {
+				if (d == 2) { print "cdb-setup hook: " f ":" l ": gitleaks rule " r; n++; f = ""; l = ""; r = "" }
+				d--
+				next
+			}
+			d == 2 && /^[ \t]*"RuleID": / { r = val($0) }
+			d == 2 && /^[ \t]*"File": / { f = val($0) }
+			d == 2 && /^[ \t]*"StartLine": / { l = val($0) }
+			/[[{][ \t]*$/ { d++ }
+			END { exit n == 0 }
+		' "$report" >&2 && found=1
+	fi
+	echo "cdb-setup hook: commit blocked: gitleaks reported a secret in the staged changes (the value is not shown)." >&2
+	if [ "$found" -ne 1 ]; then
+		echo "cdb-setup hook: gitleaks did not say where (exit status $status; its messages are above)." >&2
+	fi
 	echo "Unstage it (git restore --staged <file>), move the value to your secrets folder, and commit again. A false positive goes into .gitleaksignore." >&2
 	exit "$status"
 fi

@@ -87,6 +87,9 @@ func Inspect(ctx context.Context, opts Options) (Status, error) {
 				if info.HasOurHook && !info.HasScanHook {
 					st.Problems = append(st.Problems, "the pre-commit configuration lacks the "+PreCommitScanID+" hook (your secret values, URIs with a password), which this cdb-setup adds: run `cdb-setup hook uninstall`, then `cdb-setup hook install`")
 				}
+				if info.HasOurHook && VerboseEntry(info.OurEntry) {
+					st.Problems = append(st.Problems, "the "+PreCommitHookID+" hook in "+PreCommitConfigName+" runs gitleaks with --verbose, which can print a secret's value: run `cdb-setup hook uninstall`, then `cdb-setup hook install`")
+				}
 				if len(info.UnconfiguredGitleaks) > 0 && !info.HasOurHook && st.Config == "gitleaks.toml" {
 					st.Problems = append(st.Problems, "the pre-commit gitleaks hook runs without --config gitleaks.toml: run `cdb-setup hook install`")
 				}

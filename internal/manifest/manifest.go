@@ -143,7 +143,9 @@ func Load(repo string) (m *Manifest, source string, err error) {
 }
 
 // Parse reads and validates a manifest. Unknown keys are errors (a typo must
-// not silently fall back to a default).
+// not silently fall back to a default). The file is a set of overrides of
+// Default, key by key (see overDefault and docs/manifest.md): a manifest
+// with only `targets:` is the CDB default with other targets.
 func Parse(b []byte) (*Manifest, error) {
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	var m Manifest
@@ -155,6 +157,13 @@ func Parse(b []byte) (*Manifest, error) {
 		}
 		return nil, fmt.Errorf("invalid YAML: %w", err)
 	}
+	// The keys the file writes (a mapping, as the strict decode proved;
+	// null for a document that is only "~").
+	var written map[string]any
+	if err := yaml.Unmarshal(b, &written); err != nil {
+		return nil, fmt.Errorf("invalid YAML: %w", err)
+	}
+	m.overDefault(written)
 	m.applyDefaults()
 	if err := m.Validate(); err != nil {
 		return nil, err
@@ -162,13 +171,86 @@ func Parse(b []byte) (*Manifest, error) {
 	return &m, nil
 }
 
+// Keys lists the manifest's top-level keys in the order of the file format.
+var Keys = []string{"version", "project", "compose_dir", "profiles", "default_profile", "overlays", "targets", "tls", "secrets", "checks"}
+
+// inheritsWith: a key the file leaves out takes the default's value only
+// when the keys it depends on take theirs too, because that value names
+// things of the default stack: its profiles and overlays are files in CDB's
+// compose folder, its TLS files belong to its tls overlay, its checks log in
+// with its secrets. So a manifest with its own compose_dir gets no CDB
+// overlay, and one with its own secrets no CDB login check.
+var inheritsWith = map[string][]string{
+	"profiles":        {"compose_dir"},
+	"default_profile": {"profiles"},
+	"overlays":        {"compose_dir"},
+	"tls":             {"overlays"},
+	"checks":          {"secrets"},
+}
+
+// Inherits reports whether a manifest writing the keys in written takes
+// key's value from Default.
+func Inherits(key string, written map[string]any) bool {
+	if _, ok := written[key]; ok {
+		return false
+	}
+	for _, dep := range inheritsWith[key] {
+		if !Inherits(dep, written) {
+			return false
+		}
+	}
+	return true
+}
+
+// overDefault fills every key the file does not write from Default (see
+// Inherits). A key the file writes replaces the default's value whole:
+// maps (profiles, overlays, secrets) and lists are not merged entry by
+// entry, so a manifest can also remove what the default has
+// (`overlays: {}`).
+func (m *Manifest) overDefault(written map[string]any) {
+	d := Default()
+	for _, key := range Keys {
+		if !Inherits(key, written) {
+			continue
+		}
+		switch key {
+		case "version":
+			m.Version = d.Version
+		case "project":
+			m.Project = d.Project
+		case "compose_dir":
+			m.ComposeDir = d.ComposeDir
+		case "profiles":
+			m.Profiles = d.Profiles
+		case "default_profile":
+			m.DefaultProfile = d.DefaultProfile
+		case "overlays":
+			m.Overlays = d.Overlays
+		case "targets":
+			m.Targets = d.Targets
+		case "tls":
+			m.TLS = d.TLS
+		case "secrets":
+			m.Secrets = d.Secrets
+		case "checks":
+			m.Checks = d.Checks
+		}
+	}
+}
+
 func (m *Manifest) applyDefaults() {
 	if m.Version == 0 {
 		m.Version = 1
 	}
 	if m.DefaultProfile == "" {
+		// Your own profiles without default_profile: dev if there is one,
+		// else the only profile.
 		if _, ok := m.Profiles["dev"]; ok {
 			m.DefaultProfile = "dev"
+		} else if len(m.Profiles) == 1 {
+			for p := range m.Profiles {
+				m.DefaultProfile = p
+			}
 		}
 	}
 	if m.Team.Sealed == "" {
@@ -366,10 +448,19 @@ func (m *Manifest) AllComposeFiles() []string {
 	return out
 }
 
-// Marshal renders the manifest as YAML (for `cdb-setup` to write a starting
-// cdb-setup.yaml, and for tests).
+// Marshal renders the manifest as YAML (`cdb-setup manifest print`, whose
+// output Parse reads back to the same manifest).
 func (m *Manifest) Marshal() ([]byte, error) {
-	return yaml.Marshal(m)
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

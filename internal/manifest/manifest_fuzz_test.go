@@ -36,13 +36,19 @@ func TestParseRejectsTerse(t *testing.T) {
 	}
 }
 
-// FuzzParse: Parse never panics, and whatever it accepts is valid, every
+// FuzzParse: Parse never panics, and whatever it accepts is valid, takes
+// every key it leaves out from the default, and every
 // secret name is a plain file name, and compose files stay in the repo.
 func FuzzParse(f *testing.F) {
 	b, _ := Default().Marshal()
 	f.Add(b)
 	f.Add([]byte("project: cdb\ncompose_dir: infrastructure/compose\nprofiles: {dev: [base.yml]}\n"))
 	f.Add([]byte("\xef\xbb\xbfversion: 1\n"))
+	// Partial manifests: overrides of the default, key by key.
+	f.Add([]byte("targets: [cdb_redis]\n"))
+	f.Add([]byte("overlays: {}\nsecrets: {A: {kind: external}}\n"))
+	f.Add([]byte("compose_dir: c\nprofiles: {p: [a.yml]}\n"))
+	f.Add([]byte("{}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data)
 		if err != nil {
@@ -51,6 +57,9 @@ func FuzzParse(f *testing.F) {
 		if err := m.Validate(); err != nil {
 			t.Fatalf("Parse accepted an invalid manifest: %v", err)
 		}
+		// A key the file leaves out is the default's (or, when it depends
+		// on a written key, not the default's at all).
+		inheritedAsDefault(t, data, m)
 		for name := range m.Secrets {
 			if strings.ContainsAny(name, `/\`) || name == ".." {
 				t.Fatalf("secret name %q leaves the folder", name)

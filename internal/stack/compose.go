@@ -162,7 +162,8 @@ func isV1(v string) bool { return strings.HasPrefix(v, "1.") }
 
 // Invocation is one stack as Compose sees it.
 type Invocation struct {
-	// Repo is the repository root; Files are relative to it (forward slashes).
+	// Repo is the repository root; Files are relative to it (forward
+	// slashes), or absolute for an overlay cdb-setup generated (tls).
 	Repo    string
 	Files   []string
 	Project string
@@ -177,7 +178,11 @@ type Invocation struct {
 func (inv Invocation) Args(sub ...string) []string {
 	var args []string
 	for _, f := range inv.Files {
-		args = append(args, "-f", filepath.ToSlash(filepath.Join(inv.Repo, filepath.FromSlash(f))))
+		p := filepath.FromSlash(f)
+		if !filepath.IsAbs(p) { // absolute: an overlay cdb-setup generated outside the repo
+			p = filepath.Join(inv.Repo, p)
+		}
+		args = append(args, "-f", filepath.ToSlash(p))
 	}
 	args = append(args, "-p", inv.Project)
 	return append(args, sub...)

@@ -34,6 +34,10 @@ const (
 	CauseGrafanaBoth      = "password-and-file"
 	CauseOOM              = "out-of-memory"
 	CauseMountMissing     = "mount-missing"
+	// CauseTLSKeyRefused: postgres refuses its server key (owner or mode).
+	CauseTLSKeyRefused = "tls-key-refused"
+	// CauseTLSCertificate: a server cannot load its certificate or key.
+	CauseTLSCertificate = "tls-certificate"
 )
 
 // DiagnoseAPI is the Engine access diagnosis needs.
@@ -141,11 +145,27 @@ var (
 	reImage       = regexp.MustCompile(`(?i)(pull access denied|no such image|manifest unknown|failed to resolve reference|repository does not exist|error pulling image|lookup registry[^ ]*)`)
 	rePassword    = regexp.MustCompile(`(?i)(password authentication failed|WRONGPASS|invalid username or password|NOAUTH|Access denied for user)`)
 	reBoth        = regexp.MustCompile(`Both (\S+) and (\S+__FILE|\S+_FILE) are set`)
+	reTLSKey      = regexp.MustCompile(`(?m)^.*(private key file "[^"]*" (must be owned by the database user or root|has group or world access)|could not access private key file "[^"]*": Permission denied).*$`)
+	reTLSLoad     = regexp.MustCompile(`(?m)^.*(could not load server certificate file|could not load private key file|could not load root certificate file|Failed to configure TLS|Failed to load certificate|Failed to load private key|Failed to load CA).*$`)
 	rePerm        = regexp.MustCompile(`(?i)(\S*/run/secrets/\S*|secret\S*)[^\n]*permission denied|permission denied[^\n]*(/run/secrets/\S+)`)
 )
 
 func recognise(ctx context.Context, in DiagnoseInput, s Service, facts ServiceFacts, user, text string, d *Diagnosis) {
 	switch {
+	case reTLSKey.MatchString(text):
+		// The server's own log line is the evidence.
+		line := strings.TrimSpace(reTLSKey.FindString(text))
+		d.Cause = CauseTLSKeyRefused
+		d.Explanation = fmt.Sprintf("%s refuses its TLS key: %q. PostgreSQL only reads a key owned by its own user (or root) and private; a bind-mounted key keeps the host's owner and mode, so it is refused on a native Linux engine whatever its mode.", s.Name, line)
+		d.Fix = fmt.Sprintf("start it through cdb-setup, whose TLS overlay hands postgres a copy it owns (0600): %s", in.Rerun)
+		if !strings.Contains(in.Rerun, "--overlay tls") {
+			d.Fix = fmt.Sprintf("start it with cdb-setup's TLS overlay: %s --overlay tls", in.Rerun)
+		}
+	case reTLSLoad.MatchString(text):
+		line := strings.TrimSpace(reTLSLoad.FindString(text))
+		d.Cause = CauseTLSCertificate
+		d.Explanation = fmt.Sprintf("%s cannot load its TLS certificate or key: %q.", s.Name, line)
+		d.Fix = fmt.Sprintf("cdb-setup tls check   # names the missing or broken file; cdb-setup tls rotate issues a new set; then: %s", in.Rerun)
 	case reBindMissing.MatchString(text):
 		p := reBindMissing.FindStringSubmatch(text)[1]
 		p = strings.TrimRight(p, `".,;`)

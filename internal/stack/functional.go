@@ -53,6 +53,11 @@ func readSecret(path string) (string, error) {
 // wrong password, and it ends the check at once. budget <= 0 means the
 // budget of a service without a healthcheck.
 func RunFunctional(ctx context.Context, c manifest.Check, secretPath, rerun, volume string, budget time.Duration) CheckResult {
+	return runFunctional(ctx, c, nil, secretPath, rerun, volume, budget)
+}
+
+// runFunctional is RunFunctional, over TLS when tc is set (functional_tls.go).
+func runFunctional(ctx context.Context, c manifest.Check, tc *TLSClient, secretPath, rerun, volume string, budget time.Duration) CheckResult {
 	r := CheckResult{ID: "functional." + c.Kind, Service: c.Service}
 	pw, err := readSecret(secretPath)
 	if err != nil {
@@ -67,9 +72,9 @@ func RunFunctional(ctx context.Context, c manifest.Check, secretPath, rerun, vol
 	var attempt func(context.Context) error
 	switch c.Kind {
 	case "postgres-login":
-		attempt = func(ctx context.Context) error { return postgresLogin(ctx, c, pw) }
+		attempt = func(ctx context.Context) error { return postgresLogin(ctx, c, pw, tc) }
 	case "redis-auth":
-		attempt = func(ctx context.Context) error { return redisAuth(ctx, c.Address, pw) }
+		attempt = func(ctx context.Context) error { return redisAuth(ctx, c.Address, pw, tc) }
 	case "http-basic-auth":
 		attempt = func(ctx context.Context) error { return httpBasicAuth(ctx, c, pw) }
 	default:
@@ -82,6 +87,8 @@ func RunFunctional(ctx context.Context, c manifest.Check, secretPath, rerun, vol
 			r.Fix = fmt.Sprintf("%s keeps another password in the volume %s: `cdb-setup secrets recover` puts back the one it holds (keychain mirror, backup) or changes it inside %s to the file's, keeping the data; last resort, deletes %s and all its data (asks first): `%s --recreate-volume %s`", c.Service, volume, c.Service, volume, rerun, volume)
 		case errors.Is(err, errRefused):
 			r.Fix = fmt.Sprintf("`cdb-setup secrets check` finds CRLF, BOM or whitespace in %s; if %s was changed while the service ran, restart it: `%s`", c.Secret, c.Secret, rerun)
+		case tc != nil && errors.Is(err, errTLS):
+			r.Fix = fmt.Sprintf("`cdb-setup tls check` says which certificate is wrong; `cdb-setup tls rotate` issues new ones, then: %s", rerun)
 		default:
 			r.Fix = fmt.Sprintf("is %s published on %s? check the compose file's ports:, then: %s", c.Service, c.Address, rerun)
 		}
@@ -95,6 +102,9 @@ func RunFunctional(ctx context.Context, c manifest.Check, secretPath, rerun, vol
 		r.Detail = fmt.Sprintf("%s: AUTH on %s with the password from %s", c.Service, c.Address, c.Secret)
 	default:
 		r.Detail = fmt.Sprintf("%s: GET %s as %s with the password from %s", c.Service, c.Path, c.User, c.Secret)
+	}
+	if tc != nil && c.Kind != "http-basic-auth" {
+		r.Detail += fmt.Sprintf(" over TLS (%s %s)", tc.mode(c.Kind), tc.CAFile)
 	}
 	return r
 }
@@ -141,7 +151,7 @@ func untilAnswered(ctx context.Context, attempt func(context.Context) error) err
 	}
 }
 
-func postgresLogin(ctx context.Context, c manifest.Check, pw string) error {
+func postgresLogin(ctx context.Context, c manifest.Check, pw string, tc *TLSClient) error {
 	host, port, err := net.SplitHostPort(c.Address)
 	if err != nil {
 		return fmt.Errorf("address %q: %v", c.Address, err)
@@ -150,7 +160,13 @@ func postgresLogin(ctx context.Context, c manifest.Check, pw string) error {
 	// would echo the connection string); the password is set on the struct.
 	// pgconn answers whichever password method the server asks for
 	// (SCRAM-SHA-256 on a real PostgreSQL 15, md5, cleartext).
-	cfg, err := pgconn.ParseConfig(fmt.Sprintf("host=%s port=%s user=%s dbname=%s sslmode=prefer connect_timeout=10", host, port, quoteConn(c.User), quoteConn(c.Database)))
+	ssl := "sslmode=prefer"
+	if tc != nil {
+		// verify-full: the certificate must chain to our CA and name the
+		// host we dialled; no plain-text fallback.
+		ssl = "sslmode=verify-full sslrootcert=" + quoteConn(tc.CAFile)
+	}
+	cfg, err := pgconn.ParseConfig(fmt.Sprintf("host=%s port=%s user=%s dbname=%s %s connect_timeout=10", host, port, quoteConn(c.User), quoteConn(c.Database), ssl))
 	if err != nil {
 		return err
 	}
@@ -168,6 +184,8 @@ func postgresLogin(ctx context.Context, c manifest.Check, pw string) error {
 			return notYet{fmt.Errorf("connect to %s: %s", c.Address, pgErr.Message)}
 		case isPg:
 			return fmt.Errorf("connect to %s: %v", c.Address, err)
+		case tc != nil && isTLSError(err):
+			return fmt.Errorf("%w: connect to %s: %s", errTLS, c.Address, Shorten(err.Error(), 400))
 		}
 		// No answer from the server itself: refused, reset, EOF, timeout.
 		// (pgconn lists one line per attempt: shown on one line.)
@@ -183,11 +201,10 @@ func quoteConn(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
-func redisAuth(ctx context.Context, addr, pw string) error {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+func redisAuth(ctx context.Context, addr, pw string, tc *TLSClient) error {
+	conn, err := dialRedis(ctx, addr, tc)
 	if err != nil {
-		return notYet{fmt.Errorf("connect to %s: %v", addr, err)}
+		return err
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
@@ -379,9 +396,9 @@ func Accepts(ctx context.Context, c manifest.Check, pw string) (bool, error) {
 	var err error
 	switch c.Kind {
 	case "postgres-login":
-		err = postgresLogin(ctx, c, pw)
+		err = postgresLogin(ctx, c, pw, nil)
 	case "redis-auth":
-		err = redisAuth(ctx, c.Address, pw)
+		err = redisAuth(ctx, c.Address, pw, nil)
 	case "http-basic-auth":
 		err = httpBasicAuth(ctx, c, pw)
 	default:

@@ -101,7 +101,7 @@ func TestLoginWaitsForPostgresInitSQL(t *testing.T) {
 	}
 	pw := st.Passwords["POSTGRES_PASSWORD"]
 	ctx1, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	err := postgresLogin(ctx1, pgCheck(st), pw)
+	err := postgresLogin(ctx1, pgCheck(st), pw, nil)
 	cancel()
 	var ny notYet
 	if !errors.As(err, &ny) {
