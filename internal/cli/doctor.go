@@ -20,7 +20,8 @@ import (
 type DoctorOptions struct {
 	F *Factory
 	// Offline skips the checks that need Docker (and the compose model they
-	// read): the Engine, Compose, ports, images, volumes, logins.
+	// read): the Engine, Compose, ports, images, volumes, the stack's state,
+	// logins.
 	Offline bool
 }
 
@@ -48,7 +49,7 @@ Exit status: 0 when nothing is ✗, 1 otherwise. --json prints the results.`,
 			return doctorRun(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "skip the checks that need Docker (Engine, Compose, ports, images, volumes, logins)")
+	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "skip the checks that need Docker (Engine, Compose, ports, images, volumes, stack state, logins)")
 	return cmd
 }
 
@@ -68,7 +69,7 @@ func doctorRun(o *DoctorOptions) error {
 	case ws.NeedRepo() != nil:
 	case o.Offline:
 		e.Stack = []checks.Check{{ID: "docker", Title: "Docker checks", Run: func(context.Context) checks.Result {
-			return checks.Result{Status: checks.Skip, Detail: "not run (--offline): Docker Engine, Compose, published ports, images, volumes, logins"}
+			return checks.Result{Status: checks.Skip, Detail: "not run (--offline): Docker Engine, Compose, published ports, images, volumes, whether the stack runs, logins"}
 		}}}
 	default:
 		var done func()
@@ -163,7 +164,7 @@ func stackDoctorChecks(f *Factory) ([]checks.Check, func()) {
 	}
 	// Whether the stack runs at all (issue 14): up/healthy per target,
 	// `cdb-setup up` as the fix, unknown without the Engine.
-	out = append(out, checks.Check{ID: "stack.running", Title: "Stack running", Run: func(ctx context.Context) checks.Result {
+	out = append(out, checks.Check{ID: "stack.running", Title: "Stack running", Needs: "docker.engine", Run: func(ctx context.Context) checks.Result {
 		var api stack.EngineAPI
 		if pf.Engine.Client != nil {
 			api = pf.Engine.Client

@@ -116,7 +116,7 @@ func TestDoctorOffline(t *testing.T) {
 	for _, c := range out.Checks {
 		ids[c.ID] = c.Status
 	}
-	for _, docker := range []string{"docker.engine", "docker.compose", "images.available", "volumes.secrets", "stack.logins", "ports.free"} {
+	for _, docker := range []string{"docker.engine", "docker.compose", "images.available", "volumes.secrets", "stack.logins", "stack.running", "ports.free"} {
 		if _, ran := ids[docker]; ran {
 			t.Errorf("--offline ran %s", docker)
 		}
