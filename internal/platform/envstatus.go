@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -331,11 +330,7 @@ func ProbeShells(ctx context.Context, o StatusOptions) []ShellView {
 		o.Timeout = 15 * time.Second
 	}
 	env := ShellEnv(o.Env)
-	type job struct {
-		path string
-		p    probe
-	}
-	var jobs []job
+	var out []ShellView
 	seen := map[string]bool{}
 	for _, p := range probes() {
 		path, err := o.LookPath(p.shell)
@@ -349,24 +344,8 @@ func ProbeShells(ctx context.Context, o StatusOptions) []ShellView {
 			continue
 		}
 		seen[key] = true
-		jobs = append(jobs, job{path, p})
+		out = append(out, runProbe(ctx, o, path, p, env))
 	}
-	if len(jobs) == 0 {
-		return nil
-	}
-	// The shells start at the same time (each in its own process group,
-	// none with a terminal): a slow rc file or fish's start-up no longer
-	// adds to every other shell's. The order of the views is the probes'.
-	out := make([]ShellView, len(jobs))
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[i] = runProbe(ctx, o, j.path, j.p, env)
-		}()
-	}
-	wg.Wait()
 	return out
 }
 
