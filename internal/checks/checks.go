@@ -46,6 +46,9 @@ type Check struct {
 	ID    string
 	Title string
 	Run   func(ctx context.Context) Result
+	// Needs is the ID of a check listed before this one that must finish
+	// before this one starts (RunConcurrently); empty: none.
+	Needs string
 }
 
 // Outcome is a check with its result, as reported.
@@ -72,13 +75,61 @@ func RunAll(ctx context.Context, list []Check, onResult func(Outcome)) []Outcome
 		if ctx.Err() != nil {
 			break
 		}
-		cctx, cancel := context.WithTimeout(ctx, checkTimeout)
-		r := c.Run(cctx)
-		cancel()
-		o := Outcome{ID: c.ID, Title: c.Title, Result: r}
+		o := runOne(ctx, c)
 		out = append(out, o)
 		if onResult != nil {
 			onResult(o)
+		}
+	}
+	return out
+}
+
+func runOne(ctx context.Context, c Check) Outcome {
+	cctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	return Outcome{ID: c.ID, Title: c.Title, Result: c.Run(cctx)}
+}
+
+// RunConcurrently runs the checks at the same time, except that a check
+// whose Needs names an earlier check of the list starts only when that one
+// has finished (it uses what the earlier one found, like the Engine
+// client): the slow checks (an Engine round trip, Compose's version, each
+// login shell, git) overlap instead of adding up. The outcomes, and the
+// calls of onResult, are in the list's order, as RunAll's; after an
+// interruption no further check starts.
+func RunConcurrently(ctx context.Context, list []Check, onResult func(Outcome)) []Outcome {
+	index := make(map[string]int, len(list))
+	done := make([]chan struct{}, len(list))
+	outs := make([]Outcome, len(list))
+	ran := make([]bool, len(list))
+	for i, c := range list {
+		done[i] = make(chan struct{})
+		if _, dup := index[c.ID]; !dup {
+			index[c.ID] = i
+		}
+	}
+	for i, c := range list {
+		go func() {
+			defer close(done[i])
+			// Only an earlier check can be waited for: no cycle can hang.
+			if j, ok := index[c.Needs]; ok && c.Needs != "" && j < i {
+				<-done[j]
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			outs[i], ran[i] = runOne(ctx, c), true
+		}()
+	}
+	out := make([]Outcome, 0, len(list))
+	for i := range list {
+		<-done[i]
+		if !ran[i] {
+			continue
+		}
+		out = append(out, outs[i])
+		if onResult != nil {
+			onResult(outs[i])
 		}
 	}
 	return out

@@ -24,7 +24,7 @@ func hookChecks(e Env) []Check {
 		}
 	}
 	install := strings.Join(hook.InstallCommands(e.Facts.OS, e.Env), "  or  ")
-	return []Check{
+	cs := []Check{
 		check("hook", "gitleaks pre-commit hook", func(ctx context.Context) Result {
 			if e.Repo == "" {
 				return skip("no repository")
@@ -59,6 +59,9 @@ func hookChecks(e Env) []Check {
 			return ok(fmt.Sprintf("%s at %s", g.Version, g.Path))
 		}),
 	}
+	// Both read the one inspection the first one makes.
+	cs[1].Needs = cs[0].ID
+	return cs
 }
 
 // secretsGitCheck: no git work tree around the secrets folder (the clone, a

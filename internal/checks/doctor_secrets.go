@@ -76,7 +76,7 @@ func secretFileChecks(ctx context.Context, e Env) []Check {
 			return skip("no repository: run doctor inside your clone or pass --repo")
 		})}
 	}
-	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: e.Repo, Manifest: e.Manifest, Dir: e.SecretsDir, Env: e.Env})
+	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: e.Repo, Manifest: e.Manifest, Dir: e.SecretsDir, Env: e.Env, CacheDir: catalogueCache(e.StateDir)})
 	if err != nil {
 		return []Check{check("secret-files", "Secret files", func(context.Context) Result {
 			return fail("cannot list the secrets from the compose files: "+err.Error(), "fix the compose files or cdb-setup.yaml named above, then run cdb-setup doctor again")
@@ -187,4 +187,13 @@ func leftoversCheck(e Env) Check {
 		return warn(fmt.Sprintf("%d temp file(s) left by an interrupted run (a secret's temp file holds its value): %s", len(l), strings.Join(l, ", ")),
 			"cdb-setup secrets fix --secrets-path "+e.q(e.SecretsDir))
 	})
+}
+
+// catalogueCache is the catalogue cache of the state folder stateDir: ""
+// (no cache) when it is unknown or does not exist (doctor creates nothing).
+func catalogueCache(stateDir string) string {
+	if st, err := os.Stat(stateDir); stateDir == "" || err != nil || !st.IsDir() {
+		return ""
+	}
+	return secrets.CacheDir(stateDir)
 }

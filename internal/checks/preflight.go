@@ -116,9 +116,10 @@ func (p *Preflight) Checks() []Check {
 		list = append(list, Check{ID: "tls.certs", Title: "TLS certificates present, valid for the services' names, not expired, pairs match", Run: p.tlsCerts})
 	}
 	list = append(list,
-		Check{ID: "ports.free", Title: "Published host ports are free", Run: p.portsFree},
-		Check{ID: "images.available", Title: "Images present or buildable", Run: p.images},
-		Check{ID: "volumes.secrets", Title: "Volumes hold the passwords in the secret files", Run: p.volumesSecrets},
+		// These use the Engine client the first check connects.
+		Check{ID: "ports.free", Title: "Published host ports are free", Run: p.portsFree, Needs: "docker.engine"},
+		Check{ID: "images.available", Title: "Images present or buildable", Run: p.images, Needs: "docker.engine"},
+		Check{ID: "volumes.secrets", Title: "Volumes hold the passwords in the secret files", Run: p.volumesSecrets, Needs: "docker.engine"},
 	)
 	return list
 }

@@ -19,18 +19,26 @@ import (
 // DoctorOptions are the inputs of `cdb-setup doctor`.
 type DoctorOptions struct {
 	F *Factory
+	// Offline skips the checks that need Docker (and the compose model they
+	// read): the Engine, Compose, ports, images, volumes, the stack's state,
+	// logins.
+	Offline bool
 }
 
 // NewCmdDoctor builds `cdb-setup doctor`.
 func NewCmdDoctor(f *Factory, runF func(*DoctorOptions) error) *cobra.Command {
 	opts := &DoctorOptions{F: f}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check everything setup touches; ✓/!/✗ per line with the exact fix",
 		Long: `doctor runs every check and changes nothing: system facts, Documents and
 cloud sync, the secrets folder and each secret file, SECRETS_PATH, the state
 file, the gitleaks hook. Each line is ✓ (fine), ! (works, will bite later) or
 ✗ (broken), and every ! and ✗ ends in the command that fixes it.
+
+--offline skips the checks that talk to Docker (the Engine, Compose, the
+published ports, images, volumes, logins to the running services): the rest
+answers in a fraction of a second, for a quick look or a prompt hook.
 
 Exit status: 0 when nothing is ✗, 1 otherwise. --json prints the results.`,
 		Args: cobra.NoArgs,
@@ -41,6 +49,8 @@ Exit status: 0 when nothing is ✗, 1 otherwise. --json prints the results.`,
 			return doctorRun(opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "skip the checks that need Docker (Engine, Compose, ports, images, volumes, stack state, logins)")
+	return cmd
 }
 
 func doctorRun(o *DoctorOptions) error {
@@ -55,13 +65,21 @@ func doctorRun(o *DoctorOptions) error {
 	}
 	// The workspace's repo error is one of doctor's lines, not a failure.
 	e := checks.Env{Workspace: ws, Env: f.Env}
-	if ws.NeedRepo() == nil {
+	switch {
+	case ws.NeedRepo() != nil:
+	case o.Offline:
+		e.Stack = []checks.Check{{ID: "docker", Title: "Docker checks", Run: func(context.Context) checks.Result {
+			return checks.Result{Status: checks.Skip, Detail: "not run (--offline): Docker Engine, Compose, published ports, images, volumes, whether the stack runs, logins"}
+		}}}
+	default:
 		var done func()
 		e.Stack, done = stackDoctorChecks(f)
 		defer done()
 	}
 
-	results := checks.RunAll(ctx, checks.Doctor(ctx, e), nil)
+	// Independent checks run at the same time (checks.RunConcurrently); the
+	// lines still print in their fixed order.
+	results := checks.RunConcurrently(ctx, checks.Doctor(ctx, e), nil)
 	if ctx.Err() != nil {
 		return SilentError(exitcode.Interrupted)
 	}
@@ -74,6 +92,9 @@ func doctorRun(o *DoctorOptions) error {
 		NotAvailable []string         `json:"not_available"`
 	}{results, n[checks.OK], n[checks.Warn], n[checks.Fail], checks.NotAvailable})
 	printDoctor(f.reportOut(), results, f.Global.Verbose)
+	if o.Offline && ws.NeedRepo() == nil {
+		fmt.Fprintf(f.reportOut(), "Docker checks skipped (--offline); for them run `%s`\n", rerunCommand(f, "doctor", nil))
+	}
 	if n[checks.Fail] > 0 {
 		return explained(exitcode.Failed, fmt.Errorf("%d problem(s) to fix (see data.checks)", n[checks.Fail]))
 	}
@@ -143,7 +164,7 @@ func stackDoctorChecks(f *Factory) ([]checks.Check, func()) {
 	}
 	// Whether the stack runs at all (issue 14): up/healthy per target,
 	// `cdb-setup up` as the fix, unknown without the Engine.
-	out = append(out, checks.Check{ID: "stack.running", Title: "Stack running", Run: func(ctx context.Context) checks.Result {
+	out = append(out, checks.Check{ID: "stack.running", Title: "Stack running", Needs: "docker.engine", Run: func(ctx context.Context) checks.Result {
 		var api stack.EngineAPI
 		if pf.Engine.Client != nil {
 			api = pf.Engine.Client
@@ -152,7 +173,7 @@ func stackDoctorChecks(f *Factory) ([]checks.Check, func()) {
 	}})
 	// A healthcheck passes while a password is refused (issue 12,
 	// observation 5): with the stack running, doctor logs in like up does.
-	out = append(out, checks.Check{ID: "stack.logins", Title: "Running services accept the passwords in the secret files", Run: func(ctx context.Context) checks.Result {
+	out = append(out, checks.Check{ID: "stack.logins", Title: "Running services accept the passwords in the secret files", Needs: "docker.engine", Run: func(ctx context.Context) checks.Result {
 		return doctorLogins(ctx, ls, pf)
 	}})
 	return out, func() {

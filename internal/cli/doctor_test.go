@@ -96,6 +96,44 @@ func TestDoctorExitAndJSON(t *testing.T) {
 	}
 }
 
+// doctor --offline leaves out every check that needs Docker (even with an
+// Engine that would answer nothing: its socket does not exist), still runs
+// the rest, and says how to get the Docker checks.
+func TestDoctorOffline(t *testing.T) {
+	h := newWizardHarness(t)
+	uniqueProject(t, h.env)
+	h.env["CDB_SETUP_SECRETS_PATH"] = filepath.Join(h.home, "Documents", ".secrets", ".cdb")
+	h.env["DOCKER_HOST"] = "unix://" + filepath.Join(testenv.TempDir(t), "no-docker.sock")
+	code := h.run(t, nil, "doctor", "--offline", "--json")
+	if code != exitcode.Failed {
+		t.Fatalf("exit %d (want 1: no secrets folder yet)\n%s", code, h.err.String())
+	}
+	var out struct {
+		Checks []struct{ ID, Status, Detail string }
+	}
+	envelopeData(t, h.out.String(), &out)
+	ids := map[string]string{}
+	for _, c := range out.Checks {
+		ids[c.ID] = c.Status
+	}
+	for _, docker := range []string{"docker.engine", "docker.compose", "images.available", "volumes.secrets", "stack.logins", "stack.running", "ports.free"} {
+		if _, ran := ids[docker]; ran {
+			t.Errorf("--offline ran %s", docker)
+		}
+	}
+	if ids["docker"] != "skip" || ids["secrets-folder"] != "fail" || ids["system"] != "ok" {
+		t.Errorf("checks: %v", ids)
+	}
+	if !strings.Contains(h.err.String(), "Docker checks skipped (--offline); for them run `cdb-setup doctor") {
+		t.Errorf("no hint to the full doctor:\n%s", h.err.String())
+	}
+	// Without --offline the Engine is tried (and is unreachable here).
+	h.run(t, nil, "doctor", "--json")
+	if !strings.Contains(h.out.String(), `"docker.engine"`) {
+		t.Errorf("doctor without --offline did not check the Engine:\n%s", h.out.String())
+	}
+}
+
 // The stack's checks appear in doctor: a published port that something
 // else holds is a ✗ with the fix.
 func TestDoctorPortConflict(t *testing.T) {

@@ -128,7 +128,7 @@ func keychainMirror(opts *KeychainOptions) (*secrets.KeychainMirror, error) {
 		w = f.reportOut()
 	}
 	fmt.Fprintf(w, "Secrets folder: %s (%s)\n", ws.SecretsDir, ws.SecretsSource)
-	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: ws.Repo, Manifest: ws.Manifest, Dir: ws.SecretsDir, Env: f.Env})
+	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: ws.Repo, Manifest: ws.Manifest, Dir: ws.SecretsDir, Env: f.Env, CacheDir: f.catalogueCache(ws)})
 	if err != nil {
 		return nil, err
 	}

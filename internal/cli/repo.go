@@ -57,6 +57,15 @@ func (f *Factory) Facts() (platform.Facts, error) {
 	return *f.facts, nil
 }
 
+// catalogueCache is the secrets catalogue cache for ws, or "" (no cache)
+// under --dry-run, which changes nothing, not even a cache.
+func (f *Factory) catalogueCache(ws *workspace.Workspace) string {
+	if f.Global.DryRun {
+		return ""
+	}
+	return ws.CatalogueCache()
+}
+
 // StateDir is the workspace's folder of the state file and the run lock.
 func (f *Factory) StateDir() (string, error) {
 	ws, err := f.Workspace()

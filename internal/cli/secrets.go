@@ -91,7 +91,7 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 			return nil, exitcode.New(exitcode.Usage, err)
 		}
 	}
-	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: repo, Manifest: m, Files: files, Dir: sc.SecretsDir, Env: f.Env})
+	cat, err := secrets.Discover(f.ctx(), secrets.DiscoverOptions{Repo: repo, Manifest: m, Files: files, Dir: sc.SecretsDir, Env: f.Env, CacheDir: f.catalogueCache(ws)})
 	if err != nil {
 		return nil, exitcode.New(exitcode.Failed, err)
 	}
@@ -114,6 +114,9 @@ func loadSecrets(f *Factory, sel SelectionFlags) (*secretsContext, error) {
 		Repo:      repo,
 		Project:   ws.Project,
 		StateDir:  ws.StateDir,
+		// One git question about the folder per command (preflight, plan,
+		// apply and check all ask it).
+		Reach: &secrets.GitReach{},
 	}
 	w := f.IO.ErrOut
 	fmt.Fprintf(w, "Secrets folder: %s (%s)\n", sc.SecretsDir, sc.SecretsSource)

@@ -258,3 +258,44 @@ func TestSecretsInitRequiredExternalNoInput(t *testing.T) {
 		t.Fatalf("API_TOKEN has %d bytes", len(b))
 	}
 }
+
+// The catalogue cache is written only into a state folder that already
+// exists, and never by --dry-run: `secrets check` on a machine cdb-setup has
+// not set up creates nothing; after `secrets init` the next run keeps an
+// entry; a dry run with another selection adds none.
+func TestSecretsCatalogueCacheOnlyInExistingStateFolder(t *testing.T) {
+	env, home := fixtureEnv(t)
+	dir := filepath.Join(home, "s")
+	state := env["CDB_SETUP_STATE_DIR"]
+	entries := func() int {
+		ents, _ := os.ReadDir(filepath.Join(state, "catalogues"))
+		return len(ents)
+	}
+	runCLI(t, env, "", "secrets", "check", "--secrets-path", dir)
+	if _, err := os.Stat(state); err == nil {
+		t.Fatalf("secrets check created the state folder %s on a fresh machine", state)
+	}
+	if r := runCLI(t, env, "", "secrets", "init", "--no-input", "--secrets-path", dir); r.code != 0 {
+		t.Fatalf("init: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runCLI(t, env, "", "secrets", "check", "--secrets-path", dir); r.code != 0 {
+		t.Fatalf("check: exit %d\n%s", r.code, r.stderr)
+	}
+	n := entries()
+	if n == 0 {
+		t.Fatal("no catalogue cache entry after init and check")
+	}
+	if r := runCLI(t, env, "", "secrets", "init", "--dry-run", "--no-input", "--profile", "prod", "--secrets-path", dir); r.code != 0 {
+		t.Fatalf("dry run: exit %d\n%s", r.code, r.stderr)
+	}
+	if entries() != n {
+		t.Errorf("--dry-run wrote a catalogue cache entry (%d → %d)", n, entries())
+	}
+	// The same selection for real does (so the dry run above could have).
+	if r := runCLI(t, env, "", "secrets", "check", "--profile", "prod", "--secrets-path", dir); r.code != 0 {
+		t.Fatalf("check --profile prod: exit %d\n%s", r.code, r.stderr)
+	}
+	if entries() != n+1 {
+		t.Errorf("secrets check --profile prod: %d entries, want %d", entries(), n+1)
+	}
+}

@@ -143,7 +143,7 @@ func loadStack(f *Factory, sf *StackFlags) (*loadedStack, error) {
 		return nil, exitcode.New(exitcode.Usage, err)
 	}
 	ctx := f.ctx()
-	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: repo, Manifest: m, Files: files, Dir: dir, Env: f.Env})
+	cat, err := secrets.Discover(ctx, secrets.DiscoverOptions{Repo: repo, Manifest: m, Files: files, Dir: dir, Env: f.Env, CacheDir: f.catalogueCache(ws)})
 	if err != nil {
 		return nil, err
 	}

@@ -132,6 +132,7 @@ func TestSuggestedCommandsRunAsPrinted(t *testing.T) {
 		{"secrets", "init", "--no-input", "--secrets-path", dir},
 		{"secrets", "check", "--secrets-path", dir},
 		{"doctor", "--secrets-path", dir},
+		{"doctor", "--offline", "--secrets-path", dir},
 		{"hook", "status"},
 		{"hook", "install", "--dry-run"},
 		{"env", "status", "--secrets-path", dir},

@@ -45,7 +45,9 @@ func upPreflight(f *Factory, opts *UpOptions, ls *loadedStack, rep *upReport, re
 		pf.Images = append(pf.Images, checks.Image{Service: name, Name: sf.Image, HasBuild: sf.HasBuild})
 	}
 	printWrapped(w, "  ", "Preflight for %s (%s, project %s):", strings.Join(ls.Files, " + "), ls.ManifestSource, ls.Inv.Project)
-	rep.Preflight = checks.RunAll(f.ctx(), pf.Checks(), func(o checks.Outcome) { printCheck(w, o) })
+	// Independent checks at the same time (the Engine round trips, Compose's
+	// version, the files); the lines print in their fixed order.
+	rep.Preflight = checks.RunConcurrently(f.ctx(), pf.Checks(), func(o checks.Outcome) { printCheck(w, o) })
 	if compose.Argv != nil {
 		rep.Compose = compose
 	}

@@ -31,6 +31,11 @@ type Options struct {
 	Env map[string]string
 	// ProjectName overrides name: in the files (as `-p` does).
 	ProjectName string
+	// SkipValidation skips the check against the compose JSON schema. The
+	// schema's messages are what a user with a malformed file needs, so
+	// doctor and up's preflight validate; reading the secrets a file
+	// declares does not need it (and the check is a third of the parse).
+	SkipValidation bool
 }
 
 // Loaded is a merged compose model and the warnings compose would print
@@ -83,6 +88,7 @@ func Load(ctx context.Context, opts Options) (*Loaded, error) {
 			// and build contexts may legitimately not exist yet.
 			o.SkipConsistencyCheck = true
 			o.SkipResolveEnvironment = true
+			o.SkipValidation = opts.SkipValidation
 		}),
 		cli.WithDiscardEnvFile,
 	)

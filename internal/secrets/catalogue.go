@@ -79,12 +79,25 @@ type DiscoverOptions struct {
 	// Env is the user's environment; only non-secret variables reach the
 	// compose model (see ComposeEnv).
 	Env platform.Environment
+	// CacheDir is the catalogue cache's folder (CacheDir of the state
+	// folder); empty: no cache, every call parses.
+	CacheDir string
 }
 
 // Discover reads the compose files and returns the catalogue. A secret whose
 // file: does not resolve to a file directly inside Dir is refused: cdb-setup
 // will not write outside the secrets folder.
 func Discover(ctx context.Context, opts DiscoverOptions) (*Catalogue, error) {
+	in, err := discoverInputs(opts)
+	if err != nil {
+		return nil, err
+	}
+	c, _, err := discoverCached(ctx, opts.CacheDir, in)
+	return c, err
+}
+
+// discoverInputs resolves the options into what the catalogue depends on.
+func discoverInputs(opts DiscoverOptions) (cacheInputs, error) {
 	m := opts.Manifest
 	files := opts.Files
 	if len(files) == 0 {
@@ -96,18 +109,56 @@ func Discover(ctx context.Context, opts DiscoverOptions) (*Catalogue, error) {
 		var err error
 		files, err = m.ComposeFiles(manifest.Selection{Profile: m.DefaultProfile, Overlays: overlays})
 		if err != nil {
-			return nil, err
+			return cacheInputs{}, err
 		}
 	}
 	if !filepath.IsAbs(opts.Dir) {
-		return nil, fmt.Errorf("secrets folder %q must be an absolute path", opts.Dir)
+		return cacheInputs{}, fmt.Errorf("secrets folder %q must be an absolute path", opts.Dir)
 	}
 	dir := filepath.Clean(opts.Dir)
+	env := ComposeEnv(opts.Env, nil, dir)
+	return cacheInputs{repo: opts.Repo, dir: dir, project: m.Project, manifest: m, files: files, env: env}, nil
+}
+
+// discoverCached answers from the catalogue cache when cacheDir holds an
+// entry for exactly these inputs (hit true), else parses and stores the
+// result.
+func discoverCached(ctx context.Context, cacheDir string, in cacheInputs) (c *Catalogue, hit bool, err error) {
+	key := ""
+	if cacheDir != "" {
+		if contents, ok := readCacheInputs(in.repo, in.files); ok {
+			in.contents = contents
+			if k, err := catalogueKey(in); err == nil {
+				key = k
+			}
+		}
+	}
+	if key != "" {
+		if c := readCachedCatalogue(cacheDir, key, in.dir); c != nil {
+			return c, true, nil
+		}
+	}
+	c, err = parseCatalogue(ctx, in)
+	if err != nil {
+		return nil, false, err
+	}
+	if key != "" {
+		writeCachedCatalogue(cacheDir, key, c)
+	}
+	return c, false, nil
+}
+
+// parseCatalogue reads the compose files with compose-go (without the
+// schema validation: doctor and up's preflight validate; a secrets command
+// needs only the secrets and the services that mount them).
+func parseCatalogue(ctx context.Context, in cacheInputs) (*Catalogue, error) {
+	m, dir, files := in.manifest, in.dir, in.files
 	loaded, err := composefile.Load(ctx, composefile.Options{
-		Repo:        opts.Repo,
-		Files:       files,
-		Env:         ComposeEnv(opts.Env, nil, dir),
-		ProjectName: m.Project,
+		Repo:           in.repo,
+		Files:          files,
+		Env:            in.env,
+		ProjectName:    in.project,
+		SkipValidation: true,
 	})
 	if err != nil {
 		return nil, err

@@ -76,7 +76,7 @@ func CheckAll(ctx context.Context, o CheckOptions) CheckReport {
 		fixable := fi.IsDir() && fi.Mode()&fs.ModeSymlink == 0 && !errors.Is(err, platform.ErrForeignOwner)
 		folder(CodeFolder, SevError, fixable, err.Error())
 	}
-	warnings, err := CheckNotInWorktree(ctx, o.Repo, dir)
+	warnings, err := o.Reach.Check(ctx, o.Repo, dir)
 	if err != nil {
 		folder(CodeInWorktree, SevError, false, err.Error())
 	}

@@ -17,7 +17,7 @@ func FixSteps(o Options) ([]step.Step, error) {
 	if o.Catalogue == nil {
 		return nil, fmt.Errorf("no secret catalogue")
 	}
-	steps := []step.Step{&FolderStep{Dir: o.dir(), Repo: o.Repo, StateDir: o.StateDir}}
+	steps := []step.Step{&FolderStep{Dir: o.dir(), Repo: o.Repo, StateDir: o.StateDir, Reach: o.Reach}}
 	for _, s := range o.Catalogue.Secrets {
 		st := initStep(s, InitOptions{Options: o})
 		st.id = "secrets.fix." + s.Name

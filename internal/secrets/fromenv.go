@@ -108,7 +108,7 @@ func FromEnvSteps(o FromEnvOptions) ([]step.Step, error) {
 		sort.Strings(ferr.Missing)
 		return nil, ferr
 	}
-	steps := []step.Step{&FolderStep{Dir: o.dir(), Repo: o.Repo, StateDir: o.StateDir}}
+	steps := []step.Step{&FolderStep{Dir: o.dir(), Repo: o.Repo, StateDir: o.StateDir, Reach: o.Reach}}
 	for _, s := range o.Catalogue.Secrets {
 		s := s
 		st := &SecretStep{Secret: s, Dir: o.dir(), Mode: o.Mode, Overwrite: o.Force, id: "secrets.from-env." + s.Name,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	"github.com/claire-de-binare/cdb-setup/internal/hook"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
@@ -39,4 +40,38 @@ func CheckNotInWorktree(ctx context.Context, repo, dir string) (warnings []strin
 		return r.Unknown, fmt.Errorf("secrets folder %s %w (work tree %s; git already tracks files in it): %s, then run `git -C %s rm --cached -r %s`", dir, ErrInWorktree, s.Top, fix, s.Top, s.GitignoreLine[1:])
 	}
 	return r.Unknown, fmt.Errorf("secrets folder %s %w (work tree %s): %s", dir, ErrInWorktree, s.Top, fix)
+}
+
+// GitReach keeps CheckNotInWorktree's answer for the length of one command:
+// its preflight, the folder step's plan and its apply all ask the same
+// question about the same folder, and each answer is a git process (or
+// several). A nil GitReach asks git every time.
+type GitReach struct {
+	mu      sync.Mutex
+	answers map[string]gitAnswer
+}
+
+type gitAnswer struct {
+	warnings []string
+	err      error
+}
+
+// Check is CheckNotInWorktree, asked once per folder.
+func (g *GitReach) Check(ctx context.Context, repo, dir string) ([]string, error) {
+	if g == nil {
+		return CheckNotInWorktree(ctx, repo, dir)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if a, ok := g.answers[dir]; ok {
+		return a.warnings, a.err
+	}
+	w, err := CheckNotInWorktree(ctx, repo, dir)
+	if ctx.Err() == nil { // an interrupted git said nothing about the folder
+		if g.answers == nil {
+			g.answers = map[string]gitAnswer{}
+		}
+		g.answers[dir] = gitAnswer{w, err}
+	}
+	return w, err
 }

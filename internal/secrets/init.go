@@ -47,7 +47,7 @@ func InitSteps(o InitOptions) ([]step.Step, error) {
 			return nil, exitcode.New(exitcode.Usage, fmt.Errorf("the value given for %s: %w", name, err))
 		}
 	}
-	steps := []step.Step{&FolderStep{Dir: o.dir(), Repo: o.Repo, StateDir: o.StateDir}}
+	steps := []step.Step{&FolderStep{Dir: o.dir(), Repo: o.Repo, StateDir: o.StateDir, Reach: o.Reach}}
 	for _, s := range o.Catalogue.Secrets {
 		steps = append(steps, initStep(s, o))
 	}

@@ -51,7 +51,7 @@ func RotateSteps(o RotateOptions) ([]step.Step, error) {
 		return nil, step.WithFix(fmt.Errorf("%s %w: %s", s.Name, ErrVolume, volumeWarning(o.Project, s)),
 			fmt.Sprintf("if the volume does not exist yet or you will handle it, run `cdb-setup secrets rotate %s --force-volume`", s.Name))
 	}
-	steps := []step.Step{&FolderStep{Dir: o.dir(), Repo: o.Repo, StateDir: o.StateDir}}
+	steps := []step.Step{&FolderStep{Dir: o.dir(), Repo: o.Repo, StateDir: o.StateDir, Reach: o.Reach}}
 	p := s.Policy
 	value := func() ([]byte, error) { return GenerateFor(p) }
 	if o.Value != nil {

@@ -33,6 +33,9 @@ type Options struct {
 	// StateDir, when set, records the folder's creation in the state file
 	// (Kind "secrets-folder") so `uninstall --purge` can find it.
 	StateDir string
+	// Reach, when set, asks git about the folder once for the whole
+	// command (nil: at every check).
+	Reach *GitReach
 }
 
 func (o Options) dir() string { return o.Catalogue.Dir }
@@ -44,7 +47,7 @@ const StateKindFolder = "secrets-folder"
 // is a file, a symlink, someone else's, or inside the git work tree stops
 // the whole command with one clear error instead of one per secret.
 func Preflight(ctx context.Context, o Options) error {
-	_, err := (&FolderStep{Dir: o.dir(), Repo: o.Repo}).Plan(ctx)
+	_, err := (&FolderStep{Dir: o.dir(), Repo: o.Repo, Reach: o.Reach}).Plan(ctx)
 	return err
 }
 
@@ -54,12 +57,14 @@ type FolderStep struct {
 	Dir      string
 	Repo     string
 	StateDir string
+	// Reach shares git's answer about the folder (Options.Reach).
+	Reach *GitReach
 }
 
 func (s *FolderStep) ID() string { return "secrets.folder" }
 
 func (s *FolderStep) Plan(ctx context.Context) (step.Change, error) {
-	warnings, err := CheckNotInWorktree(ctx, s.Repo, s.Dir)
+	warnings, err := s.Reach.Check(ctx, s.Repo, s.Dir)
 	if err != nil {
 		return step.Change{Step: s.ID(), Targets: []string{s.Dir}}, err
 	}
@@ -108,7 +113,7 @@ func (s *FolderStep) plan() (step.Change, error) {
 }
 
 func (s *FolderStep) Apply(ctx context.Context) (step.Result, error) {
-	warnings, err := CheckNotInWorktree(ctx, s.Repo, s.Dir)
+	warnings, err := s.Reach.Check(ctx, s.Repo, s.Dir)
 	if err != nil {
 		return step.Failed(s.ID(), err, ""), nil
 	}

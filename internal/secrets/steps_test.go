@@ -707,3 +707,33 @@ func TestRotateRespectsReadOnlyFolder(t *testing.T) {
 		t.Fatal("a secret was rotated in a read-only folder")
 	}
 }
+
+// TestGitReachAsksOncePerCommand: a GitReach keeps the first answer about a
+// folder (the .gitignore fixed afterwards is not seen by the same command:
+// one git question per command), a new one asks again, and a nil one asks
+// every time.
+func TestGitReachAsksOncePerCommand(t *testing.T) {
+	git := testenv.NeedCommand(t, "git")
+	repo := filepath.Join(testenv.TempDir(t), "repo")
+	os.Mkdir(repo, 0o755)
+	if out, err := execCmd(git, "init", "-q", repo); err != nil {
+		t.Fatalf("git init: %v %s", err, out)
+	}
+	dir := filepath.Join(repo, ".secrets")
+	ctx := context.Background()
+	reach := &GitReach{}
+	if _, err := (&FolderStep{Dir: dir, Repo: repo, Reach: reach}).Plan(ctx); !errors.Is(err, ErrInWorktree) {
+		t.Fatalf("unignored folder in the work tree: %v", err)
+	}
+	os.WriteFile(filepath.Join(repo, ".gitignore"), []byte(".secrets/\n"), 0o644)
+	if _, err := reach.Check(ctx, repo, dir); !errors.Is(err, ErrInWorktree) {
+		t.Errorf("the same command asked git again: %v", err)
+	}
+	if _, err := (&GitReach{}).Check(ctx, repo, dir); err != nil {
+		t.Errorf("a new command still sees the old answer: %v", err)
+	}
+	var none *GitReach
+	if _, err := none.Check(ctx, repo, dir); err != nil {
+		t.Errorf("nil GitReach: %v", err)
+	}
+}

@@ -93,3 +93,18 @@ func NeedSecretService(t testing.TB) {
 	Need(t, os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "",
 		"a D-Bus session with an unlocked Secret Service (scripts/with-secret-service.sh; scripts/test.sh runs the tests inside one)")
 }
+
+// CDBReference returns the checkout of the real CDB repository the tests
+// compare against (its compose files), named by CDB_SETUP_CDB_REFERENCE, or
+// skips/fails the test when there is none.
+func CDBReference(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("CDB_SETUP_CDB_REFERENCE")
+	ok := false
+	if dir != "" {
+		st, err := os.Stat(filepath.Join(dir, "infrastructure", "compose", "base.yml"))
+		ok = err == nil && !st.IsDir()
+	}
+	Need(t, ok, "the real CDB repository: set CDB_SETUP_CDB_REFERENCE to a clone (with infrastructure/compose/base.yml)")
+	return dir
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/claire-de-binare/cdb-setup/internal/exitcode"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
+	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 	"github.com/claire-de-binare/cdb-setup/internal/wizard"
 )
 
@@ -103,6 +104,20 @@ type Workspace struct {
 	// says why they could not be read (they are then ignored).
 	Saved    wizard.Answers
 	SavedErr error
+}
+
+// CatalogueCache is the folder of the secrets catalogue cache (see
+// secrets.DiscoverOptions.CacheDir), or "" when the state folder is unknown
+// or does not exist yet: a machine cdb-setup has not set up gets no state
+// folder just for a cache (a read-only command there changes nothing).
+func (w *Workspace) CatalogueCache() string {
+	if w.StateDirErr != nil || w.StateDir == "" {
+		return ""
+	}
+	if st, err := os.Stat(w.StateDir); err != nil || !st.IsDir() {
+		return ""
+	}
+	return secrets.CacheDir(w.StateDir)
 }
 
 // Resolve finds the workspace. It fails only when the machine's facts
