@@ -2,7 +2,6 @@ package checks
 
 import (
 	"context"
-	"sync"
 )
 
 // SetupEnvironment lists what a whole setup needs from this machine, for
@@ -41,24 +40,4 @@ func gitleaksAlone(gitleaks, hook Check) Check {
 		return r
 	}
 	return gitleaks
-}
-
-// RunConcurrently runs independent checks at once (each bounded like
-// RunAll's) and returns their outcomes in list order: the wizard's
-// environment checks ask the Engine, Compose and gitleaks, each a process
-// or a round trip, before the user sees the first question.
-func RunConcurrently(ctx context.Context, list []Check) []Outcome {
-	out := make([]Outcome, len(list))
-	var wg sync.WaitGroup
-	for i, c := range list {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, checkTimeout)
-			defer cancel()
-			out[i] = Outcome{ID: c.ID, Title: c.Title, Result: c.Run(cctx)}
-		}()
-	}
-	wg.Wait()
-	return out
 }

@@ -82,7 +82,7 @@ func (o *WizardOptions) checkEnvironment(ctx context.Context, s *wizardSession, 
 		}
 	}
 	list := checks.SetupEnvironment(checks.Env{Workspace: s.Workspace, Env: f.Env}, pf)
-	env := setupEnvironment{Outcomes: checks.RunConcurrently(ctx, list)}
+	env := setupEnvironment{Outcomes: checks.RunConcurrently(ctx, list, nil)}
 	if pf.Engine.Client != nil {
 		pf.Engine.Client.Close()
 	}
