@@ -5,7 +5,7 @@
 # baseline in one run (bench/fastpaths), medians of wall and CPU time.
 #
 #   CDB_SETUP_CDB_REFERENCE  a clone of the CDB repository (default: the
-#                            fixture modelled on it, internal/secrets/testdata/cdbrepo)
+#                            verbatim copy of its compose files, internal/testenv/testdata/cdb-reference)
 #   CDB_SETUP_BIN            a prebuilt cdb-setup to measure (default: build this tree)
 #   CDB_SETUP_BEFORE_BIN     an older cdb-setup (e.g. main's): adds a table of it
 #                            against this one, alternating in one run (the
@@ -39,7 +39,7 @@ if [[ -z "$bin" ]]; then
 fi
 (cd "$root" && go build -o "$work/fastpaths" ./bench/fastpaths)
 
-ref=${CDB_SETUP_CDB_REFERENCE:-$root/internal/secrets/testdata/cdbrepo}
+ref=${CDB_SETUP_CDB_REFERENCE:-$root/internal/testenv/testdata/cdb-reference}
 repo=$work/repo
 cp -r "$ref" "$repo"
 chmod -R u+w "$repo"

@@ -94,17 +94,19 @@ func NeedSecretService(t testing.TB) {
 		"a D-Bus session with an unlocked Secret Service (scripts/with-secret-service.sh; scripts/test.sh runs the tests inside one)")
 }
 
-// CDBReference returns the checkout of the real CDB repository the tests
-// compare against (its compose files), named by CDB_SETUP_CDB_REFERENCE, or
-// skips/fails the test when there is none.
+// CDBReference returns the real CDB repository the tests compare against
+// (its compose files): the clone CDB_SETUP_CDB_REFERENCE names, or else the
+// verbatim copy of its infrastructure/compose/ committed in
+// testdata/cdb-reference (see its README). It skips/fails the test only when
+// the variable names a folder without those files.
 func CDBReference(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("CDB_SETUP_CDB_REFERENCE")
-	ok := false
-	if dir != "" {
-		st, err := os.Stat(filepath.Join(dir, "infrastructure", "compose", "base.yml"))
-		ok = err == nil && !st.IsDir()
+	if dir == "" {
+		_, file, _, _ := runtime.Caller(0)
+		dir = filepath.Join(filepath.Dir(file), "testdata", "cdb-reference")
 	}
-	Need(t, ok, "the real CDB repository: set CDB_SETUP_CDB_REFERENCE to a clone (with infrastructure/compose/base.yml)")
+	st, err := os.Stat(filepath.Join(dir, "infrastructure", "compose", "base.yml"))
+	Need(t, err == nil && !st.IsDir(), "the real CDB repository: CDB_SETUP_CDB_REFERENCE="+dir+" has no infrastructure/compose/base.yml")
 	return dir
 }
