@@ -221,7 +221,28 @@ func (s *e2eStack) remove() {
 	var out, errOut bytes.Buffer
 	io := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
 	if code := Main(ctx, []string{"--repo", s.repo, "--secrets-path", s.secrets, "down", "--volumes", "--yes"}, io, s.env()); code != 0 {
-		s.t.Logf("cleanup of %s failed (%d): %s", s.project, code, errOut.String())
+		// A stack the test broke on purpose (a missing bind source, say)
+		// may be beyond `down`: remove what carries its project label.
+		s.t.Logf("down of %s failed (%d), removing by label: %s", s.project, code, errOut.String())
+		removeProject(ctx, s.t, s.project)
+	}
+}
+
+// removeProject removes the containers, volumes and networks compose made
+// for project, by compose's project label.
+func removeProject(ctx context.Context, t *testing.T, project string) {
+	label := "label=com.docker.compose.project=" + project
+	for _, kind := range []struct{ list, rm []string }{
+		{[]string{"container", "ls", "--all"}, []string{"container", "rm", "-f", "-v"}},
+		{[]string{"volume", "ls"}, []string{"volume", "rm", "-f"}},
+		{[]string{"network", "ls"}, []string{"network", "rm"}},
+	} {
+		out, err := exec.CommandContext(ctx, "docker", append(kind.list, "-q", "--filter", label)...).Output()
+		if ids := strings.Fields(string(out)); err == nil && len(ids) > 0 {
+			if msg, err := exec.CommandContext(ctx, "docker", append(kind.rm, ids...)...).CombinedOutput(); err != nil {
+				t.Logf("remove %s: %v: %s", strings.Join(ids, " "), err, msg)
+			}
+		}
 	}
 }
 
