@@ -72,28 +72,9 @@ func Load(ctx context.Context, opts Options) (*Loaded, error) {
 		}
 		paths[i] = p
 	}
-	// The project directory is the folder of the first file, as for
-	// `docker compose -f`: relative paths and .env resolve from there.
-	workDir := filepath.Dir(paths[0])
 	env := make(map[string]string, len(opts.Env))
 	for k, v := range opts.Env {
 		env[k] = v
-	}
-	po, err := cli.NewProjectOptions(paths,
-		cli.WithWorkingDirectory(workDir),
-		cli.WithEnv(mapToPairs(env)),
-		cli.WithName(opts.ProjectName),
-		cli.WithLoadOptions(func(o *loader.Options) {
-			// We read the model, not run it: files a service mounts, env files
-			// and build contexts may legitimately not exist yet.
-			o.SkipConsistencyCheck = true
-			o.SkipResolveEnvironment = true
-			o.SkipValidation = opts.SkipValidation
-		}),
-		cli.WithDiscardEnvFile,
-	)
-	if err != nil {
-		return nil, fmt.Errorf("compose files: %w", err)
 	}
 	loadMu.Lock()
 	defer loadMu.Unlock()
@@ -107,11 +88,54 @@ func Load(ctx context.Context, opts Options) (*Loaded, error) {
 		logger.ReplaceHooks(oldHooks)
 		logger.SetOutput(oldOut)
 	}()
-	project, err := po.LoadProject(ctx)
+	project, err := loadProject(ctx, opts, paths, env, opts.SkipValidation)
+	var crash *loaderPanic
+	if errors.As(err, &crash) && opts.SkipValidation {
+		// Without the schema, compose-go's decoder panics on some shapes
+		// it does not expect (`services: 0A0`); the schema names what is
+		// wrong in words, so read again with it.
+		collector.msgs = nil
+		project, err = loadProject(ctx, opts, paths, env, false)
+	}
 	if err != nil {
 		return nil, explain(err, paths)
 	}
 	return &Loaded{Project: project, Warnings: collector.msgs}, nil
+}
+
+// loaderPanic is a panic inside compose-go, turned into an error: a
+// malformed file must get a message, never crash cdb-setup.
+type loaderPanic struct{ value any }
+
+func (p *loaderPanic) Error() string {
+	return fmt.Sprintf("compose cannot read these files (its loader failed: %v)", p.value)
+}
+
+func loadProject(ctx context.Context, opts Options, paths []string, env map[string]string, skipValidation bool) (project *types.Project, err error) {
+	po, err := cli.NewProjectOptions(paths,
+		// The project directory is the folder of the first file, as for
+		// `docker compose -f`: relative paths and .env resolve from there.
+		cli.WithWorkingDirectory(filepath.Dir(paths[0])),
+		cli.WithEnv(mapToPairs(env)),
+		cli.WithName(opts.ProjectName),
+		cli.WithLoadOptions(func(o *loader.Options) {
+			// We read the model, not run it: files a service mounts, env files
+			// and build contexts may legitimately not exist yet.
+			o.SkipConsistencyCheck = true
+			o.SkipResolveEnvironment = true
+			o.SkipValidation = skipValidation
+		}),
+		cli.WithDiscardEnvFile,
+	)
+	if err != nil {
+		return nil, fmt.Errorf("compose files: %w", err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			project, err = nil, &loaderPanic{value: r}
+		}
+	}()
+	return po.LoadProject(ctx)
 }
 
 type warningCollector struct{ msgs []string }

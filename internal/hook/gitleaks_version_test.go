@@ -39,7 +39,7 @@ func TestGoInstalledVersionScan(t *testing.T) {
 	module := GitleaksModule[:strings.LastIndex(GitleaksModule, "@")]
 	line := "\nmod\t" + module + "\tv8.21.2\th1:abc=\n"
 	for _, pad := range []int{0, 1, 1<<20 - 20, 1<<20 - 3, 1 << 20, 3<<20 + 7} {
-		p := filepath.Join(t.TempDir(), "gitleaks")
+		p := filepath.Join(testenv.TempDir(t), "gitleaks")
 		data := append(bytes.Repeat([]byte{'x'}, pad), line...)
 		if err := os.WriteFile(p, data, 0o755); err != nil {
 			t.Fatal(err)
@@ -53,7 +53,7 @@ func TestGoInstalledVersionScan(t *testing.T) {
 		"broken version": "\nmod\t" + module + "\t(devel)\t\n",
 		"cut":            "\nmod\t" + module + "\tv8.1",
 	} {
-		p := filepath.Join(t.TempDir(), "gitleaks")
+		p := filepath.Join(testenv.TempDir(t), "gitleaks")
 		if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
 			t.Fatal(err)
 		}
