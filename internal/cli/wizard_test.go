@@ -45,26 +45,10 @@ func newWizardHarness(t *testing.T) *wizardHarness {
 	return h
 }
 
+// copyTree copies a folder of test files as they are (copyDemo without edits).
 func copyTree(t *testing.T, from, to string) {
 	t.Helper()
-	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		dst := filepath.Join(to, rel)
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	copyDemo(t, from, to, func(_ string, b []byte) []byte { return b })
 }
 
 // stateDir is where this OS keeps the state file under the temp home.

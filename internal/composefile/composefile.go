@@ -167,3 +167,16 @@ func mapToPairs(m map[string]string) []string {
 	}
 	return out
 }
+
+// SecretTarget is where a service's secret is mounted in its container, as
+// compose mounts it: /run/secrets/<source> by default, a relative target
+// under /run/secrets, an absolute one as written.
+func SecretTarget(ref types.ServiceSecretConfig) string {
+	switch {
+	case ref.Target == "":
+		return "/run/secrets/" + ref.Source
+	case !strings.HasPrefix(ref.Target, "/"):
+		return "/run/secrets/" + ref.Target
+	}
+	return ref.Target
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/claire-de-binare/cdb-setup/internal/composefile"
 	"github.com/claire-de-binare/cdb-setup/internal/manifest"
 )
 
@@ -95,12 +96,7 @@ func BuildModel(p *types.Project, m *manifest.Manifest, targets []string, secret
 			if !ok || sc.File == "" {
 				continue
 			}
-			target := ref.Target
-			if target == "" {
-				target = "/run/secrets/" + ref.Source
-			} else if !strings.HasPrefix(target, "/") {
-				target = "/run/secrets/" + target
-			}
+			target := composefile.SecretTarget(ref)
 			fileName := filepath.Base(sc.File)
 			mount := SecretMount{Name: fileName, Path: filepath.Join(secretsDir, fileName), Target: target}
 			if pol, ok := m.Secrets[fileName]; ok && pol.Volume != "" && serviceUsesVolume(svc, pol.Volume) {

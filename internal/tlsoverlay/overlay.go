@@ -41,6 +41,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/claire-de-binare/cdb-setup/internal/composefile"
 	"github.com/claire-de-binare/cdb-setup/internal/tlscert"
 )
 
@@ -281,13 +282,7 @@ func secretTargets(p *types.Project, svc types.ServiceConfig) map[string]string 
 		if !ok || sc.File == "" {
 			continue
 		}
-		target := ref.Target
-		if target == "" {
-			target = "/run/secrets/" + ref.Source
-		} else if !strings.HasPrefix(target, "/") {
-			target = "/run/secrets/" + target
-		}
-		out[filepath.Base(sc.File)] = target
+		out[filepath.Base(sc.File)] = composefile.SecretTarget(ref)
 	}
 	return out
 }

@@ -178,7 +178,9 @@ func TestBuildFixesTLSYML(t *testing.T) {
 	}
 	// The real Compose accepts the overlay (!override included).
 	// (Not under Wine: the Compose binary is a Linux program.)
-	if c := os.Getenv("CDB_SETUP_COMPOSE"); c != "" && !testenv.UnderWine() {
+	if !testenv.UnderWine() {
+		c := os.Getenv("CDB_SETUP_COMPOSE")
+		testenv.Need(t, c != "", "Compose v2 in CDB_SETUP_COMPOSE (scripts/test.sh builds it)")
 		out, err := exec.Command(c, "-f", filepath.Join(compose, "base.yml"), "-f", filepath.Join(compose, "tls.yml"), "-f", ov.Path, "config", "-q").CombinedOutput()
 		if err != nil {
 			t.Errorf("compose config: %v\n%s", err, out)
