@@ -130,7 +130,9 @@ func ParseRecipientLine(line string) (Recipient, error) {
 		// Never echo it: it is a private key.
 		return Recipient{}, fmt.Errorf("this is a PRIVATE key, which must never be listed or committed: only public keys are (the .pub file next to an SSH key; `age-keygen -y FILE` for an age key)")
 	}
-	return Recipient{}, fmt.Errorf("%q is not a public key (want a line of a .pub file starting with ssh-ed25519 or ssh-rsa, or an age1... key)", short(line))
+	// Not echoed: a line we cannot place may be a pasted private key (a
+	// PEM body line) or a token.
+	return Recipient{}, fmt.Errorf("this is not a public key (want a line of a .pub file starting with ssh-ed25519 or ssh-rsa, or an age1... key)")
 }
 
 // short keeps long keys readable in messages.

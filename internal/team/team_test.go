@@ -253,6 +253,7 @@ func TestRecipientsFile(t *testing.T) {
 		{"ssh-dss AAAAB3NzaC1kc3MAAACBAP nobody", "cannot be age recipients"},
 		{"ecdsa-sha2-nistp256 AAAAE2VjZHNh x", "cannot be age recipients"},
 		{"hello world", "not a public key"},
+		{"b3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0AAAAGAAAABDprivate", "not a public key"},
 		{"age1notakey bob", "not a valid age public key"},
 		{ageKey, "no name"},
 		{strings.Fields(alice.pub)[0] + " " + strings.Fields(alice.pub)[1], "no name"},
@@ -266,6 +267,9 @@ func TestRecipientsFile(t *testing.T) {
 		}
 		if strings.HasPrefix(b.line, "AGE-SECRET") && strings.Contains(err.Error(), "QQQQ") {
 			t.Error("the error echoes a private key")
+		}
+		if strings.HasPrefix(b.line, "b3Blbn") && strings.Contains(err.Error(), "b3Blbn") {
+			t.Error("the error echoes a line that may be part of a private key")
 		}
 	}
 }
