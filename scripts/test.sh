@@ -33,6 +33,7 @@ APT_PACKAGES=(
     gcc libc6-dev                                # cgo, for go test -race
     debootstrap                                  # real postgres/redis images (server-images)
     age openssh-client                           # team: the age CLI (interop) and ssh-keygen (real keys)
+    patch diffutils                              # third-party check: the patched copy is upstream + its patch
 )
 GORELEASER_MODULE=github.com/goreleaser/goreleaser/v2
 GORELEASER_VERSION=v2.15.1
@@ -372,13 +373,13 @@ GO
     go_windows_amd64_exec "$tmp/hello.exe" fail >/dev/null || rc=$?
     ((rc == 3)) || die "exit code not passed through Wine: want 3, got $rc"
     log "hello.exe ran under Wine; exit code 3 passed through"
-    (cd "$tmp" && GOOS=windows GOARCH=amd64 go test -count=1 -v .)
+    (cd "$tmp" && windows_go_test -count=1 -v .)
     rc=0
-    (cd "$tmp" && CDB_WINE_SMOKE_FAIL=1 GOOS=windows GOARCH=amd64 go test -count=1 . >/dev/null) || rc=$?
+    (cd "$tmp" && CDB_WINE_SMOKE_FAIL=1 windows_go_test -count=1 . >/dev/null) || rc=$?
     ((rc != 0)) || die "a failing test under Wine made go test pass"
     log "go test under Wine: pass reported as pass, failure as failure"
     rm -rf "$tmp"
-    GOOS=windows GOARCH=amd64 go test -count=1 ./internal/testenv/
+    windows_go_test -count=1 ./internal/testenv/
 }
 
 # ---- checks and tests -----------------------------------------------------
@@ -416,8 +417,64 @@ check_test_linux() {
     "$REPO/scripts/with-secret-service.sh" go test -race -count=1 ./...
 }
 
+# Wine starts its services (services.exe, winedevice.exe, ...) from the first
+# Windows program of a wineserver session, and they inherit that program's
+# stdout. They live as long as the wineserver, so a test binary's output pipe
+# stayed open after it exited while another package kept Wine busy, and
+# `go test` failed the package: "Test I/O incomplete 1m0s after exiting".
+# wine_session_start boots the prefix once, before go test, with its output on
+# /dev/null and a wineserver that stays until wine_session_stop; test binaries
+# then join a session whose services are already running.
+wine_session_start() {
+    "$WINESERVER" -k >/dev/null 2>&1 || true
+    "$WINESERVER" -w >/dev/null 2>&1 || true
+    "$WINESERVER" -p </dev/null >/dev/null 2>&1
+    WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml,winemenubuilder.exe=d" \
+        "$WINE64" wineboot </dev/null >/dev/null 2>&1
+}
+
+wine_session_stop() {
+    "$WINESERVER" -k >/dev/null 2>&1 || true
+}
+
+# windows_go_test ARGS...: `go test` of Windows binaries under Wine, in one
+# Wine session (wine_session_start).
+windows_go_test() {
+    local rc=0
+    wine_session_start
+    GOOS=windows GOARCH=amd64 go test "$@" || rc=$?
+    wine_session_stop
+    return "$rc"
+}
+
 check_test_windows() {
-    GOOS=windows GOARCH=amd64 go test -count=1 ./...
+    windows_go_test -count=1 ./...
+}
+
+# third_party/jsonschema is upstream's module without tests plus
+# third_party/jsonschema.patch, and the build really uses it (see
+# third_party/README.md).
+check_third_party() {
+    local module=github.com/santhosh-tekuri/jsonschema/v6 version=v6.0.1 up tmp
+    [[ "$(go list -m "$module")" == "$module $version => ./third_party/jsonschema" ]] ||
+        die "go.work no longer replaces $module $version (go list -m: $(go list -m "$module")); see third_party/README.md"
+    up=$(go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [[ -d "$up" ]] || die "go mod download $module@$version gave no Dir"
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/cdb-third-party.XXXXXX")
+    cp -r "$up" "$tmp/jsonschema"
+    chmod -R u+w "$tmp/jsonschema"
+    (
+        cd "$tmp/jsonschema"
+        rm -rf testdata go.work
+        find . -name '*_test.go' -delete
+        find . -type d -empty -delete
+        patch -s -p1 <"$REPO/third_party/jsonschema.patch"
+    )
+    local rc=0
+    diff -r "$tmp/jsonschema" "$REPO/third_party/jsonschema" || rc=$?
+    rm -rf "$tmp"
+    ((rc == 0)) || die "third_party/jsonschema is not upstream $version plus jsonschema.patch"
+    log "third_party/jsonschema = $module $version + jsonschema.patch, used by the build"
 }
 
 # Every `func Fuzz*` in the module, each fuzzed for $FUZZTIME.
@@ -524,6 +581,7 @@ main() {
     check vet-darwin check_vet_darwin
     check actionlint check_actionlint
     check staticcheck check_staticcheck
+    check third-party check_third_party
     check test-linux check_test_linux
     check test-windows check_test_windows
     if ((QUICK == 0)); then

@@ -195,8 +195,10 @@ func doctorLogins(ctx context.Context, ls *loadedStack, pf *checks.Preflight) ch
 		return checks.Result{Status: checks.Warn, Detail: "cannot list the running containers: " + err.Error(), Fix: "docker ps"}
 	}
 	up := map[string]bool{}
+	command := map[string][]string{}
 	for _, c := range running {
 		up[c.Service] = true
+		command[c.Service] = c.Command
 	}
 	var oks, bad, fixes, notRunning, missing []string
 	for _, c := range ls.Manifest.Checks {
@@ -214,7 +216,7 @@ func doctorLogins(ctx context.Context, ls *loadedStack, pf *checks.Preflight) ch
 		if vol != "" {
 			vol = volumeName(ls, vol)
 		}
-		r := stack.RunFunctional(ctx, c, path, pf.Up, vol, 0)
+		r := runLoginCheck(ctx, ls.SecretsDir, c, command[c.Service], path, pf.Up, vol, 0)
 		switch {
 		case r.OK:
 			oks = append(oks, c.Service)

@@ -176,6 +176,11 @@ func redisCmd(addr, pw string, args ...string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return redisCmdOn(c, pw, args...)
+}
+
+// redisCmdOn is redisCmd on an open connection (plain or TLS); it closes c.
+func redisCmdOn(c net.Conn, pw string, args ...string) (string, error) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	all := append([]string{"AUTH", pw}, args...)

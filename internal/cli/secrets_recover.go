@@ -369,12 +369,7 @@ func lockedOutVolumes(f *Factory, sc *secretsContext, restoring map[string]bool)
 // lostPasswords lists "NAME (kept in VOLUME)" for each generated secret
 // whose file is missing or empty while the volume keeping it exists.
 func lostPasswords(ctx context.Context, env platform.Environment, home, goos string, cat *secrets.Catalogue, project string, skip map[string]bool) []string {
-	api, _, err := stack.Connect(ctx, env, home, goos)
-	if err != nil {
-		return nil
-	}
-	defer api.Close()
-	var out []string
+	var missing []secrets.Secret
 	for _, s := range cat.Secrets {
 		if s.Policy.Kind != manifest.KindGenerated || s.Policy.Volume == "" || skip[s.Name] {
 			continue
@@ -382,6 +377,18 @@ func lostPasswords(ctx context.Context, env platform.Environment, home, goos str
 		if b, err := secrets.ReadSecret(s.Path); err == nil && len(b) > 0 {
 			continue
 		}
+		missing = append(missing, s)
+	}
+	if len(missing) == 0 {
+		return nil // every file is there: no volume to ask the Engine about
+	}
+	api, _, err := stack.Connect(ctx, env, home, goos)
+	if err != nil {
+		return nil
+	}
+	defer api.Close()
+	var out []string
+	for _, s := range missing {
 		vol := project + "_" + s.Policy.Volume
 		if _, err := api.VolumeInspect(ctx, vol); err == nil {
 			out = append(out, fmt.Sprintf("%s (kept in %s)", s.Name, vol))

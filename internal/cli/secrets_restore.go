@@ -34,6 +34,9 @@ var secretsKeychain = func() *secrets.Keychain { return &secrets.Keychain{} }
 // is nothing to restore, no keychain (one line says so), or the user
 // declines.
 func initKeychainRestore(f *Factory, sc *secretsContext) ([]step.Step, []string, error) {
+	if secrets.Complete(sc.Catalogue) {
+		return nil, nil, nil // init makes no new value: nothing to restore
+	}
 	w := f.IO.ErrOut
 	m := secretsMirror(sc)
 	names, err := m.Restorable(f.ctx())

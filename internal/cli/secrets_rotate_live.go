@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -93,18 +96,16 @@ func planLiveRotation(f *Factory, sc *secretsContext, opts *SecretsRotateOptions
 		return nil, step.WithFix(fmt.Errorf("%s is missing or empty while %s run with it", s.Path, strings.Join(append(recreate, inPlace...), ", ")),
 			"`cdb-setup secrets recover` brings the password back or re-keys the running services")
 	}
+	if err := sameComposeFiles(f, ls, running, recreate, s.Name); err != nil {
+		return nil, err
+	}
 	newValue, err := secrets.GenerateFor(s.Policy)
 	if err != nil {
 		return nil, err
 	}
 	o := rotate.Options{Name: s.Name, New: newValue, Old: old, Files: files, Mode: sc.Options.Mode, Recreate: recreate}
 	containerOf := func(svc string) string {
-		for _, c := range running {
-			if c.Service == svc {
-				return c.ID
-			}
-		}
-		return ""
+		return runningService(running, svc).ID
 	}
 	var handled []string
 	for _, c := range ls.Manifest.Checks {
@@ -129,7 +130,8 @@ func planLiveRotation(f *Factory, sc *secretsContext, opts *SecretsRotateOptions
 				handled = append(handled, c.Service)
 			}
 		case "redis-auth":
-			o.Redis, o.RedisService = &rekey.Redis{API: api, Container: id}, c.Service
+			tls := rekey.RedisTLSFromCommand(runningService(running, c.Service).Command)
+			o.Redis, o.RedisService = &rekey.Redis{API: api, Container: id, TLS: tls}, c.Service
 		}
 	}
 	for _, svc := range inPlace {
@@ -156,7 +158,7 @@ func planLiveRotation(f *Factory, sc *secretsContext, opts *SecretsRotateOptions
 			if c.Secret != s.Name || containerOf(c.Service) == "" {
 				continue
 			}
-			r := stack.RunFunctional(ctx, c, s.Path, rerun, vol, 0)
+			r := runLoginCheck(ctx, sc.SecretsDir, c, runningService(running, c.Service).Command, s.Path, rerun, vol, 0)
 			if !r.OK && !r.Skipped {
 				bad = append(bad, r.Detail)
 			}
@@ -188,4 +190,125 @@ func planLiveRotation(f *Factory, sc *secretsContext, opts *SecretsRotateOptions
 	o.FileSteps = fileSteps
 	lr.Steps = rotate.Steps(o)
 	return lr, nil
+}
+
+// runningService is the running container of svc (zero when none runs).
+func runningService(running []rotate.Container, svc string) rotate.Container {
+	for _, c := range running {
+		if c.Service == svc {
+			return c
+		}
+	}
+	return rotate.Container{}
+}
+
+// sameComposeFiles refuses to recreate a service from other compose files
+// than its running container was created from (compose's config_files
+// label): that would change more than a password. A redis started with
+// --overlay tls, recreated by a rotate without it, would come back without
+// TLS. The fix names the selection that reproduces the running files.
+func sameComposeFiles(f *Factory, ls *loadedStack, running []rotate.Container, services []string, name string) error {
+	want := fileSet(ls.Inv.AbsFiles())
+	for _, svc := range services {
+		c := runningService(running, svc)
+		if len(c.ConfigFiles) == 0 {
+			continue // made without compose's label: nothing to compare with
+		}
+		have := fileSet(c.ConfigFiles)
+		if maps.Equal(have, want) {
+			continue
+		}
+		var onlyRunning, onlySelected []string
+		for f := range have {
+			if !want[f] {
+				onlyRunning = append(onlyRunning, f)
+			}
+		}
+		for f := range want {
+			if !have[f] {
+				onlySelected = append(onlySelected, f)
+			}
+		}
+		sort.Strings(onlyRunning)
+		sort.Strings(onlySelected)
+		var diff []string
+		if len(onlyRunning) > 0 {
+			diff = append(diff, "it was started with "+strings.Join(onlyRunning, ", "))
+		}
+		if len(onlySelected) > 0 {
+			diff = append(diff, "not with "+strings.Join(onlySelected, ", "))
+		}
+		err := fmt.Errorf("%s must be recreated to read the new %s, but this command selects other compose files than it runs from (%s): recreating it would change more than the password", svc, name, strings.Join(diff, "; "))
+		if sel, ok := selectionOf(ls, have); ok {
+			return step.WithFix(err, rerunCommand(f, "secrets rotate", append([]string{name}, sel...)))
+		}
+		return step.WithFix(err, "run `"+rerunCommand(f, "secrets rotate", []string{name})+"` with the --profile and --overlay the stack was started with")
+	}
+	return nil
+}
+
+// selectionOf finds the --profile/--overlay flags whose files are exactly
+// the manifest's files in have; files cdb-setup generates in its state
+// folder (the TLS overlay) follow from the overlays. Any other file in have
+// is one no selection gives: false.
+func selectionOf(ls *loadedStack, have map[string]bool) ([]string, bool) {
+	abs := func(files []string) map[string]bool { // files relative to the repo
+		return fileSet(stack.Invocation{Repo: ls.Repo, Files: files}.AbsFiles())
+	}
+	listed := func(files []string) map[string]bool { // files of a profile or overlay
+		var rel []string
+		for _, f := range files {
+			rel = append(rel, path.Join(ls.Manifest.ComposeDir, f))
+		}
+		return abs(rel)
+	}
+	known := map[string]bool{}
+	for _, files := range ls.Manifest.Profiles {
+		maps.Copy(known, listed(files))
+	}
+	for _, files := range ls.Manifest.Overlays {
+		maps.Copy(known, listed(files))
+	}
+	target := map[string]bool{}
+	for f := range have {
+		switch rel, err := filepath.Rel(ls.StateDir, f); {
+		case known[f]:
+			target[f] = true
+		case ls.StateDir != "" && err == nil && !strings.HasPrefix(rel, ".."):
+			// generated by cdb-setup for an overlay
+		default:
+			return nil, false
+		}
+	}
+	var overlays []string
+	for _, o := range slices.Sorted(maps.Keys(ls.Manifest.Overlays)) {
+		all := len(ls.Manifest.Overlays[o]) > 0
+		for f := range listed(ls.Manifest.Overlays[o]) {
+			all = all && target[f]
+		}
+		if all {
+			overlays = append(overlays, o)
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(ls.Manifest.Profiles)) {
+		files, err := ls.Manifest.ComposeFiles(manifest.Selection{Profile: p, Overlays: overlays})
+		if err != nil || !maps.Equal(abs(files), target) {
+			continue
+		}
+		sel := []string{"--profile", p}
+		for _, o := range overlays {
+			sel = append(sel, "--overlay", o)
+		}
+		return sel, true
+	}
+	return nil, false
+}
+
+// fileSet is a set of cleaned absolute paths.
+func fileSet(files []string) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range files {
+		out[filepath.Clean(filepath.FromSlash(f))] = true
+	}
+	return out
 }

@@ -85,6 +85,21 @@ func proveRedisTLS(t *testing.T, st *realstack.Stack) *x509.Certificate {
 	return conn.ConnectionState().PeerCertificates[0]
 }
 
+// redisTLSCmd runs one redis command after AUTH over a TLS connection
+// verified against the generated CA.
+func redisTLSCmd(t *testing.T, st *realstack.Stack, pw string, args ...string) (string, error) {
+	t.Helper()
+	caPEM, err := os.ReadFile(filepath.Join(tlscert.Dir(st.SecretsDir), tlscert.CAFile))
+	must(t, err)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", fmt.Sprintf("127.0.0.1:%d", st.RedisPort), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+	if err != nil {
+		return "", err
+	}
+	return redisCmdOn(conn, pw, args...)
+}
+
 func dockerOut(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := exec.Command("docker", args...).CombinedOutput()
@@ -208,4 +223,60 @@ func TestUpTLSOnExistingVolumeThenRotate(t *testing.T) {
 	if got := st.Psql("SELECT count(*) FROM trades"); got != "1" {
 		t.Errorf("after rotate trades has %s rows", got)
 	}
+
+	// secrets rotate on the TLS stack. Without --overlay tls it would
+	// recreate redis without TLS: it refuses, changes nothing and names the
+	// command. That command saves redis' data over TLS, recreates redis
+	// with TLS, and the key is still there under the new password.
+	oldPw := st.Passwords["REDIS_PASSWORD"]
+	if _, err := redisTLSCmd(t, st, oldPw, "SET", "last_signal", "buy"); err != nil {
+		t.Fatalf("SET over TLS: %v", err)
+	}
+	r := runReal(t, st, "secrets", "rotate", "REDIS_PASSWORD")
+	fix := ""
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if _, after, ok := strings.Cut(l, "fix: cdb-setup "); ok {
+			fix = after
+		}
+	}
+	if r.code != 1 || !strings.Contains(fix, "--overlay tls") || !strings.Contains(r.stderr, "tls.yml") {
+		t.Fatalf("rotate without --overlay tls: exit %d, fix %q:\n%s", r.code, fix, r.stderr)
+	}
+	if got := readSecretFile(t, st, "REDIS_PASSWORD"); got != oldPw {
+		t.Fatal("a refused rotate changed REDIS_PASSWORD")
+	}
+	if r := runReal(t, st, strings.Fields(fix)...); r.code != 0 {
+		t.Fatalf("%s: exit %d:\n%s", fix, r.code, r.stderr)
+	}
+	newPw := readSecretFile(t, st, "REDIS_PASSWORD")
+	if newPw == oldPw {
+		t.Fatal("REDIS_PASSWORD was not changed")
+	}
+	st.Passwords["REDIS_PASSWORD"] = newPw
+	st.Passwords["REDIS_PASSWORD (old)"] = oldPw
+	if got, err := redisTLSCmd(t, st, newPw, "GET", "last_signal"); err != nil || got != "buy" {
+		t.Errorf("redis key after the rotation: %q, %v", got, err)
+	}
+	if _, err := redisTLSCmd(t, st, oldPw, "PING"); err == nil || !strings.Contains(err.Error(), "WRONGPASS") {
+		t.Errorf("redis, old password: %v, want WRONGPASS", err)
+	}
+	proveRedisTLS(t, st) // still TLS only
+	// doctor logs in to the TLS-only redis without being told about TLS.
+	doc := runReal(t, st, "doctor")
+	logins := ""
+	for _, l := range strings.Split(doc.stdout, "\n") {
+		if strings.Contains(l, "logged in to") {
+			logins = l
+		}
+	}
+	if !strings.Contains(logins, realstack.Redis) {
+		t.Errorf("doctor did not log in to the TLS-only redis:\n%s", doc.stdout)
+	}
+}
+
+func readSecretFile(t *testing.T, st *realstack.Stack, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(st.SecretsDir, name))
+	must(t, err)
+	return string(b)
 }

@@ -268,6 +268,10 @@ func wizardRun(o *WizardOptions) error {
 			return SilentError(failureCode(planRep))
 		}
 		if f.Global.DryRun {
+			// (A real run says "Everything already done" once, at its end.)
+			if todo == 0 {
+				fmt.Fprintln(w, "Everything is already done ✓")
+			}
 			fmt.Fprintln(w, "Dry run: nothing was changed.")
 			f.report(planRep)
 			f.setData(wizardJSON{Answers: ans.WithoutSecrets()})

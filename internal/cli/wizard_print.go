@@ -98,9 +98,6 @@ func printPlan(w io.Writer, rep step.Report, placeholders, deferred map[string]b
 		}
 		printWizardResult(w, r)
 	}
-	if todo == 0 && !planFailed(rep, deferred) {
-		fmt.Fprintln(w, "Everything is already done ✓")
-	}
 	return todo
 }
 

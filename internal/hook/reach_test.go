@@ -2,6 +2,7 @@ package hook
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,11 +75,16 @@ func TestSecretsReachSuperproject(t *testing.T) {
 	}
 }
 
-// A git that fails is "cannot tell", never "fine".
+// A git that fails is "cannot tell", never "fine", wherever git could find a
+// repository (a .git above the folder).
 func TestSecretsReachGitFailsIsUnknown(t *testing.T) {
 	env := hermeticEnv(t, "")
 	home := env["HOME"]
-	dir := filepath.Join(t.TempDir(), "somewhere")
+	base := t.TempDir()
+	if err := os.Mkdir(filepath.Join(base, ".git"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "somewhere")
 	// A broken global config: every real git call fails.
 	writeFile(t, filepath.Join(home, ".gitconfig"), "[core\n", 0o644)
 	r := CheckSecretsReach(context.Background(), env, dir)
@@ -91,5 +97,81 @@ func TestSecretsReachGitFailsIsUnknown(t *testing.T) {
 	noGit := platform.MapEnvironment{"PATH": t.TempDir(), "HOME": home}
 	if r := CheckSecretsReach(context.Background(), noGit, dir); len(r.Unknown) == 0 || !strings.Contains(r.Unknown[0], "git is not installed") {
 		t.Fatalf("missing git: %+v", r)
+	}
+	// With no .git anywhere above, no work tree can hold the folder, and
+	// that is known without git.
+	if gitCouldFindRepo(env, t.TempDir()) {
+		t.Log("a .git above the temp dir: the case without one cannot be made here")
+		return
+	}
+	free := filepath.Join(t.TempDir(), "somewhere")
+	if r := CheckSecretsReach(context.Background(), noGit, free); len(r.Unknown) != 0 || len(r.Trees) != 0 {
+		t.Fatalf("no .git above, no git: %+v", r)
+	}
+}
+
+// gitCouldFindRepo only skips git where git itself finds no repository:
+// checked against real git in a folder with no .git above it, in a work
+// tree, in a linked work tree (.git is a file), in a bare repository, and
+// with GIT_DIR set.
+func TestGitCouldFindRepoAgreesWithGit(t *testing.T) {
+	env := hermeticEnv(t, "")
+	root := t.TempDir()
+	if gitCouldFindRepo(env, root) {
+		// Some folder above the test's temp dir is a work tree (a
+		// developer's $TMPDIR inside a clone): the "none" case cannot be
+		// made here, but git must still be asked.
+		t.Logf("a .git above %s: only the positive cases are checked", root)
+	} else if out, code := runCmd(t, env, root, "git", "rev-parse", "--show-toplevel"); code == 0 {
+		t.Fatalf("no .git above %s but git found a work tree: %s", root, out)
+	}
+
+	plain := filepath.Join(root, "plain", "deep")
+	writeFile(t, filepath.Join(plain, "x"), "x", 0o600)
+	if gitCouldFindRepo(env, plain) != gitCouldFindRepo(env, root) {
+		t.Fatalf("%s: answer differs from its parent's", plain)
+	}
+
+	tree := filepath.Join(root, "tree")
+	gitRun(t, env, "", "init", "-q", "-b", "main", tree)
+	writeFile(t, filepath.Join(tree, "README.md"), "x\n", 0o644)
+	gitRun(t, env, tree, "add", "-A")
+	gitRun(t, env, tree, "commit", "-q", "--no-verify", "-m", "init")
+	inTree := filepath.Join(tree, "a", "b")
+	writeFile(t, filepath.Join(inTree, "x"), "x", 0o600)
+	linked := filepath.Join(root, "linked")
+	gitRun(t, env, tree, "worktree", "add", "-q", linked)
+	bare := filepath.Join(root, "bare.git")
+	gitRun(t, env, "", "init", "-q", "--bare", bare)
+
+	for _, dir := range []string{tree, inTree, linked} {
+		if !gitCouldFindRepo(env, dir) {
+			t.Errorf("%s: git finds a work tree there, but git would not be asked", dir)
+		}
+	}
+	// A bare repository has no .git entry; git finds it but it has no work
+	// tree, so nothing in it can be committed: same answer as without git.
+	if r := CheckSecretsReach(context.Background(), env, filepath.Join(bare, "x")); len(r.Trees) != 0 || len(r.Unknown) != 0 {
+		t.Errorf("bare repository: %+v", r)
+	}
+	if out, code := runCmd(t, env, bare, "git", "rev-parse", "--show-toplevel"); code == 0 {
+		t.Errorf("git found a work tree in a bare repository: %s", out)
+	}
+	withGitDir := platform.MapEnvironment{}
+	for k, v := range env {
+		withGitDir[k] = v
+	}
+	withGitDir["GIT_DIR"] = filepath.Join(tree, ".git")
+	if !gitCouldFindRepo(withGitDir, plain) {
+		t.Errorf("GIT_DIR set: git must be asked")
+	}
+	// The whole check agrees: no work tree around the plain folder; the
+	// folder in the tree is inside it.
+	ctx := context.Background()
+	if r := CheckSecretsReach(ctx, env, plain); len(r.Trees) != 0 && !strings.HasPrefix(plain, r.Trees[0].Top) {
+		t.Errorf("plain folder: %+v", r)
+	}
+	if r := CheckSecretsReach(ctx, env, inTree); len(r.Trees) == 0 || r.Trees[0].Top != resolve(tree) {
+		t.Errorf("folder in a work tree: %+v", r)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path"
@@ -132,6 +133,27 @@ func CheckSecretsReach(ctx context.Context, env platform.Environment, secretsPat
 	return r
 }
 
+// gitCouldFindRepo is false when git's discovery from dir must fail: no
+// GIT_DIR or GIT_WORK_TREE points elsewhere and no folder from dir up to the
+// root has a ".git" entry (a folder, or the file of a linked work tree or
+// submodule). git then says "not a git repository" (or finds a bare one, with
+// no work tree), so asking it, ~2 ms for every secrets command, is skipped.
+func gitCouldFindRepo(env platform.Environment, dir string) bool {
+	if env.Getenv("GIT_DIR") != "" || env.Getenv("GIT_WORK_TREE") != "" {
+		return true
+	}
+	for {
+		if _, err := os.Lstat(filepath.Join(dir, ".git")); !errors.Is(err, fs.ErrNotExist) {
+			return true // there, or cannot tell: ask git
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return false
+		}
+		dir = parent
+	}
+}
+
 // enclosingWorkTrees lists the work trees around p, innermost first: git
 // answers for the nearest existing folder, then again from above each top.
 func enclosingWorkTrees(ctx context.Context, env platform.Environment, p string) (tops, unknown []string) {
@@ -145,6 +167,9 @@ func enclosingWorkTrees(ctx context.Context, env platform.Environment, p string)
 			return nil, nil
 		}
 		start = parent
+	}
+	if !gitCouldFindRepo(env, start) {
+		return nil, nil
 	}
 	for i := 0; i < 64; i++ {
 		out, err := run(ctx, env, start, gitTimeout, "git", "rev-parse", "--show-toplevel")

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/claire-de-binare/cdb-setup/internal/lazyre"
 )
 
 // Assignment is one line of a user's file that sets SECRETS_PATH.
@@ -25,13 +27,13 @@ type Assignment struct {
 	Managed bool `json:"managed"`
 }
 
-var assignRE = []*regexp.Regexp{
+var assignRE = []func() *regexp.Regexp{
 	// sh, bash, zsh, ksh, .env, environment.d
-	regexp.MustCompile(`^\s*(?:export\s+|declare\s+-[a-zA-Z]*x[a-zA-Z]*\s+|typeset\s+-x\s+)?SECRETS_PATH=(.*)$`),
+	lazyre.New(`^\s*(?:export\s+|declare\s+-[a-zA-Z]*x[a-zA-Z]*\s+|typeset\s+-x\s+)?SECRETS_PATH=(.*)$`),
 	// fish
-	regexp.MustCompile(`^\s*set\s+(?:-[a-zA-Z]+\s+|--[a-z]+\s+)*SECRETS_PATH(?:\s+(.*))?$`),
+	lazyre.New(`^\s*set\s+(?:-[a-zA-Z]+\s+|--[a-z]+\s+)*SECRETS_PATH(?:\s+(.*))?$`),
 	// csh, tcsh, launchctl
-	regexp.MustCompile(`^\s*(?:setenv|launchctl\s+setenv)\s+SECRETS_PATH\s+(.*)$`),
+	lazyre.New(`^\s*(?:setenv|launchctl\s+setenv)\s+SECRETS_PATH\s+(.*)$`),
 }
 
 // FindAssignments lists every line of content that sets SECRETS_PATH, and
@@ -49,7 +51,8 @@ func FindAssignments(content []byte, home string) []Assignment {
 			in = false
 			continue
 		}
-		for i, re := range assignRE {
+		for i, lazy := range assignRE {
+			re := lazy()
 			m := re.FindStringSubmatch(l.text)
 			if m == nil {
 				continue

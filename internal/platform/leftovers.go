@@ -7,17 +7,17 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/claire-de-binare/cdb-setup/internal/lazyre"
 	"github.com/claire-de-binare/cdb-setup/internal/step"
 )
 
 // tempRE is the name WriteFileAtomic gives its temp files: "." + the
 // target's name + ".tmp-" + 12 hex digits. Only such names are ever treated
 // as leftovers, so nothing of the user's is touched.
-var tempRE = regexp.MustCompile(`^\..+\.tmp-[0-9a-f]{12}$`)
+var tempRE = lazyre.New(`^\..+\.tmp-[0-9a-f]{12}$`)
 
 // runStart is when this process started (close enough: package init). A
 // temp file older than that is no write of this run; with the run lock
@@ -25,7 +25,7 @@ var tempRE = regexp.MustCompile(`^\..+\.tmp-[0-9a-f]{12}$`)
 var runStart = time.Now()
 
 // IsTempName reports whether name is one of our temp-file names.
-func IsTempName(name string) bool { return tempRE.MatchString(name) }
+func IsTempName(name string) bool { return tempRE().MatchString(name) }
 
 // Leftovers lists the temp files a killed run left in dirs (a crash between
 // create and rename): regular files with our temp name, older than this

@@ -2,8 +2,9 @@ package platform
 
 import (
 	"errors"
-	"regexp"
 	"strings"
+
+	"github.com/claire-de-binare/cdb-setup/internal/lazyre"
 )
 
 // ShellQuote quotes s for POSIX sh, bash and zsh: single quotes keep every
@@ -63,11 +64,11 @@ func composeEnvValue(v string) (string, error) {
 	return "'" + v + "'", nil
 }
 
-var windowsVarRef = regexp.MustCompile(`%[A-Za-z_][A-Za-z0-9_()]*%`)
+var windowsVarRef = lazyre.New(`%[A-Za-z_][A-Za-z0-9_()]*%`)
 
 // NeedsExpandSZ is true when a Windows value refers to another variable
 // (%USERPROFILE%\...): only then is REG_EXPAND_SZ right. A literal path is
 // REG_SZ, so a '%' in a folder name is never expanded by accident.
 func NeedsExpandSZ(v string) bool {
-	return windowsVarRef.MatchString(v)
+	return windowsVarRef().MatchString(v)
 }

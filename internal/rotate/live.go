@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -29,6 +30,11 @@ type Container struct {
 	// Created is when the Engine created the container (a real creation
 	// time, unlike a volume's CreatedAt).
 	Created time.Time
+	// Command is what the container runs: its entrypoint, then its command.
+	Command []string
+	// ConfigFiles are the compose files it was created from (compose's
+	// label; empty when the label is missing).
+	ConfigFiles []string
 }
 
 // Running lists the project's running containers with their mounts, as the
@@ -48,6 +54,12 @@ func Running(ctx context.Context, api ContainerAPI, project string) ([]Container
 		}
 		rc := Container{ID: c.ID, Service: c.Labels[stack.LabelService]}
 		rc.Created, _ = time.Parse(time.RFC3339Nano, ci.Created)
+		if ci.Config != nil {
+			rc.Command = append(append([]string(nil), ci.Config.Entrypoint...), ci.Config.Cmd...)
+		}
+		if files := c.Labels[stack.LabelConfigFiles]; files != "" {
+			rc.ConfigFiles = strings.Split(files, ",")
+		}
 		for _, m := range ci.Mounts {
 			switch m.Type {
 			case mount.TypeBind:

@@ -121,6 +121,23 @@ func promptOf(s Secret) string {
 	return "value for " + s.Name
 }
 
+// Complete is true when every secret of c has its file, holding a value
+// unless the secret is optional: init then writes no new value, so there is
+// nothing a keychain copy could be restored instead of (and no need to ask
+// the keychain at all).
+func Complete(c *Catalogue) bool {
+	for _, s := range c.Secrets {
+		fsx, err := inspect(s.Path, 0)
+		if err != nil || !fsx.regular {
+			return false
+		}
+		if len(fsx.data) == 0 && (s.Policy.Kind != manifest.KindExternal || !s.Policy.Optional) {
+			return false
+		}
+	}
+	return true
+}
+
 // MissingRequired lists the required external secrets that have neither a
 // non-empty file nor a value in given: what --no-input must report at once.
 func MissingRequired(c *Catalogue, given map[string][]byte) []string {

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -21,6 +20,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/claire-de-binare/cdb-setup/internal/lazyre"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 	"github.com/claire-de-binare/cdb-setup/internal/secrets"
 )
@@ -132,7 +132,7 @@ func (e *ComposeNotFoundError) Error() string {
 	return e.What() + ": " + platform.ComposeInstallFix(e.GOOS)
 }
 
-var versionRe = regexp.MustCompile(`v?(\d+\.\d+\.\d+[^\s,]*)|version (dev)`)
+var versionRe = lazyre.New(`v?(\d+\.\d+\.\d+[^\s,]*)|version (dev)`)
 
 func composeVersion(ctx context.Context, env platform.Environment, argv ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -146,7 +146,7 @@ func composeVersion(ctx context.Context, env platform.Environment, argv ...strin
 	if err != nil {
 		return "", fmt.Errorf("%v: %s", err, firstLine(string(out)))
 	}
-	m := versionRe.FindStringSubmatch(string(out))
+	m := versionRe().FindStringSubmatch(string(out))
 	switch {
 	case m == nil:
 		return "", fmt.Errorf("unrecognised version output %q", firstLine(string(out)))
@@ -177,15 +177,24 @@ type Invocation struct {
 // -p with the manifest's project, then sub.
 func (inv Invocation) Args(sub ...string) []string {
 	var args []string
+	for _, p := range inv.AbsFiles() {
+		args = append(args, "-f", filepath.ToSlash(p))
+	}
+	args = append(args, "-p", inv.Project)
+	return append(args, sub...)
+}
+
+// AbsFiles are the compose files as absolute paths, in -f order.
+func (inv Invocation) AbsFiles() []string {
+	var out []string
 	for _, f := range inv.Files {
 		p := filepath.FromSlash(f)
 		if !filepath.IsAbs(p) { // absolute: an overlay cdb-setup generated outside the repo
 			p = filepath.Join(inv.Repo, p)
 		}
-		args = append(args, "-f", filepath.ToSlash(p))
+		out = append(out, p)
 	}
-	args = append(args, "-p", inv.Project)
-	return append(args, sub...)
+	return out
 }
 
 // CommandLine is the compose command as a user would type it (for plans

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/pkg/stdcopy"
 
+	"github.com/claire-de-binare/cdb-setup/internal/lazyre"
 	"github.com/claire-de-binare/cdb-setup/internal/platform"
 )
 
@@ -139,35 +139,35 @@ func Diagnose(ctx context.Context, in DiagnoseInput, s Service) Diagnosis {
 }
 
 var (
-	reBindMissing = regexp.MustCompile(`bind source path does not exist: (\S+)`)
-	reNotDir      = regexp.MustCompile(`(?i)(not a directory|are you trying to mount a directory onto a file)`)
-	rePort        = regexp.MustCompile(`(?i)(?:Bind for |listen tcp4? |bind: )?([0-9.:\[\]]*:(\d+))(?: failed)?: (?:port is already allocated|address already in use)|port is already allocated|address already in use`)
-	reImage       = regexp.MustCompile(`(?i)(pull access denied|no such image|manifest unknown|failed to resolve reference|repository does not exist|error pulling image|lookup registry[^ ]*)`)
-	rePassword    = regexp.MustCompile(`(?i)(password authentication failed|WRONGPASS|invalid username or password|NOAUTH|Access denied for user)`)
-	reBoth        = regexp.MustCompile(`Both (\S+) and (\S+__FILE|\S+_FILE) are set`)
-	reTLSKey      = regexp.MustCompile(`(?m)^.*(private key file "[^"]*" (must be owned by the database user or root|has group or world access)|could not access private key file "[^"]*": Permission denied).*$`)
-	reTLSLoad     = regexp.MustCompile(`(?m)^.*(could not load server certificate file|could not load private key file|could not load root certificate file|Failed to configure TLS|Failed to load certificate|Failed to load private key|Failed to load CA).*$`)
-	rePerm        = regexp.MustCompile(`(?i)(\S*/run/secrets/\S*|secret\S*)[^\n]*permission denied|permission denied[^\n]*(/run/secrets/\S+)`)
+	reBindMissing = lazyre.New(`bind source path does not exist: (\S+)`)
+	reNotDir      = lazyre.New(`(?i)(not a directory|are you trying to mount a directory onto a file)`)
+	rePort        = lazyre.New(`(?i)(?:Bind for |listen tcp4? |bind: )?([0-9.:\[\]]*:(\d+))(?: failed)?: (?:port is already allocated|address already in use)|port is already allocated|address already in use`)
+	reImage       = lazyre.New(`(?i)(pull access denied|no such image|manifest unknown|failed to resolve reference|repository does not exist|error pulling image|lookup registry[^ ]*)`)
+	rePassword    = lazyre.New(`(?i)(password authentication failed|WRONGPASS|invalid username or password|NOAUTH|Access denied for user)`)
+	reBoth        = lazyre.New(`Both (\S+) and (\S+__FILE|\S+_FILE) are set`)
+	reTLSKey      = lazyre.New(`(?m)^.*(private key file "[^"]*" (must be owned by the database user or root|has group or world access)|could not access private key file "[^"]*": Permission denied).*$`)
+	reTLSLoad     = lazyre.New(`(?m)^.*(could not load server certificate file|could not load private key file|could not load root certificate file|Failed to configure TLS|Failed to load certificate|Failed to load private key|Failed to load CA).*$`)
+	rePerm        = lazyre.New(`(?i)(\S*/run/secrets/\S*|secret\S*)[^\n]*permission denied|permission denied[^\n]*(/run/secrets/\S+)`)
 )
 
 func recognise(ctx context.Context, in DiagnoseInput, s Service, facts ServiceFacts, user, text string, d *Diagnosis) {
 	switch {
-	case reTLSKey.MatchString(text):
+	case reTLSKey().MatchString(text):
 		// The server's own log line is the evidence.
-		line := strings.TrimSpace(reTLSKey.FindString(text))
+		line := strings.TrimSpace(reTLSKey().FindString(text))
 		d.Cause = CauseTLSKeyRefused
 		d.Explanation = fmt.Sprintf("%s refuses its TLS key: %q. PostgreSQL only reads a key owned by its own user (or root) and private; a bind-mounted key keeps the host's owner and mode, so it is refused on a native Linux engine whatever its mode.", s.Name, line)
 		d.Fix = fmt.Sprintf("start it through cdb-setup, whose TLS overlay hands postgres a copy it owns (0600): %s", in.Rerun)
 		if !strings.Contains(in.Rerun, "--overlay tls") {
 			d.Fix = fmt.Sprintf("start it with cdb-setup's TLS overlay: %s --overlay tls", in.Rerun)
 		}
-	case reTLSLoad.MatchString(text):
-		line := strings.TrimSpace(reTLSLoad.FindString(text))
+	case reTLSLoad().MatchString(text):
+		line := strings.TrimSpace(reTLSLoad().FindString(text))
 		d.Cause = CauseTLSCertificate
 		d.Explanation = fmt.Sprintf("%s cannot load its TLS certificate or key: %q.", s.Name, line)
 		d.Fix = fmt.Sprintf("cdb-setup tls check   # names the missing or broken file; cdb-setup tls rotate issues a new set; then: %s", in.Rerun)
-	case reBindMissing.MatchString(text):
-		p := reBindMissing.FindStringSubmatch(text)[1]
+	case reBindMissing().MatchString(text):
+		p := reBindMissing().FindStringSubmatch(text)[1]
 		p = strings.TrimRight(p, `".,;`)
 		d.Explanation = fmt.Sprintf("%s mounts %s, which does not exist: Docker refuses to create the container.", s.Name, p)
 		if in.SecretsDir != "" && filepath.Dir(filepath.Clean(p)) == filepath.Clean(in.SecretsDir) {
@@ -177,17 +177,17 @@ func recognise(ctx context.Context, in DiagnoseInput, s Service, facts ServiceFa
 			d.Cause = CauseMountMissing
 			d.Fix = fmt.Sprintf("create %s (a file or folder the compose file mounts; is --repo the full CDB clone?), then: %s", p, in.Rerun)
 		}
-	case reNotDir.MatchString(text) || anySecretIsDir(facts):
+	case reNotDir().MatchString(text) || anySecretIsDir(facts):
 		p := firstSecretDir(facts)
 		d.Cause = CauseSecretIsDir
 		d.Explanation = fmt.Sprintf("a secret path is a folder, not a file (older Docker Desktop created %s as a folder when the file was missing).", orUnknown(p))
 		d.Fix = fmt.Sprintf("%s && cdb-setup secrets init && %s", removeDirCmd(p), in.Rerun)
-	case reBoth.MatchString(text):
-		m := reBoth.FindStringSubmatch(text)
+	case reBoth().MatchString(text):
+		m := reBoth().FindStringSubmatch(text)
 		d.Cause = CauseGrafanaBoth
 		d.Explanation = fmt.Sprintf("%s refuses to start because both %s and %s are set. Compose got %s from a compose file or %s; cdb-setup never exports secret values.", s.Name, m[1], m[2], m[1], filepath.Join(in.ComposeDir, ".env"))
 		d.Fix = fmt.Sprintf("remove %s (and any GRAFANA_PASSWORD it comes from) from %s and from the compose files' environment (keep only %s), then: %s", m[1], filepath.Join(in.ComposeDir, ".env"), m[2], in.Rerun)
-	case rePerm.MatchString(text) || s.Reason == ReasonRestartLoop && strings.Contains(strings.ToLower(text), "permission denied"):
+	case rePerm().MatchString(text) || s.Reason == ReasonRestartLoop && strings.Contains(strings.ToLower(text), "permission denied"):
 		m := secretFor(facts, text)
 		d.Cause = CauseSecretUnreadable
 		who := "the container's user"
@@ -201,10 +201,10 @@ func recognise(ctx context.Context, in DiagnoseInput, s Service, facts ServiceFa
 		}
 		d.Explanation = fmt.Sprintf("%s runs as %s and cannot read %s (%s): on a native Linux engine the bind-mounted file keeps its host owner and mode, so a 0600 file is unreadable for every other uid.", s.Name, who, m.Target, m.Path)
 		d.Fix = fmt.Sprintf("%s   # the 0700 folder still keeps other host users out; then: %s", chmodFix(in.SecretsDir, m.Path), in.Rerun)
-	case rePassword.MatchString(text):
+	case rePassword().MatchString(text):
 		recognisePassword(ctx, in, s, facts, d)
-	case rePort.MatchString(text):
-		m := rePort.FindStringSubmatch(text)
+	case rePort().MatchString(text):
+		m := rePort().FindStringSubmatch(text)
 		addr := m[1]
 		if addr == "" && len(facts.Ports) > 0 {
 			addr = strings.Join(facts.Ports, ", ")
@@ -214,7 +214,7 @@ func recognise(ctx context.Context, in DiagnoseInput, s Service, facts ServiceFa
 		port := portOf(addr)
 		n, _ := strconv.Atoi(port)
 		d.Fix = fmt.Sprintf("stop what holds port %s — a container: `docker ps --filter publish=%s`; a process: %s — then: %s", port, port, platform.StopPortHolderHint(runtime.GOOS, n, "", ""), in.Rerun)
-	case reImage.MatchString(text):
+	case reImage().MatchString(text):
 		d.Cause = CauseImageMissing
 		d.Explanation = fmt.Sprintf("the image %s is not on this machine and could not be pulled.", orUnknown(facts.Image))
 		if facts.HasBuild {

@@ -18,6 +18,9 @@ const (
 	LabelProject = "com.docker.compose.project"
 	LabelService = "com.docker.compose.service"
 	LabelOneOff  = "com.docker.compose.oneoff"
+	// LabelConfigFiles lists the -f files (comma-separated, as given) the
+	// container was created from.
+	LabelConfigFiles = "com.docker.compose.project.config_files"
 )
 
 // EngineAPI is the part of the Engine client the waiter uses (the real
