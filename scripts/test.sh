@@ -465,7 +465,7 @@ check_third_party() {
     chmod -R u+w "$tmp/jsonschema"
     (
         cd "$tmp/jsonschema"
-        rm -rf testdata go.work
+        rm -rf testdata go.work .github .gitmodules .golangci.yml .pre-commit-hooks.yaml
         find . -name '*_test.go' -delete
         find . -type d -empty -delete
         patch -s -p1 <"$REPO/third_party/jsonschema.patch"
