@@ -224,6 +224,24 @@ func TestUpTLSOnExistingVolumeThenRotate(t *testing.T) {
 		t.Errorf("after rotate trades has %s rows", got)
 	}
 
+	// A plain up would recreate the TLS stack without TLS: it says so, and
+	// the command it names to keep the stack as it runs does (a no-op up).
+	dry := runReal(t, st, "--dry-run", "up")
+	keep := ""
+	if _, after, ok := strings.Cut(dry.stderr, "(to keep the stack as it runs: cdb-setup "); ok {
+		keep, _, _ = strings.Cut(after, ")")
+	}
+	if !strings.Contains(dry.stderr, "this up recreates its services without them") || !strings.Contains(keep, "--overlay tls") {
+		t.Fatalf("up --dry-run without --overlay tls on the TLS stack: exit %d, keep %q:\n%s", dry.code, keep, dry.stderr)
+	}
+	rd = st.ContainerID(ctx, realstack.Redis)
+	if r := runReal(t, st, strings.Fields(keep)...); r.code != 0 || strings.Contains(r.stderr, "recreates its services without") {
+		t.Fatalf("%s: exit %d:\n%s", keep, r.code, r.stderr)
+	}
+	if st.ContainerID(ctx, realstack.Redis) != rd {
+		t.Error("the up that keeps the stack as it runs recreated redis")
+	}
+
 	// secrets rotate on the TLS stack. Without --overlay tls it would
 	// recreate redis without TLS: it refuses, changes nothing and names the
 	// command. That command saves redis' data over TLS, recreates redis

@@ -127,6 +127,12 @@ func upRun(opts *UpOptions) error {
 	if err != nil {
 		return finish(err)
 	}
+	if engine.Client != nil {
+		if msg := droppedFiles(f.ctx(), f, ls, engine.Client); msg != "" {
+			rep.Warnings = append(rep.Warnings, msg)
+			fmt.Fprintf(w, "! %s\n", msg)
+		}
+	}
 
 	// The changes, as steps: the volumes to recreate (asked first), then
 	// compose up and the wait. --dry-run shows their plans.
