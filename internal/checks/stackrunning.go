@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 
 	"github.com/claire-de-binare/cdb-setup/internal/stack"
 )
@@ -27,7 +26,7 @@ func StackRunning(ctx context.Context, api stack.EngineAPI, project string, serv
 	if api == nil {
 		return info("unknown: the Docker Engine cannot be reached (see the Docker line above)")
 	}
-	list, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", stack.LabelProject+"="+project))})
+	list, err := stack.ProjectContainers(ctx, api, project)
 	if err != nil {
 		return info("unknown: cannot list the containers of " + project + ": " + err.Error())
 	}

@@ -272,16 +272,7 @@ func TestWizardGoesBack(t *testing.T) {
 			}
 			tm.WaitFor(dirA) // the answer given, still there
 			tm.Send("\x15" + dirB + "\r")
-			tm.WaitFor("Compose profile")
-			tm.Send("\r")
-			tm.WaitFor("Overlays (optional)")
-			tm.Send("\r")
-			tm.WaitFor("Enter external credentials now?")
-			tm.Send("n")
-			tm.WaitFor("Make SECRETS_PATH permanent for")
-			tm.Send("\r")
-			tm.WaitFor("Install the gitleaks pre-commit hook?")
-			tm.Send("n")
+			tm.answerDefaults("n", "")
 			tm.WaitFor("Start the stack now?")
 			tm.Send("\x1b[Z") // back from the last question too
 			tm.WaitFor("Install the gitleaks pre-commit hook?")

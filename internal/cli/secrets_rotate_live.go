@@ -218,19 +218,7 @@ func sameComposeFiles(f *Factory, ls *loadedStack, running []rotate.Container, s
 		if maps.Equal(have, want) {
 			continue
 		}
-		var onlyRunning, onlySelected []string
-		for f := range have {
-			if !want[f] {
-				onlyRunning = append(onlyRunning, f)
-			}
-		}
-		for f := range want {
-			if !have[f] {
-				onlySelected = append(onlySelected, f)
-			}
-		}
-		sort.Strings(onlyRunning)
-		sort.Strings(onlySelected)
+		onlyRunning, onlySelected := onlyIn(have, want), onlyIn(want, have)
 		var diff []string
 		if len(onlyRunning) > 0 {
 			diff = append(diff, "it was started with "+strings.Join(onlyRunning, ", "))
@@ -306,6 +294,18 @@ func selectionOf(ls *loadedStack, have map[string]bool) ([]string, bool) {
 		return sel, true
 	}
 	return nil, false
+}
+
+// onlyIn lists, sorted, the paths of a that are not in b.
+func onlyIn(a, b map[string]bool) []string {
+	var out []string
+	for f := range a {
+		if !b[f] {
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // fileSet is a set of absolute paths, symlinks resolved where the file

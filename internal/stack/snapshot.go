@@ -17,6 +17,17 @@ type Running struct {
 	Ready       bool
 }
 
+// ContainerLister is the part of the Engine client ProjectContainers needs.
+type ContainerLister interface {
+	ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error)
+}
+
+// ProjectContainers lists every container of the compose project, running
+// or not, one-off containers included (compose's project label).
+func ProjectContainers(ctx context.Context, api ContainerLister, project string) ([]container.Summary, error) {
+	return api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelProject+"="+project))})
+}
+
 // ServiceSnapshot is the containers of project's services (one-off containers
 // excluded) as they are now; a service without a container is absent.
 func ServiceSnapshot(ctx context.Context, api EngineAPI, project string, services []string) (map[string]Running, error) {
@@ -24,7 +35,7 @@ func ServiceSnapshot(ctx context.Context, api EngineAPI, project string, service
 	for _, s := range services {
 		want[s] = true
 	}
-	list, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelProject+"="+project))})
+	list, err := ProjectContainers(ctx, api, project)
 	if err != nil {
 		return nil, fmt.Errorf("list the containers of %s: %w", project, err)
 	}

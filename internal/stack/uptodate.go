@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
@@ -44,7 +43,7 @@ type Wanted struct {
 // re-run on an up-to-date stack can skip compose entirely and change
 // nothing. why names the first service that is not up to date.
 func UpToDate(ctx context.Context, api UpToDateAPI, project string, want map[string]Wanted) (ok bool, why string, err error) {
-	list, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelProject+"="+project))})
+	list, err := ProjectContainers(ctx, api, project)
 	if err != nil {
 		return false, "", fmt.Errorf("list the containers of %s: %w", project, err)
 	}

@@ -99,7 +99,7 @@ func WaitHealthy(ctx context.Context, api EngineAPI, opts WaitOptions) (WaitResu
 	since := strconv.FormatInt(started.Add(-2*time.Second).Unix(), 10)
 	msgs, errs := api.Events(evCtx, events.ListOptions{Filters: f, Since: since})
 
-	list, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelProject+"="+opts.Project))})
+	list, err := ProjectContainers(ctx, api, opts.Project)
 	if err != nil {
 		return res, fmt.Errorf("list containers of project %s: %w", opts.Project, err)
 	}
@@ -274,7 +274,7 @@ func (w *waiter) tracked(id string) bool {
 }
 
 func (w *waiter) relist(ctx context.Context) {
-	list, err := w.api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelProject+"="+w.opts.Project))})
+	list, err := ProjectContainers(ctx, w.api, w.opts.Project)
 	if err != nil {
 		return
 	}
